@@ -1,0 +1,51 @@
+package runtime
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Inbox remembers which events a consuming service has applied, in the
+// service's own database, so that each event takes effect once.
+type Inbox interface {
+	// Begin opens the unit of work in which one delivery, or a batch of
+	// deliveries, is checked, handled and recorded.
+	Begin(ctx context.Context) (InboxTx, error)
+}
+
+// InboxTx is one open inbox transaction.
+type InboxTx interface {
+	// Claim records eventID as applied by consumer. It returns false, and
+	// records nothing, when the event was applied before: a duplicate.
+	Claim(ctx context.Context, consumer, eventID string) (bool, error)
+	// SQL is the transaction the handler makes its own writes in, so that
+	// they commit with the claim; nil for the in-memory inbox.
+	SQL() *sql.Tx
+	// Savepoint marks a point that RollbackTo returns to, so that one
+	// failing event in a batch undoes only its own writes and claim.
+	Savepoint(ctx context.Context, name string) error
+	RollbackTo(ctx context.Context, name string) error
+	Commit() error
+	Rollback() error
+}
+
+// Outbox lets a producer write events in the same transaction as its own
+// data; a relay forwards them to the broker after the commit.
+type Outbox interface {
+	// Publisher returns a Publisher that writes into tx. Nothing is sent
+	// unless tx commits.
+	Publisher(tx *sql.Tx) Publisher
+	// Relay forwards committed events to pub, keeping their IDs, until ctx
+	// ends. A crash re-sends at most what was not marked sent.
+	Relay(ctx context.Context, pub Publisher) error
+}
+
+// Store is a service's inbox and outbox in one database.
+type Store interface {
+	Inbox
+	Outbox
+	// Migrate creates the store's tables if they do not exist.
+	Migrate(ctx context.Context) error
+	// DB is the database the store lives in, for the service's own tables.
+	DB() *sql.DB
+}

@@ -1,0 +1,147 @@
+package schema
+
+import "fmt"
+
+// Pos is a position in a contract file, 1-based.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Set is a loaded and validated contract set: every service of the files
+// loaded together, with consumes resolved across them.
+type Set struct {
+	Services []*Service // sorted by Name
+}
+
+// Service is one contract file: the events a service owns and the events
+// it consumes from others.
+type Service struct {
+	Name     string
+	Doc      string
+	File     string // path as given to Load
+	Pos      Pos
+	Types    []*NamedType // in file order
+	Events   []*Event     // in file order
+	Consumes []*Consumed  // sorted by producer name, then the order in the file
+	Package  *Package     // what is generated for this service
+}
+
+// Event is an event a service owns.
+type Event struct {
+	Service    *Service
+	Name       string // UpperCamelCase, as in the contract
+	Type       string // Service.Name + "." + Name, the wire event type
+	Version    int    // at least 1
+	Key        *Field // nil when the contract names no key
+	Doc        string
+	Deprecated string // "" when not deprecated; the contract's text, or "deprecated" for `true`
+	Fields     []*Field
+	Pos        Pos
+}
+
+// Field is a field of an event or of a struct type.
+type Field struct {
+	Name       string // lower_snake_case; also the JSON name on the wire
+	GoName     string // Go's initialisms applied: user_id -> UserID
+	Type       *Type
+	Optional   bool
+	Doc        string
+	Deprecated string
+	Pos        Pos
+}
+
+// Kind is the shape of a Type.
+type Kind int
+
+// The kinds of types, built-in first.
+const (
+	KindString Kind = iota
+	KindBool
+	KindInt32
+	KindInt64
+	KindFloat64
+	KindDecimal
+	KindUUID
+	KindTimestamp
+	KindDate
+	KindDuration
+	KindBytes
+	KindList  // list<Elem>
+	KindMap   // map<Elem>, string keys
+	KindNamed // a type from a `types:` section
+)
+
+// Type is a resolved type expression.
+type Type struct {
+	Kind  Kind
+	Elem  *Type      // KindList and KindMap
+	Named *NamedType // KindNamed
+}
+
+// NamedType is a struct or enum from a service's `types:` section.
+type NamedType struct {
+	Service *Service
+	Name    string // UpperCamelCase, as in the contract
+	Doc     string
+	Enum    []*EnumValue // set for an enum
+	Fields  []*Field     // set for a struct
+	Pos     Pos
+}
+
+// IsEnum reports whether the type is an enum rather than a struct.
+func (n *NamedType) IsEnum() bool { return n.Enum != nil }
+
+// EnumValue is one value of an enum.
+type EnumValue struct {
+	Value    string // lower_snake, the wire value
+	GoSuffix string // UpperCamelCase: in_progress -> InProgress; the constant is the type's Go name + GoSuffix
+	Pos      Pos
+}
+
+// Consumed is an event a service handles, owned by another service.
+type Consumed struct {
+	Event     *Event // the producer's event
+	LocalName string // the event's name in the consumer: Event.Name, or the contract's `as`
+	Pos       Pos
+}
+
+// Package is everything generated for one service, with every Go name
+// decided and unique within the package. Emitters read names from here and
+// never convert case themselves.
+type Package struct {
+	Service    *Service
+	Name       string       // Go package name: last element of go_package, else <service>events
+	ImportPath string       // go_package; "" when the contract gives none
+	Events     []*EventDecl // own events in file order, then consumed ones as in Service.Consumes
+	Types      []*TypeDecl  // own types in file order, then types carried in by consumed events, sorted by producer then name
+}
+
+// EventDecl is one event type declared in a generated package.
+type EventDecl struct {
+	Event  *Event
+	GoName string // own events: Event.Name; consumed: Consumed.LocalName
+	Own    bool
+}
+
+// TypeDecl is one named type declared in a generated package: the
+// service's own, or carried in from a producer by a consumed event.
+type TypeDecl struct {
+	Type    *NamedType
+	GoName  string
+	Carried bool
+}
+
+// TypeName is the Go name of n in package p. It panics if p does not
+// declare n, which the validator rules out.
+func (p *Package) TypeName(n *NamedType) string {
+	for _, d := range p.Types {
+		if d.Type == n {
+			return d.GoName
+		}
+	}
+	panic(fmt.Sprintf("schema: package %s does not declare type %s.%s", p.Name, n.Service.Name, n.Name))
+}
