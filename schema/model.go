@@ -39,6 +39,7 @@ type Event struct {
 	Key        *Field // nil when the contract names no key
 	Doc        string
 	Deprecated string // "" when not deprecated; the contract's text, or "deprecated" for `true`
+	Snapshot   bool   // `snapshot: true`: the event carries the key entity's full state (needs a key), so producers can re-announce it
 	Fields     []*Field
 	Pos        Pos
 }

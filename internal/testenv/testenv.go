@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,10 +33,12 @@ func Required() bool {
 }
 
 // AMQPURL returns the broker URL from EVGEN_AMQP_URL (or the default) once
-// the broker answers on its port; otherwise it skips or fails t.
+// the broker answers on its port; otherwise it skips or fails t. It holds
+// the shared broker lock until t ends (see ExclusiveBroker).
 func AMQPURL(t testing.TB) string {
 	t.Helper()
 	u := env("EVGEN_AMQP_URL", DefaultAMQPURL)
+	lockBroker(t, syscall.LOCK_SH)
 	reachable(t, "RabbitMQ", u, "5672")
 	return u
 }
