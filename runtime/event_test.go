@@ -1,0 +1,51 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// userRegistered stands in for a generated event type in the runtime's
+// own tests; its UnmarshalJSON is strict about the required field like
+// generated code is.
+type userRegistered struct {
+	UserID string `json:"user_id"`
+	Email  string `json:"email"`
+}
+
+func (userRegistered) EventType() string  { return "users.UserRegistered" }
+func (userRegistered) EventVersion() int  { return 1 }
+func (e userRegistered) EventKey() string { return e.UserID }
+
+func (e userRegistered) Validate() error {
+	if e.UserID == "" {
+		return errors.New("user_id: required")
+	}
+	return nil
+}
+
+func (e *userRegistered) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		UserID *string `json:"user_id"`
+		Email  string  `json:"email"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw.UserID == nil {
+		return fmt.Errorf("user_id: required field missing")
+	}
+	e.UserID, e.Email = *raw.UserID, raw.Email
+	return nil
+}
+
+// invoicePaid is a second event type, from another producer, with no key.
+type invoicePaid struct {
+	InvoiceID string `json:"invoice_id"`
+	N         int    `json:"n"`
+}
+
+func (invoicePaid) EventType() string { return "billing.InvoicePaid" }
+func (invoicePaid) EventVersion() int { return 2 }
+func (invoicePaid) Validate() error   { return nil }

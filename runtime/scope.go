@@ -1,0 +1,65 @@
+package runtime
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// scope is what a handler's context carries: the event being handled and
+// the inbox transaction it is handled in.
+type scope struct {
+	meta   Meta
+	tx     InboxTx
+	outbox Outbox
+}
+
+type scopeKey struct{}
+
+func withScope(ctx context.Context, s *scope) context.Context {
+	return context.WithValue(ctx, scopeKey{}, s)
+}
+
+func scopeFrom(ctx context.Context) *scope {
+	s, _ := ctx.Value(scopeKey{}).(*scope)
+	return s
+}
+
+// IncomingMeta returns the metadata of the event whose handler ctx belongs
+// to; false outside a handler.
+func IncomingMeta(ctx context.Context) (Meta, bool) {
+	s := scopeFrom(ctx)
+	if s == nil {
+		return Meta{}, false
+	}
+	return s.meta, true
+}
+
+// Tx returns the handler's inbox transaction, so that the handler's own
+// writes commit together with the record that the event was applied. It is
+// nil outside a handler and with a store that has no SQL database (the
+// memory store).
+func Tx(ctx context.Context) *sql.Tx {
+	s := scopeFrom(ctx)
+	if s == nil || s.tx == nil {
+		return nil
+	}
+	return s.tx.SQL()
+}
+
+// TxPublisher returns a Publisher that writes through the store's outbox
+// in the handler's transaction: events a handler publishes commit with its
+// writes and its inbox record, and are relayed to the broker afterwards.
+// Outside a handler its Publish returns ErrNotInHandler.
+func TxPublisher(ctx context.Context) Publisher {
+	s := scopeFrom(ctx)
+	if s == nil || s.tx == nil || s.outbox == nil {
+		return notInHandler{}
+	}
+	return s.outbox.Publisher(s.tx.SQL())
+}
+
+type notInHandler struct{}
+
+func (notInHandler) Publish(context.Context, ...*message.Message) error { return ErrNotInHandler }
