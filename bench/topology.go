@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// route is a durable fanout exchange with one durable queue bound to it:
+// what the raw and hand-written Watermill cases publish to and consume from.
+// It is the topology watermill-amqp's NewDurablePubSubConfig declares for a
+// topic named like the exchange, so both declare it identically.
+type route struct {
+	Exchange string
+	Queue    string
+}
+
+// declareRoute declares a route with unique names; remove deletes it.
+// Publishing goes to a bound, durable queue so the broker persists every
+// event before confirming it, as it would in production.
+func (e *env) declareRoute(prefix string) (route, error) {
+	r := route{Exchange: uniqueName(prefix + "_x"), Queue: uniqueName(prefix + "_q")}
+	err := e.withChannel(func(ch *amqp.Channel) error {
+		if err := ch.ExchangeDeclare(r.Exchange, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
+			return fmt.Errorf("declare exchange %s: %w", r.Exchange, err)
+		}
+		if _, err := ch.QueueDeclare(r.Queue, true, false, false, false, nil); err != nil {
+			return fmt.Errorf("declare queue %s: %w", r.Queue, err)
+		}
+		if err := ch.QueueBind(r.Queue, "", r.Exchange, false, nil); err != nil {
+			return fmt.Errorf("bind queue %s to %s: %w", r.Queue, r.Exchange, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return r, errors.Join(err, e.removeRoute(r))
+	}
+	return r, nil
+}
+
+func (e *env) removeRoute(r route) error {
+	return e.withChannel(func(ch *amqp.Channel) error {
+		if _, err := ch.QueueDelete(r.Queue, false, false, false); err != nil {
+			return fmt.Errorf("delete queue %s: %w", r.Queue, err)
+		}
+		if err := ch.ExchangeDelete(r.Exchange, false, false); err != nil {
+			return fmt.Errorf("delete exchange %s: %w", r.Exchange, err)
+		}
+		return nil
+	})
+}
+
+// queueDepth is the number of ready messages in queue.
+func (e *env) queueDepth(queue string) (int, error) {
+	var n int
+	err := e.withChannel(func(ch *amqp.Channel) error {
+		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+		if err != nil {
+			return fmt.Errorf("inspect queue %s: %w", queue, err)
+		}
+		n = q.Messages
+		return nil
+	})
+	return n, err
+}
+
+// awaitDepth waits until queue holds want ready messages: a confirm means the
+// event is enqueued, but the count the broker reports can lag a moment.
+func (e *env) awaitDepth(ctx context.Context, queue string, want int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := e.queueDepth(queue)
+		if err != nil {
+			return err
+		}
+		if n == want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("queue %s holds %d messages, want %d", queue, n, want)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// stateTables are the consumer's own tables: the dedup keys and one row of
+// state per event, as a hand-written idempotent consumer keeps them.
+type stateTables struct {
+	Dedup string
+	State string
+}
+
+func (e *env) createStateTables(ctx context.Context, prefix string) (stateTables, error) {
+	t := stateTables{Dedup: uniqueName(prefix + "_dedup"), State: uniqueName(prefix + "_state")}
+	db, err := e.sqlDB(ctx)
+	if err != nil {
+		return t, err
+	}
+	stmts := []string{
+		fmt.Sprintf(`CREATE TABLE %s (event_id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`, t.Dedup),
+		fmt.Sprintf(`CREATE TABLE %s (event_id text PRIMARY KEY, body_bytes int NOT NULL)`, t.State),
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return t, errors.Join(fmt.Errorf("create table: %w", err), e.dropStateTables(t))
+		}
+	}
+	return t, nil
+}
+
+func (e *env) dropStateTables(t stateTables) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := e.sqlDB(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS %s, %s`, t.Dedup, t.State)); err != nil {
+		return fmt.Errorf("drop tables %s, %s: %w", t.Dedup, t.State, err)
+	}
+	return nil
+}
+
+// countRows checks after a run that every event took effect exactly once.
+func countRows(ctx context.Context, db *sql.DB, table string) (int, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s`, table)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count rows of %s: %w", table, err)
+	}
+	return n, nil
+}
