@@ -1,0 +1,93 @@
+package schema
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// generatedNames are the package-level identifiers every generated
+// package declares, besides the contract's events and types.
+var generatedNames = []string{"Publisher", "NewPublisher", "Handlers", "RegisterHandlers", "Contract"}
+
+// packages decides every service's generated package and its Go names.
+func (l *loader) packages(files []*file) {
+	paths := map[string]*file{}
+	for _, f := range files {
+		pkg := &Package{Service: f.svc}
+		f.svc.Package = pkg
+		f.packageName(pkg, paths)
+		s := newScope(f)
+		s.declareOwn(pkg)
+		s.declareConsumed(pkg)
+		s.declareCarried(pkg)
+	}
+}
+
+// scope is the set of Go names declared in one generated package, folded
+// to lower case: two names that differ only in case are a collision too.
+type scope struct {
+	f     *file
+	taken map[string]string // folded name -> what declares it, for messages
+}
+
+func newScope(f *file) *scope {
+	s := &scope{f: f, taken: map[string]string{}}
+	for _, n := range generatedNames {
+		s.taken[strings.ToLower(n)] = "the generated " + n
+	}
+	return s
+}
+
+// owner says what declares name already, or "" when it is free.
+func (s *scope) owner(name string) string { return s.taken[strings.ToLower(name)] }
+
+func (s *scope) take(name, what string) { s.taken[strings.ToLower(name)] = what }
+
+// ownDecl is an identifier the service's own contract declares.
+type ownDecl struct {
+	name, what string
+	pos        Pos
+}
+
+// declareOwn declares the service's events, types and enum constants; of
+// two that collide, the later one in the file is reported.
+func (s *scope) declareOwn(pkg *Package) {
+	var decls []ownDecl
+	for _, ev := range s.f.svc.Events {
+		pkg.Events = append(pkg.Events, &EventDecl{Event: ev, GoName: ev.Name, Own: true})
+		decls = append(decls, ownDecl{ev.Name, "event " + ev.Name, ev.Pos})
+	}
+	for _, t := range s.f.svc.Types {
+		pkg.Types = append(pkg.Types, &TypeDecl{Type: t, GoName: t.Name})
+		decls = append(decls, ownDecl{t.Name, "type " + t.Name, t.Pos})
+		for _, v := range t.Enum {
+			decls = append(decls, ownDecl{t.Name + v.GoSuffix, fmt.Sprintf("enum constant %s%s", t.Name, v.GoSuffix), v.Pos})
+		}
+	}
+	slices.SortStableFunc(decls, func(a, b ownDecl) int {
+		return cmp.Or(cmp.Compare(a.pos.Line, b.pos.Line), cmp.Compare(a.pos.Col, b.pos.Col))
+	})
+	for _, d := range decls {
+		if prev := s.owner(d.name); prev != "" {
+			s.f.e.add(d.pos, "%s collides with %s in the generated package %s; rename it", d.what, prev, pkg.Name)
+			continue
+		}
+		s.take(d.name, fmt.Sprintf("%s (line %d)", d.what, d.pos.Line))
+	}
+}
+
+// declareConsumed declares consumed events under their local names.
+func (s *scope) declareConsumed(pkg *Package) {
+	for _, c := range s.f.svc.Consumes {
+		ev := c.Event
+		if prev := s.owner(c.LocalName); prev != "" {
+			s.f.e.add(c.Pos, "consumed event %s would be declared as %s, which collides with %s in package %s; give it another name: {event: %s, as: %s%s}",
+				ev.Type, c.LocalName, prev, pkg.Name, ev.Name, goName(ev.Service.Name), ev.Name)
+			continue
+		}
+		s.take(c.LocalName, fmt.Sprintf("consumed event %s (line %d)", ev.Type, c.Pos.Line))
+		pkg.Events = append(pkg.Events, &EventDecl{Event: ev, GoName: c.LocalName})
+	}
+}
