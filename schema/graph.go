@@ -13,7 +13,7 @@ type edge struct {
 // frame is one step of the depth-first search in walkTypes.
 type frame struct {
 	t    *NamedType
-	next int   // index of the next edge to follow
+	next int    // index of the next edge to follow
 	via  *Field // the field that led here; nil at a root
 	out  []edge
 }
