@@ -17,7 +17,8 @@ type Error struct {
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
 
 // Errors is every problem found in a contract set, sorted by file then
-// position. Load returns it (as error) when the set is invalid.
+// position. Load returns a *Errors when the set is invalid; use errors.As
+// with a *Errors target to tell it from an I/O error.
 type Errors []*Error
 
 // Error prints one problem a line.
@@ -51,7 +52,7 @@ func (c *errs) result() error {
 			out = append(out, e)
 		}
 	}
-	return out
+	return &out
 }
 
 func less(a, b *Error) bool {

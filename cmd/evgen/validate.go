@@ -43,7 +43,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	set, err := schema.Load(fs.Args()...)
-	var invalid schema.Errors
+	var invalid *schema.Errors
 	switch {
 	case errors.As(err, &invalid):
 		fmt.Fprintln(stderr, invalid.Error())
