@@ -3,6 +3,9 @@ package runtime
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"regexp"
+	"time"
 )
 
 // Inbox remembers which events a consuming service has applied, in the
@@ -48,4 +51,32 @@ type Store interface {
 	Migrate(ctx context.Context) error
 	// DB is the database the store lives in, for the service's own tables.
 	DB() *sql.DB
+}
+
+// DefaultRetention is how long stores keep inbox rows (and sent outbox
+// rows) unless configured otherwise. An event redelivered or redriven from a
+// dead-letter queue after its inbox row was pruned is applied again, so keep
+// it longer than the longest queue backlog or redrive window.
+const DefaultRetention = 7 * 24 * time.Hour
+
+// Pruner is implemented by stores whose inbox rows expire. A service calls
+// Prune(ctx, Retention()) now and then.
+type Pruner interface {
+	// Prune deletes inbox rows applied at least olderThan ago, and outbox
+	// rows already sent that long ago, and returns how many it deleted.
+	Prune(ctx context.Context, olderThan time.Duration) (int64, error)
+	// Retention is the configured age after which rows may be pruned.
+	Retention() time.Duration
+}
+
+var savepointName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// CheckSavepointName reports whether name can be used as an SQL savepoint
+// name as is. Stores interpolate it into SAVEPOINT statements (which take
+// no parameters), so anything but a plain identifier is refused.
+func CheckSavepointName(name string) error {
+	if !savepointName.MatchString(name) {
+		return fmt.Errorf("savepoint name %q: want a letter or _ followed by up to 62 letters, digits or _", name)
+	}
+	return nil
 }

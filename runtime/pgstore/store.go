@@ -1,0 +1,195 @@
+// Package pgstore keeps a service's inbox and outbox in PostgreSQL, in the
+// same database as the service's own tables, so that a handler's writes,
+// its inbox record and the events it publishes commit in one transaction.
+//
+// Open the database with the pgx database/sql driver ("pgx", from
+// github.com/jackc/pgx/v5/stdlib): handlers get a *sql.Tx.
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// TablePrefix starts the name of every table the store creates:
+	// <prefix>inbox, <prefix>outbox and <prefix>outbox_offsets. Default
+	// "evgen_". Tests give each store a unique prefix.
+	TablePrefix string
+	// Retention is how long inbox rows, and sent outbox rows, are kept
+	// before Prune may delete them. Default runtime.DefaultRetention.
+	Retention time.Duration
+	// RelayBatchSize is how many outbox rows the relay reads per database
+	// transaction; a relay that crashes re-sends at most that many. Default 100.
+	RelayBatchSize int
+	// RelayPollInterval is how often an idle relay looks for new rows.
+	// Default 100ms.
+	RelayPollInterval time.Duration
+	// Logger receives the relay's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is the PostgreSQL inbox and outbox. It implements runtime.Store and
+// runtime.Pruner.
+type Store struct {
+	db      *sql.DB
+	opts    Options
+	log     watermill.LoggerAdapter
+	inbox   string // quoted table names
+	outbox  string
+	offsets string
+	schema  wsql.DefaultPostgreSQLSchema
+	offset  wsql.DefaultPostgreSQLOffsetsAdapter
+}
+
+var _ interface {
+	runtime.Store
+	runtime.Pruner
+} = (*Store)(nil)
+
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,39}$`)
+
+// New returns a Store on db. Call Migrate before use.
+func New(db *sql.DB, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("pgstore: db is nil")
+	}
+	opts.setDefaults()
+	if !identifier.MatchString(opts.TablePrefix) {
+		return nil, fmt.Errorf("pgstore: table prefix %q: want lower-case letters, digits and _, at most 40", opts.TablePrefix)
+	}
+	if opts.Retention < 0 || opts.RelayBatchSize < 0 || opts.RelayPollInterval < 0 {
+		return nil, fmt.Errorf("pgstore: retention, relay batch size and poll interval must not be negative")
+	}
+	s := &Store{
+		db:      db,
+		opts:    opts,
+		log:     watermill.NewSlogLogger(opts.Logger),
+		inbox:   `"` + opts.TablePrefix + `inbox"`,
+		outbox:  `"` + opts.TablePrefix + `outbox"`,
+		offsets: `"` + opts.TablePrefix + `outbox_offsets"`,
+	}
+	s.schema = wsql.DefaultPostgreSQLSchema{
+		GenerateMessagesTableName: func(string) string { return s.outbox },
+		SubscribeBatchSize:        opts.RelayBatchSize,
+		InitializeSchemaLock:      lockKey(opts.TablePrefix),
+	}
+	s.offset = wsql.DefaultPostgreSQLOffsetsAdapter{
+		GenerateMessagesOffsetsTableName: func(string) string { return s.offsets },
+	}
+	return s, nil
+}
+
+func (o *Options) setDefaults() {
+	if o.TablePrefix == "" {
+		o.TablePrefix = "evgen_"
+	}
+	if o.Retention == 0 {
+		o.Retention = runtime.DefaultRetention
+	}
+	if o.RelayBatchSize == 0 {
+		o.RelayBatchSize = 100
+	}
+	if o.RelayPollInterval == 0 {
+		o.RelayPollInterval = 100 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// lockKey is the advisory lock that serialises Migrate across processes:
+// concurrent CREATE TABLE IF NOT EXISTS can still fail on a unique index.
+func lockKey(prefix string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte("evgen schema:" + prefix))
+	return int(h.Sum32() & 0x7fffffff)
+}
+
+// DB is the database the store lives in.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Retention is the configured Options.Retention.
+func (s *Store) Retention() time.Duration { return s.opts.Retention }
+
+// Migrate creates the store's tables if they do not exist, in one
+// transaction under an advisory lock, so replicas may start together.
+func (s *Store) Migrate(ctx context.Context) error {
+	queries, err := s.schema.SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams{Topic: outboxTopic})
+	if err != nil {
+		return fmt.Errorf("pgstore: outbox schema: %w", err)
+	}
+	offsets, err := s.offset.SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams{Topic: outboxTopic})
+	if err != nil {
+		return fmt.Errorf("pgstore: outbox offsets schema: %w", err)
+	}
+	queries = append(queries, offsets...)
+	queries = append(queries, s.inboxSchema()...)
+	return s.inTx(ctx, "migrate", func(tx *sql.Tx) error {
+		for _, q := range queries {
+			if _, err := tx.ExecContext(ctx, q.Query, q.Args...); err != nil {
+				return fmt.Errorf("%s: %w", q.Query, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Drop deletes the store's tables and everything in them: for tests'
+// cleanup, never for a service's database.
+func (s *Store) Drop(ctx context.Context) error {
+	q := fmt.Sprintf("DROP TABLE IF EXISTS %s, %s, %s", s.inbox, s.outbox, s.offsets)
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("pgstore: drop tables: %w", err)
+	}
+	return nil
+}
+
+// Prune deletes inbox rows applied at least olderThan ago and outbox rows
+// the relay sent that long ago. Keep inbox rows longer than the longest
+// time an event can wait in a queue or a dead-letter queue before it is
+// redelivered or redriven: an event whose row was pruned is applied again.
+func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
+	var total int64
+	err := s.inTx(ctx, "prune", func(tx *sql.Tx) error {
+		for _, q := range []wsql.Query{s.pruneInbox(olderThan), s.pruneOutbox(olderThan)} {
+			res, err := tx.ExecContext(ctx, q.Query, q.Args...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	return total, err
+}
+
+func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("pgstore: %s: begin: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error that made us roll back is the one to report
+		return fmt.Errorf("pgstore: %s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("pgstore: %s: commit: %w", what, err)
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// RunInbox runs the inbox half of the suite.
+func RunInbox(t *testing.T, newStore NewStore) {
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, runtime.Store)
+	}{
+		{"ClaimThenDuplicate", testClaimThenDuplicate},
+		{"RollbackForgetsClaimAndWrites", testRollbackForgets},
+		{"SavepointUndoesOneEvent", testSavepoint},
+		{"SavepointNames", testSavepointNames},
+		{"ConcurrentClaimsOneWins", testConcurrentClaims},
+		{"WaitingClaimWinsAfterRollback", testWaitingClaim},
+		{"Prune", testPrune},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, newStore(t)) })
+	}
+}
+
+func begin(t *testing.T, s runtime.Store) runtime.InboxTx {
+	t.Helper()
+	tx, err := s.Begin(testContext(t))
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	return tx
+}
+
+func claim(t *testing.T, tx runtime.InboxTx, consumer, id string, want bool) {
+	t.Helper()
+	got, err := tx.Claim(testContext(t), consumer, id)
+	if err != nil {
+		t.Fatalf("claim %s/%s: %v", consumer, id, err)
+	}
+	if got != want {
+		t.Fatalf("claim %s/%s = %v, want %v", consumer, id, got, want)
+	}
+}
+
+func commit(t *testing.T, tx runtime.InboxTx) {
+	t.Helper()
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
+
+func rollback(t *testing.T, tx runtime.InboxTx) {
+	t.Helper()
+	if err := tx.Rollback(); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+}
+
+// claimOnce claims id for consumer in a transaction of its own.
+func claimOnce(t *testing.T, s runtime.Store, consumer, id string, want bool) {
+	t.Helper()
+	tx := begin(t, s)
+	claim(t, tx, consumer, id, want)
+	commit(t, tx)
+}
+
+func testClaimThenDuplicate(t *testing.T, s runtime.Store) {
+	tx := begin(t, s)
+	claim(t, tx, "billing", "e1", true)
+	claim(t, tx, "billing", "e1", false) // twice in one transaction
+	commit(t, tx)
+	if err := tx.Rollback(); err == nil {
+		t.Error("rollback after commit: want an error")
+	}
+
+	claimOnce(t, s, "billing", "e1", false)
+	claimOnce(t, s, "mailer", "e1", true) // each consumer has its own inbox
+	claimOnce(t, s, "billing", "e2", true)
+}
+
+func testRollbackForgets(t *testing.T, s runtime.Store) {
+	fx := newEffects(t, s)
+	tx := begin(t, s)
+	claim(t, tx, "billing", "e1", true)
+	fx.write(t, tx, "e1")
+	rollback(t, tx)
+
+	tx = begin(t, s)
+	claim(t, tx, "billing", "e1", true)
+	commit(t, tx)
+	if fx != nil {
+		if got := fx.ids(t); len(got) != 0 {
+			t.Errorf("effects after rollback = %v, want none", got)
+		}
+	}
+}
+
+// testSavepoint is a batch of three events where the second fails: only
+// its claim and writes are undone.
+func testSavepoint(t *testing.T, s runtime.Store) {
+	fx := newEffects(t, s)
+	ctx := testContext(t)
+	tx := begin(t, s)
+	for _, id := range []string{"e1", "e2", "e3"} {
+		sp := "ev_" + id
+		if err := tx.Savepoint(ctx, sp); err != nil {
+			t.Fatalf("savepoint %s: %v", sp, err)
+		}
+		claim(t, tx, "billing", id, true)
+		fx.write(t, tx, id)
+		if id == "e2" {
+			if err := tx.RollbackTo(ctx, sp); err != nil {
+				t.Fatalf("rollback to %s: %v", sp, err)
+			}
+		}
+	}
+	commit(t, tx)
+
+	claimOnce(t, s, "billing", "e1", false)
+	claimOnce(t, s, "billing", "e3", false)
+	claimOnce(t, s, "billing", "e2", true)
+	if fx != nil {
+		if got, want := fx.ids(t), []string{"e1", "e3"}; !slices.Equal(got, want) {
+			t.Errorf("effects = %v, want %v", got, want)
+		}
+	}
+}
+
+func testSavepointNames(t *testing.T, s runtime.Store) {
+	ctx := testContext(t)
+	tx := begin(t, s)
+	defer tx.Rollback()
+	for _, bad := range []string{"", "1a", "a-b", "sp; DROP TABLE x", `"sp"`} {
+		if err := tx.Savepoint(ctx, bad); err == nil {
+			t.Errorf("Savepoint(%q): want an error", bad)
+		}
+	}
+	if err := tx.RollbackTo(ctx, "never_set"); err == nil {
+		t.Error("RollbackTo a savepoint never set: want an error")
+	}
+}
+
+// testConcurrentClaims has workers race to claim the same events, each
+// claim in its own transaction: every event is won exactly once.
+func testConcurrentClaims(t *testing.T, s runtime.Store) {
+	const workers, events = 8, 40
+	ctx := testContext(t)
+	wins := make([][]bool, workers)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wins[w] = make([]bool, events)
+		wg.Go(func() {
+			for i := range events {
+				ok, err := claimAlone(ctx, s, fmt.Sprintf("e%d", (i+w*5)%events))
+				if err != nil {
+					errs <- err
+					return
+				}
+				wins[w][(i+w*5)%events] = ok
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i := range events {
+		n := 0
+		for w := range workers {
+			if wins[w][i] {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("event e%d claimed by %d workers, want 1", i, n)
+		}
+	}
+}
+
+func claimAlone(ctx context.Context, s runtime.Store, id string) (bool, error) {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	ok, err := tx.Claim(ctx, "billing", id)
+	if err != nil {
+		_ = tx.Rollback() // report the claim error
+		return false, fmt.Errorf("claim %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit claim %s: %w", id, err)
+	}
+	return ok, nil
+}
+
+// testWaitingClaim: a claim that waits for a concurrent transaction holding
+// the same event wins if that transaction rolls back, loses if it commits.
+func testWaitingClaim(t *testing.T, s runtime.Store) {
+	for _, first := range []struct {
+		commit bool
+		want   bool
+	}{{commit: false, want: true}, {commit: true, want: false}} {
+		id := fmt.Sprintf("held_%v", first.commit)
+		tx := begin(t, s)
+		claim(t, tx, "billing", id, true)
+		ctx := testContext(t)
+		type result struct {
+			ok  bool
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			ok, err := claimAlone(ctx, s, id)
+			done <- result{ok, err}
+		}()
+		select {
+		case r := <-done:
+			t.Fatalf("second claim of %s returned (%v, %v) while the first transaction was open", id, r.ok, r.err)
+		case <-time.After(50 * time.Millisecond): // a claim that does not wait would have returned by now
+		}
+		if first.commit {
+			commit(t, tx)
+		} else {
+			rollback(t, tx)
+		}
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.ok != first.want {
+			t.Errorf("first transaction committed=%v: waiting claim = %v, want %v", first.commit, r.ok, first.want)
+		}
+	}
+}
+
+func testPrune(t *testing.T, s runtime.Store) {
+	p, ok := s.(runtime.Pruner)
+	if !ok {
+		t.Fatalf("%T does not implement runtime.Pruner", s)
+	}
+	if p.Retention() <= 0 {
+		t.Errorf("Retention() = %v, want > 0", p.Retention())
+	}
+	ctx := testContext(t)
+	claimOnce(t, s, "billing", "old", true)
+	n, err := p.Prune(ctx, time.Hour)
+	if err != nil {
+		t.Fatalf("prune: %v", err)
+	}
+	if n != 0 {
+		t.Errorf("Prune(1h) deleted %d rows of a fresh claim, want 0", n)
+	}
+	claimOnce(t, s, "billing", "old", false)
+	n, err = p.Prune(ctx, 0)
+	if err != nil {
+		t.Fatalf("prune: %v", err)
+	}
+	if n != 1 {
+		t.Errorf("Prune(0) deleted %d rows, want 1", n)
+	}
+	claimOnce(t, s, "billing", "old", true) // forgotten: applied again
+}
