@@ -18,10 +18,11 @@ type env struct {
 	cfg config
 	log io.Writer // progress lines
 
-	mu    sync.Mutex
-	db    *sql.DB
-	pool  *pgxpool.Pool
-	admin *amqp.Connection
+	mu     sync.Mutex
+	db     *sql.DB
+	pool   *pgxpool.Pool
+	admin  *amqp.Connection
+	routes []route // every route declared, so a test can check they are gone
 }
 
 func newEnv(cfg config, log io.Writer) *env { return &env{cfg: cfg, log: log} }

@@ -24,6 +24,9 @@ type route struct {
 // event before confirming it, as it would in production.
 func (e *env) declareRoute(prefix string) (route, error) {
 	r := route{Exchange: uniqueName(prefix + "_x"), Queue: uniqueName(prefix + "_q")}
+	e.mu.Lock()
+	e.routes = append(e.routes, r)
+	e.mu.Unlock()
 	err := e.withChannel(func(ch *amqp.Channel) error {
 		if err := ch.ExchangeDeclare(r.Exchange, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
 			return fmt.Errorf("declare exchange %s: %w", r.Exchange, err)
