@@ -1,0 +1,11 @@
+package templates
+
+// Import paths of the packages generated code uses. Emitters refer to
+// packages only through these constants and jen.Qual, so that jennifer
+// writes every import block.
+const (
+	pkgContext = "context"
+	pkgTime    = "time"
+	pkgStrconv = "strconv"
+	pkgRuntime = "github.com/evgenhq/evgen/runtime"
+)

@@ -1,0 +1,85 @@
+package templates
+
+import (
+	"github.com/dave/jennifer/jen"
+
+	"github.com/evgenhq/evgen/schema"
+)
+
+// emitValidate renders the Validate method of a struct: one check call per
+// field that has something to check, reporting the first failure.
+func emitValidate(f *jen.File, p *schema.Package, name, recv string, fields []*schema.Field) {
+	var calls []jen.Code
+	for _, fd := range fields {
+		if cs := fieldChecks(p, fd); len(cs) > 0 {
+			args := append([]jen.Code{jen.Lit(fd.Name), jen.Id(recv).Dot(fd.GoName)}, cs...)
+			calls = append(calls, jen.Id("check").Call(args...))
+		}
+	}
+	f.Comment("// Validate reports the first field of " + name + " that breaks the contract.")
+	switch len(calls) {
+	case 0:
+		f.Func().Params(jen.Id(name)).Id("Validate").Params().Error().Add(oneLine(jen.Return(jen.Nil())))
+	case 1:
+		f.Func().Params(jen.Id(recv).Id(name)).Id("Validate").Params().Error().Block(jen.Return(calls[0]))
+	default:
+		f.Func().Params(jen.Id(recv).Id(name)).Id("Validate").Params().Error().Block(
+			jen.Return(jen.Id("firstError").Add(lines("(", ")", calls))),
+		)
+	}
+}
+
+// fieldChecks are the checks of a field's value: presence for a required
+// field whose zero value is not a value of its type, then its format.
+// An optional field's checks run only when it is set.
+func fieldChecks(p *schema.Package, fd *schema.Field) []jen.Code {
+	cs := valueChecks(p, fd.Type)
+	if !fd.Optional && zeroIsAbsent(fd.Type) {
+		cs = append([]jen.Code{jen.Id("nonZero")}, cs...)
+	}
+	if isPointer(fd) && len(cs) > 0 {
+		cs = []jen.Code{jen.Id("ifSet").Call(cs...)}
+	}
+	return cs
+}
+
+// valueChecks are the format checks of a value of type t, nested into
+// lists and maps.
+func valueChecks(p *schema.Package, t *schema.Type) []jen.Code {
+	switch t.Kind {
+	case schema.KindFloat64:
+		return []jen.Code{jen.Id("finite")}
+	case schema.KindDecimal:
+		return []jen.Code{jen.Id("isDecimal")}
+	case schema.KindUUID:
+		return []jen.Code{jen.Id("isUUID")}
+	case schema.KindDate:
+		return []jen.Code{jen.Id("isDate")}
+	case schema.KindDuration:
+		return []jen.Code{jen.Id("isDuration")}
+	case schema.KindNamed:
+		return []jen.Code{jen.Id(p.TypeName(t.Named)).Dot("Validate")}
+	case schema.KindList:
+		if cs := valueChecks(p, t.Elem); len(cs) > 0 {
+			return []jen.Code{jen.Id("eachElem").Call(cs...)}
+		}
+	case schema.KindMap:
+		if cs := valueChecks(p, t.Elem); len(cs) > 0 {
+			return []jen.Code{jen.Id("eachValue").Call(cs...)}
+		}
+	}
+	return nil
+}
+
+// zeroIsAbsent reports whether the Go zero value of t is no value of the
+// contract type, so that a required field holding it is missing: an empty
+// string, UUID, decimal, date, duration or enum, and the zero timestamp.
+func zeroIsAbsent(t *schema.Type) bool {
+	switch t.Kind {
+	case schema.KindString, schema.KindDecimal, schema.KindUUID, schema.KindDate, schema.KindDuration, schema.KindTimestamp:
+		return true
+	case schema.KindNamed:
+		return t.Named.IsEnum()
+	}
+	return false
+}
