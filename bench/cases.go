@@ -63,6 +63,11 @@ func allCases() []benchCase {
 			About: "publish-watermill at -rate for -duration into consume-watermill-pg; publish to committed",
 			Run:   latencyWatermill,
 		},
+		{
+			Name: "validate", Group: "generate", Metric: seconds,
+			About: "schema.Load (parse and validate) of a synthetic set of -services services and -gen-events events",
+			Run:   validateContracts,
+		},
 	}
 }
 

@@ -31,8 +31,9 @@ func (r caseReport) formatMedian() string {
 	case seconds:
 		s := fmt.Sprintf("%.3f s", r.Median)
 		if len(r.Runs) > 0 {
-			if x := r.Runs[len(r.Runs)-1].Extra; x != nil {
-				s += fmt.Sprintf(" (%s lines, %s KiB, %d files)", thousands(float64(x["lines"])), thousands(float64(x["bytes"])/1024), x["files"])
+			last := r.Runs[len(r.Runs)-1]
+			if x := last.Extra; x != nil {
+				s += fmt.Sprintf(" (%s: %d files, %s lines, %s KiB)", last.Notes["counted"], x["files"], thousands(float64(x["lines"])), thousands(float64(x["bytes"])/1024))
 			}
 		}
 		return s
