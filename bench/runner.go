@@ -87,7 +87,7 @@ func judge(reports []caseReport, cases []benchCase) {
 			r.Ratio = r.Median / base
 		}
 		for _, t := range byName[r.Case].Targets {
-			r.Verdicts = append(r.Verdicts, t.check(r.Median, medians))
+			r.Verdicts = append(r.Verdicts, t.check(r.Median, r.Runs[len(r.Runs)-1], medians))
 		}
 	}
 }
