@@ -22,6 +22,7 @@ type command struct {
 // subcommand is one row here and one file with its run function.
 var commands = []command{
 	{"validate", "check a contract set and report every problem", runValidate},
+	{"generate", "write the typed Go package of a service", runGenerate},
 	{"version", "print the evgen version", runVersion},
 }
 

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/evgenhq/evgen/schema"
+	"github.com/evgenhq/evgen/templates"
+)
+
+const generateUsage = `usage: evgen generate [-service name] -out dir [-omit-version] [-check] path...
+
+Generate loads a contract set and writes the typed Go package of one
+service into dir: its own events and the events it consumes (types.evgen.go,
+with support.evgen.go), a Publisher (publisher.evgen.go, when the service
+publishes), a Handlers interface (handlers.evgen.go, when it consumes), and
+its Contract (contract.evgen.go). The package name is the last element of
+the contract's go_package, else <service>events.
+
+Paths are as for evgen validate: files, directories, or dir/... . Give the
+producers' contracts too: consumed event types are generated from them.
+Each file's header names the service's contract path as given, so run
+evgen from the same directory every time (go:generate does).
+
+Files named *.evgen.go in dir that start with evgen's header and are no
+longer generated are removed; no other file in dir is touched.
+
+Flags:
+  -service name   the service to generate; may be left out when the set
+                  holds exactly one service
+  -out dir        the directory of the generated package, created if needed
+  -omit-version   leave evgen's version out of the header, so that the
+                  output does not change with evgen releases
+  -check          write nothing; list the files that are stale, missing
+                  or no longer generated, and exit 1 if there are any
+
+Exit status: 0 on success (with -check: the files are fresh), 1 when the
+contracts are invalid (the problems go to stderr) or -check finds stale
+files, 2 for a usage error such as a bad flag, a missing file or an
+unknown service.
+`
+
+// generateFlags are the parsed flags of evgen generate.
+type generateFlags struct {
+	service     string
+	out         string
+	omitVersion bool
+	check       bool
+	paths       []string
+}
+
+// runGenerate is `evgen generate`.
+func runGenerate(args []string, stdout, stderr io.Writer) int {
+	gf, code, ok := parseGenerate(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	set, err := schema.Load(gf.paths...)
+	var invalid *schema.Errors
+	switch {
+	case errors.As(err, &invalid):
+		fmt.Fprintln(stderr, invalid.Error())
+		return exitInvalid
+	case err != nil:
+		fmt.Fprintf(stderr, "evgen generate: %v\n", err)
+		return exitUsage
+	}
+	service, err := pickService(set, gf.service)
+	if err != nil {
+		fmt.Fprintf(stderr, "evgen generate: %v\n", err)
+		return exitUsage
+	}
+	files, err := templates.Generate(set, service, templates.Options{OmitVersion: gf.omitVersion})
+	if err != nil {
+		fmt.Fprintf(stderr, "evgen generate: %v\n", err)
+		return exitInvalid
+	}
+	if gf.check {
+		return checkFresh(gf.out, files, stderr)
+	}
+	if err := writePackage(gf.out, files); err != nil {
+		fmt.Fprintf(stderr, "evgen generate: %v\n", err)
+		return exitInvalid
+	}
+	return exitOK
+}
+
+// parseGenerate parses the flags; when ok is false the command ends with
+// code.
+func parseGenerate(args []string, stdout, stderr io.Writer) (gf generateFlags, code int, ok bool) {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	fs.StringVar(&gf.service, "service", "", "the service to generate")
+	fs.StringVar(&gf.out, "out", "", "the directory of the generated package")
+	fs.BoolVar(&gf.omitVersion, "omit-version", false, "leave evgen's version out of the header")
+	fs.BoolVar(&gf.check, "check", false, "write nothing; report stale files and exit 1 if any")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, generateUsage)
+			return gf, exitOK, false
+		}
+		return gf, usageError(stderr, ""), false
+	}
+	gf.paths = fs.Args()
+	switch {
+	case gf.out == "":
+		return gf, usageError(stderr, "-out is required"), false
+	case len(gf.paths) == 0:
+		return gf, usageError(stderr, "no contract paths given"), false
+	}
+	return gf, exitOK, true
+}
+
+func usageError(stderr io.Writer, msg string) int {
+	if msg != "" {
+		fmt.Fprintf(stderr, "evgen generate: %s\n", msg)
+	}
+	fmt.Fprintln(stderr, "Run 'evgen generate -help' for usage.")
+	return exitUsage
+}
+
+// pickService returns the service to generate: the one named, or the only
+// one in the set.
+func pickService(set *schema.Set, name string) (string, error) {
+	var names []string
+	for _, s := range set.Services {
+		if s.Name == name {
+			return name, nil
+		}
+		names = append(names, s.Name)
+	}
+	switch {
+	case name != "":
+		return "", fmt.Errorf("-service %s: no such service in the contract set (have %s)", name, strings.Join(names, ", "))
+	case len(names) == 1:
+		return names[0], nil
+	}
+	return "", fmt.Errorf("-service is required: the contract set has %d services (%s)", len(names), strings.Join(names, ", "))
+}
+
+// checkFresh reports, without writing, every file of dir that differs from
+// files: stale, missing, or generated before and no longer.
+func checkFresh(dir string, files []templates.File, stderr io.Writer) int {
+	var problems []string
+	for _, f := range files {
+		path := filepath.Join(dir, f.Name)
+		old, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			problems = append(problems, "missing: "+path)
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("unreadable: %s: %v", path, err))
+		case !bytes.Equal(old, f.Data):
+			problems = append(problems, "stale: "+path)
+		}
+	}
+	extra, err := staleFiles(dir, files)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	for _, path := range extra {
+		problems = append(problems, "no longer generated: "+path)
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stderr, p)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintln(stderr, "evgen generate -check: generated code is not fresh; run go generate ./...")
+		return exitInvalid
+	}
+	return exitOK
+}
+
+// writePackage writes files into dir, leaving unchanged files untouched,
+// and removes the files evgen generated there before and no longer does.
+func writePackage(dir string, files []templates.File) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	for _, f := range files {
+		if err := writeFile(filepath.Join(dir, f.Name), f.Data); err != nil {
+			return err
+		}
+	}
+	extra, err := staleFiles(dir, files)
+	if err != nil {
+		return err
+	}
+	for _, path := range extra {
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("remove stale file: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeFile replaces path with data through a temporary file, so that a
+// failed run never leaves half a file; an unchanged file is not rewritten.
+func writeFile(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".evgen-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// staleFiles lists the files in dir that evgen generated (their name ends
+// in .evgen.go and they start with its header) and files does not hold.
+func staleFiles(dir string, files []templates.File) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read output directory: %w", err)
+	}
+	keep := map[string]bool{}
+	for _, f := range files {
+		keep[f.Name] = true
+	}
+	var stale []string
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), templates.Suffix) || keep[e.Name()] {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		if bytes.HasPrefix(data, []byte(templates.HeaderPrefix)) {
+			stale = append(stale, path)
+		}
+	}
+	return stale, nil
+}
