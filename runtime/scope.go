@@ -13,6 +13,10 @@ type scope struct {
 	meta   Meta
 	tx     InboxTx
 	outbox Outbox
+	// pending holds what the handler published when the store has no SQL
+	// transaction (the memory store): the service hands it to the outbox
+	// only after the inbox commit, so a failed handler publishes nothing.
+	pending []*message.Message
 }
 
 type scopeKey struct{}
@@ -51,13 +55,26 @@ func Tx(ctx context.Context) *sql.Tx {
 // TxPublisher returns a Publisher that writes through the store's outbox
 // in the handler's transaction: events a handler publishes commit with its
 // writes and its inbox record, and are relayed to the broker afterwards.
-// Outside a handler its Publish returns ErrNotInHandler.
+// With the memory store they are held until the inbox commit. Outside a
+// handler its Publish returns ErrNotInHandler.
 func TxPublisher(ctx context.Context) Publisher {
 	s := scopeFrom(ctx)
-	if s == nil || s.tx == nil || s.outbox == nil {
+	switch {
+	case s == nil || s.tx == nil || s.outbox == nil:
 		return notInHandler{}
+	case s.tx.SQL() == nil:
+		return heldPublisher{s}
+	default:
+		return s.outbox.Publisher(s.tx.SQL())
 	}
-	return s.outbox.Publisher(s.tx.SQL())
+}
+
+// heldPublisher keeps a handler's events in its scope until the commit.
+type heldPublisher struct{ s *scope }
+
+func (h heldPublisher) Publish(_ context.Context, msgs ...*message.Message) error {
+	h.s.pending = append(h.s.pending, msgs...)
+	return nil
 }
 
 type notInHandler struct{}

@@ -1,0 +1,258 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// confirmPublisher publishes with confirms pipelined across goroutines.
+//
+// watermill-amqp's publisher sends one message and waits for its confirm
+// before the next on the same channel, so throughput is one event per round
+// trip per pooled channel. Here any number of goroutines publish on a few
+// confirm-mode channels at once; each waits only for its own confirm, which
+// a matcher goroutine per channel hands over as the broker's (possibly
+// multiple) acks arrive. The broker thus has many events in flight, as in
+// RabbitMQ's own guidance for publisher confirms.
+type confirmPublisher struct {
+	dial func(ctx context.Context, role string) (*amqp.Connection, error)
+	env  transportEnv
+
+	lifetime context.Context // ends on close: stops reconnecting
+	stop     context.CancelFunc
+
+	mu         sync.Mutex
+	cur        *pubConn
+	connecting chan struct{} // closed when the running connection attempt ends
+}
+
+var errPublisherClosed = errors.New("publisher closed")
+
+func newConfirmPublisher(dial func(context.Context, string) (*amqp.Connection, error), env transportEnv) *confirmPublisher {
+	ctx, stop := context.WithCancel(context.Background())
+	return &confirmPublisher{dial: dial, env: env, lifetime: ctx, stop: stop}
+}
+
+func (p *confirmPublisher) close() error {
+	p.stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur != nil {
+		err := p.cur.conn.Close()
+		p.cur = nil
+		if err != nil && !errors.Is(err, amqp.ErrClosed) {
+			return fmt.Errorf("close publisher connection: %w", err)
+		}
+	}
+	return nil
+}
+
+// outgoing is one event on its way to the broker.
+type outgoing struct {
+	exchange, key string
+	pub           amqp.Publishing
+}
+
+// publish sends msgs and waits for all their confirms. Failures that a
+// reconnection can cure (a lost connection or channel, a broker nack) are
+// retried with the same event IDs until ctx ends; consumers' inboxes drop
+// any copy that had in fact arrived.
+func (b *amqpBinding) publish(ctx context.Context, msgs []*message.Message) error {
+	out := make([]outgoing, len(msgs))
+	for i, msg := range msgs {
+		pub, err := Marshaler{}.Marshal(msg)
+		if err != nil {
+			return err
+		}
+		out[i] = outgoing{b.env.names.exchange(msg.Metadata.Get(HeaderSource)), RoutingKey(pub.Type, atoiOr0(msg.Metadata.Get(HeaderEventVersion))), pub}
+	}
+	return b.pub.send(ctx, out)
+}
+
+// send publishes out, retrying what failed for a reason other than
+// ErrUnroutable until ctx ends.
+func (p *confirmPublisher) send(ctx context.Context, out []outgoing) error {
+	for attempt := 1; ; attempt++ {
+		var err error
+		out, err = p.sendOnce(ctx, out)
+		if err == nil || errors.Is(err, ErrUnroutable) {
+			return err
+		}
+		if ctx.Err() != nil || p.lifetime.Err() != nil {
+			return fmt.Errorf("publish not confirmed (%d attempts): %w", attempt, err)
+		}
+		p.env.log.Debug("publish failed, retrying", "attempt", attempt, "err", err)
+		if !sleep(ctx, p.env.cfg.Connect.delay(attempt)) {
+			return fmt.Errorf("publish not confirmed (%d attempts, last error: %v): %w", attempt, err, ctx.Err())
+		}
+	}
+}
+
+// sendOnce publishes every event of out before waiting for any confirm,
+// and returns the events still unconfirmed with the first error.
+func (p *confirmPublisher) sendOnce(ctx context.Context, out []outgoing) ([]outgoing, error) {
+	pc, err := p.conn(ctx)
+	if err != nil {
+		return out, err
+	}
+	waiters := make([]*waiter, len(out))
+	var firstErr error
+	for i, o := range out {
+		if err := pc.ensureExchange(o.exchange); err != nil {
+			firstErr = err
+			break
+		}
+		waiters[i], err = pc.channel().publish(ctx, o)
+		if err != nil {
+			firstErr = err
+			break
+		}
+	}
+	var retry []outgoing
+	for i, w := range waiters {
+		if w == nil {
+			retry = append(retry, out[i])
+			continue
+		}
+		if err := w.wait(ctx); err != nil {
+			if firstErr == nil || errors.Is(err, ErrUnroutable) {
+				firstErr = err
+			}
+			retry = append(retry, out[i])
+		}
+	}
+	return retry, firstErr
+}
+
+// conn returns the open connection, starting a connection attempt (with
+// backoff) when there is none and waiting for it until ctx ends.
+func (p *confirmPublisher) conn(ctx context.Context) (*pubConn, error) {
+	for {
+		p.mu.Lock()
+		if p.lifetime.Err() != nil {
+			p.mu.Unlock()
+			return nil, errPublisherClosed
+		}
+		if p.cur != nil && p.cur.healthy() {
+			pc := p.cur
+			p.mu.Unlock()
+			return pc, nil
+		}
+		if p.cur != nil {
+			// A channel error (not a lost connection) leaves the
+			// connection open: drop it so the next one has fresh channels.
+			p.cur.conn.Close()
+			p.cur = nil
+		}
+		if p.connecting == nil {
+			p.connecting = make(chan struct{})
+			go p.connect(p.connecting)
+		}
+		wait := p.connecting
+		p.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// connect opens a connection and its confirm channels, retrying until it
+// succeeds or the publisher is closed.
+func (p *confirmPublisher) connect(done chan struct{}) {
+	var pc *pubConn
+	for attempt := 1; pc == nil && p.lifetime.Err() == nil; attempt++ {
+		conn, err := p.dial(p.lifetime, "publisher")
+		if err != nil {
+			break
+		}
+		pc, err = openPubConn(conn, p.env.cfg.PublisherChannels)
+		if err != nil {
+			p.env.log.Warn("open publisher channels failed, reconnecting", "err", err)
+			conn.Close()
+			sleep(p.lifetime, p.env.cfg.Connect.delay(attempt))
+		}
+	}
+	p.mu.Lock()
+	if pc != nil {
+		if p.lifetime.Err() != nil {
+			pc.conn.Close()
+		} else {
+			p.cur = pc
+		}
+	}
+	p.connecting = nil
+	p.mu.Unlock()
+	close(done)
+}
+
+// pubConn is one publisher connection with its confirm channels.
+type pubConn struct {
+	conn  *amqp.Connection
+	chans []*confirmChannel
+	next  atomic.Uint64
+
+	declMu   sync.Mutex
+	declared map[string]bool
+}
+
+func openPubConn(conn *amqp.Connection, n int) (*pubConn, error) {
+	pc := &pubConn{conn: conn, declared: map[string]bool{}}
+	for range n {
+		c, err := openConfirmChannel(conn)
+		if err != nil {
+			return nil, err
+		}
+		pc.chans = append(pc.chans, c)
+	}
+	return pc, nil
+}
+
+// healthy reports whether the connection and all its channels are open.
+func (pc *pubConn) healthy() bool {
+	if pc.conn.IsClosed() {
+		return false
+	}
+	for _, c := range pc.chans {
+		if c.closed() {
+			return false
+		}
+	}
+	return true
+}
+
+// channel spreads publishes over the channels round-robin.
+func (pc *pubConn) channel() *confirmChannel {
+	return pc.chans[pc.next.Add(1)%uint64(len(pc.chans))]
+}
+
+// ensureExchange declares the producer's exchange once per connection, on
+// a channel of its own, so a publish never fails for an exchange that no
+// consumer has declared yet ("" is the default exchange).
+func (pc *pubConn) ensureExchange(name string) error {
+	if name == "" {
+		return nil
+	}
+	pc.declMu.Lock()
+	defer pc.declMu.Unlock()
+	if pc.declared[name] {
+		return nil
+	}
+	ch, err := pc.conn.Channel()
+	if err != nil {
+		return fmt.Errorf("open channel: %w", err)
+	}
+	defer ch.Close()
+	if err := declareExchange(ch, name); err != nil {
+		return err
+	}
+	pc.declared[name] = true
+	return nil
+}

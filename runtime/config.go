@@ -1,0 +1,206 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config wires a Service. Zero values take the defaults documented on each
+// field; NewService applies them and validates the result.
+type Config struct {
+	// Contract is the generated descriptor of the service (its Contract
+	// variable): what it publishes and consumes. Required.
+	Contract Contract
+	// Transport carries events: AMQP(url) for RabbitMQ, InProcess(bus) for
+	// tests and demos without a broker. Required.
+	Transport Transport
+	// Store holds the service's inbox and outbox. Required.
+	Store Store
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Metrics registers the service's Prometheus collectors; nil means no
+	// metrics.
+	Metrics prometheus.Registerer
+	// Namespace prefixes every exchange and queue name ("evgen" by
+	// default), so that tests and environments sharing a broker stay apart.
+	Namespace string
+	// Concurrency is the number of deliveries a replica works on at once.
+	// 1 (the default) handles one delivery at a time, in queue order. N > 1
+	// takes up to N deliveries into one inbox transaction, with a savepoint
+	// per event; see docs/runtime.md for what that does to order.
+	Concurrency int
+	// Prefetch is how many unacknowledged deliveries the broker sends ahead
+	// of the one being handled; 0 means 2*Concurrency, at least 16. It does
+	// not change the order in which a replica handles events.
+	Prefetch int
+	// Retry bounds how a failing handler is retried before the event is
+	// dead-lettered.
+	Retry RetryPolicy
+	// QueueType is the type of the service's queue and dead-letter queue:
+	// ClassicQueue (default) or QuorumQueue for a RabbitMQ cluster. A queue
+	// cannot change type once declared.
+	QueueType QueueType
+	// Connect bounds the backoff between connection attempts, the first one
+	// included (the broker may start after the service).
+	Connect Backoff
+	// PublishTimeout bounds a Publish whose context has no deadline, so a
+	// publisher never waits forever on a broker that does not come back;
+	// default 30s.
+	PublishTimeout time.Duration
+	// PublisherChannels is the number of AMQP channels confirmed publishes
+	// are spread over; default 2.
+	PublisherChannels int
+}
+
+// RetryPolicy bounds the retries of a failing handler. Zero fields take
+// the defaults; MaxAttempts 1 disables retries.
+type RetryPolicy struct {
+	MaxAttempts int // attempts in all, the first included; default 5
+	Backoff
+}
+
+// Backoff is an exponential backoff: Initial, doubled (or times
+// Multiplier) after each attempt, capped at Max.
+type Backoff struct {
+	Initial    time.Duration // default 100ms
+	Max        time.Duration // default 5s
+	Multiplier float64       // default 2
+}
+
+// QueueType selects the RabbitMQ queue type of a consuming service.
+type QueueType string
+
+// Queue types.
+const (
+	ClassicQueue QueueType = "classic"
+	QuorumQueue  QueueType = "quorum"
+)
+
+const defaultNamespace = "evgen"
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var namespacePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Namespace == "" {
+		c.Namespace = defaultNamespace
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 1
+	}
+	if c.Prefetch == 0 {
+		c.Prefetch = max(2*c.Concurrency, 16)
+	}
+	if c.Retry.MaxAttempts == 0 {
+		c.Retry.MaxAttempts = 5
+	}
+	c.Retry.Backoff.setDefaults()
+	c.Connect.setDefaults()
+	if c.QueueType == "" {
+		c.QueueType = ClassicQueue
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 30 * time.Second
+	}
+	if c.PublisherChannels == 0 {
+		c.PublisherChannels = 2
+	}
+}
+
+func (b *Backoff) setDefaults() {
+	if b.Initial == 0 {
+		b.Initial = 100 * time.Millisecond
+	}
+	if b.Max == 0 {
+		b.Max = 5 * time.Second
+	}
+	if b.Multiplier == 0 {
+		b.Multiplier = 2
+	}
+}
+
+// delay returns the wait before attempt n+1 after n failed attempts.
+func (b Backoff) delay(n int) time.Duration {
+	d := float64(b.Initial)
+	for i := 1; i < n && d < float64(b.Max); i++ {
+		d *= b.Multiplier
+	}
+	return min(time.Duration(d), b.Max)
+}
+
+// Validate reports every problem with c in one error.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Contract.Service == "" {
+		add("Config.Contract.Service is empty: pass the generated package's Contract")
+	} else if !namePattern.MatchString(c.Contract.Service) {
+		add("Config.Contract.Service %q is not a service name ([a-z][a-z0-9_]*)", c.Contract.Service)
+	}
+	if c.Transport == nil {
+		add("Config.Transport is nil: use runtime.AMQP(url) or runtime.InProcess(bus)")
+	}
+	if c.Store == nil {
+		add("Config.Store is nil: use runtime.NewMemoryStore(), sqlitestore or pgstore")
+	}
+	if !namespacePattern.MatchString(c.Namespace) {
+		add("Config.Namespace %q: want letters, digits, '_', '-', '.'", c.Namespace)
+	}
+	if c.Concurrency < 1 || c.Prefetch < 1 || c.PublisherChannels < 1 {
+		add("Config.Concurrency (%d), Prefetch (%d) and PublisherChannels (%d) must be at least 1",
+			c.Concurrency, c.Prefetch, c.PublisherChannels)
+	}
+	if c.Retry.MaxAttempts < 1 {
+		add("Config.Retry.MaxAttempts is %d: want at least 1", c.Retry.MaxAttempts)
+	}
+	for _, b := range []Backoff{c.Retry.Backoff, c.Connect} {
+		if b.Initial < 0 || b.Max < b.Initial || b.Multiplier < 1 {
+			add("backoff %+v: want 0 <= Initial <= Max and Multiplier >= 1", b)
+		}
+	}
+	if c.QueueType != ClassicQueue && c.QueueType != QuorumQueue {
+		add("Config.QueueType %q: want %q or %q", c.QueueType, ClassicQueue, QuorumQueue)
+	}
+	if c.PublishTimeout < 0 {
+		add("Config.PublishTimeout is negative")
+	}
+	errs = append(errs, c.Contract.validate()...)
+	return errors.Join(errs...)
+}
+
+// validate checks the descriptor a Service relies on: qualified types,
+// versions, no event listed twice.
+func (c Contract) validate() []error {
+	var errs []error
+	seen := map[string]bool{}
+	check := func(list string, e EventInfo) {
+		key := RoutingKey(e.Type, e.Version)
+		switch {
+		case e.Producer == "" || producerOf(e.Type) != e.Producer:
+			errs = append(errs, fmt.Errorf("Contract.%s: event %q: type must be %q + \".\" + name", list, e.Type, e.Producer))
+		case e.Version < 1:
+			errs = append(errs, fmt.Errorf("Contract.%s: event %s: version %d, want at least 1", list, e.Type, e.Version))
+		case seen[list+key]:
+			errs = append(errs, fmt.Errorf("Contract.%s: event %s v%d listed twice", list, e.Type, e.Version))
+		}
+		seen[list+key] = true
+	}
+	for _, e := range c.Publishes {
+		check("Publishes", e)
+		if c.Service != "" && e.Producer != c.Service {
+			errs = append(errs, fmt.Errorf("Contract.Publishes: event %s is produced by %q, not by service %q", e.Type, e.Producer, c.Service))
+		}
+	}
+	for _, e := range c.Consumes {
+		check("Consumes", e)
+	}
+	return errs
+}

@@ -1,0 +1,183 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"time"
+)
+
+// errUnknownEvent is the reason for dead-lettering an event type the
+// service has no handler for.
+var errUnknownEvent = errors.New("no handler for this event type and version")
+
+// work handles deliveries until in is closed. ctx ending means shutdown:
+// the delivery in flight is finished with a context that is not cancelled
+// (so its commit and ack go through), a retry wait is cut short and puts
+// the event back on the queue, and deliveries not yet started go back too.
+func (s *Service) work(ctx context.Context, in <-chan *delivery, done chan<- struct{}) {
+	defer close(done)
+	if s.cfg.Concurrency > 1 {
+		s.workBatches(ctx, in)
+	} else {
+		for d := range in {
+			if ctx.Err() != nil {
+				s.requeue(d)
+				continue
+			}
+			s.handle(ctx, d, 1)
+		}
+	}
+}
+
+// route finds the handler and metadata of d; an error is permanent.
+func (s *Service) route(d *delivery) (EventHandler, Meta, error) {
+	m, err := metaFromMessage(d.msg, 1)
+	if err != nil {
+		return EventHandler{}, m, Permanent(err)
+	}
+	h, ok := s.handlers[RoutingKey(m.Type, m.Version)]
+	if !ok {
+		return h, m, Permanent(fmt.Errorf("%s v%d: %w", m.Type, m.Version, errUnknownEvent))
+	}
+	return h, m, nil
+}
+
+// handle applies d alone, starting at attempt first, retrying with backoff
+// until the retry policy gives up, then dead-letters it.
+func (s *Service) handle(ctx context.Context, d *delivery, first int) {
+	if d.gone() {
+		return
+	}
+	h, m, err := s.route(d)
+	if err != nil {
+		s.deadLetter(d, m, err, 0)
+		return
+	}
+	work := context.WithoutCancel(ctx)
+	for attempt := first; ; attempt++ {
+		m.Attempt = attempt
+		err := s.applyAlone(work, d, h, m)
+		if err == nil {
+			s.ack(d, m)
+			return
+		}
+		if IsPermanent(err) || attempt >= s.cfg.Retry.MaxAttempts {
+			s.deadLetter(d, m, err, attempt)
+			return
+		}
+		s.inc(s.metrics.retried, m)
+		wait := s.cfg.Retry.delay(attempt)
+		s.log.Warn("handler failed, retrying", "type", m.Type, "id", m.ID, "attempt", attempt, "retry_in", wait, "err", err)
+		if !sleep(ctx, wait) {
+			s.requeue(d)
+			return
+		}
+	}
+}
+
+// applyAlone runs one delivery in its own inbox transaction.
+func (s *Service) applyAlone(ctx context.Context, d *delivery, h EventHandler, m Meta) error {
+	tx, err := s.cfg.Store.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin inbox transaction: %w", err)
+	}
+	dup, err := s.apply(ctx, tx, d, h, m)
+	if err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil {
+			s.log.Error("roll back inbox transaction", "id", m.ID, "err", rbErr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit inbox transaction: %w", err)
+	}
+	d.duplicate = dup
+	s.releaseHeld(ctx, d)
+	return nil
+}
+
+// releaseHeld hands the events a handler published through the memory
+// store's outbox to it, now that the inbox committed.
+func (s *Service) releaseHeld(ctx context.Context, d *delivery) {
+	if d.scope == nil || len(d.scope.pending) == 0 {
+		return
+	}
+	if err := s.cfg.Store.Publisher(nil).Publish(ctx, d.scope.pending...); err != nil {
+		s.log.Error("queue events published by a handler", "id", d.msg.UUID, "err", err)
+	}
+	d.scope.pending = nil
+}
+
+// apply claims the event in tx and, unless it was applied before, runs the
+// handler in tx. It reports whether the event was a duplicate.
+func (s *Service) apply(ctx context.Context, tx InboxTx, d *delivery, h EventHandler, m Meta) (bool, error) {
+	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ID)
+	if err != nil {
+		return false, fmt.Errorf("inbox claim: %w", err)
+	}
+	if !claimed {
+		return true, nil
+	}
+	return false, s.call(ctx, tx, d, h, m)
+}
+
+// call runs the handler; a panic is a failure of this attempt, not a crash.
+func (s *Service) call(ctx context.Context, tx InboxTx, d *delivery, h EventHandler, m Meta) (err error) {
+	start := time.Now()
+	defer func() {
+		s.observeHandler(m, start)
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store}
+	return h.Handle(withScope(ctx, d.scope), d.msg.Payload, m)
+}
+
+// ack removes a handled (or duplicate) event from the queue. A failed ack
+// is only logged: the broker redelivers and the inbox skips the duplicate.
+func (s *Service) ack(d *delivery, m Meta) {
+	if d.duplicate {
+		s.inc(s.metrics.duplicates, m)
+	} else {
+		s.inc(s.metrics.consumed, m)
+	}
+	if err := d.ack(); err != nil {
+		s.log.Warn("ack failed; the event will be redelivered and skipped by the inbox", "id", m.ID, "err", err)
+	}
+}
+
+// requeue puts d back on the queue, for shutdown.
+func (s *Service) requeue(d *delivery) {
+	if err := d.nack(true); err != nil {
+		s.log.Warn("requeue failed; the broker requeues unacked events when the channel closes", "id", d.msg.UUID, "err", err)
+	}
+}
+
+// deadLetter moves d to the dead-letter queue with the reason, then acks
+// it. If the dead-letter queue cannot take it, d goes back on the queue:
+// an event is never dropped.
+func (s *Service) deadLetter(d *delivery, m Meta, cause error, attempts int) {
+	headers := map[string]string{
+		HeaderDLQError:      cause.Error(),
+		HeaderDLQAttempts:   strconv.Itoa(attempts),
+		HeaderDLQExchange:   d.exchange,
+		HeaderDLQRoutingKey: d.routingKey,
+		HeaderDLQTime:       time.Now().UTC().Format(time.RFC3339Nano),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.PublishTimeout)
+	defer cancel()
+	if err := d.deadLetter(ctx, headers); err != nil {
+		s.log.Error("dead-lettering failed, requeueing", "id", d.msg.UUID, "err", err)
+		s.requeue(d)
+		return
+	}
+	s.log.Error("event dead-lettered", "type", m.Type, "id", d.msg.UUID, "attempts", attempts, "reason", cause)
+	s.inc(s.metrics.deadLettered, m)
+	if err := d.ack(); err != nil {
+		s.log.Warn("ack after dead-lettering failed; the event may be dead-lettered twice", "id", d.msg.UUID, "err", err)
+	}
+}

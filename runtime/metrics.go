@@ -1,0 +1,86 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the service's Prometheus collectors, labelled by service,
+// event type and version (separate labels, so dashboards can sum over
+// versions). Without a registerer they still count, unexported.
+type metrics struct {
+	published, consumed, duplicates, retried, deadLettered *prometheus.CounterVec
+	latency                                                *prometheus.HistogramVec
+}
+
+var eventLabels = []string{"service", "type", "version"}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	counter := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "evgen", Name: name, Help: help}, eventLabels)
+	}
+	m := &metrics{
+		published:    counter("events_published_total", "Events confirmed by the broker (or the in-process bus)."),
+		consumed:     counter("events_consumed_total", "Events whose handler committed."),
+		duplicates:   counter("events_duplicates_total", "Deliveries skipped because the inbox had already applied the event."),
+		retried:      counter("events_retried_total", "Handler attempts that failed and were retried."),
+		deadLettered: counter("events_dead_lettered_total", "Events moved to the service's dead-letter queue."),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "evgen", Name: "handler_duration_seconds",
+			Help:    "Time a handler took, inbox claim included, per attempt.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+		}, eventLabels),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	var err error
+	m.published, err = register(reg, m.published)
+	if err != nil {
+		return nil, err
+	}
+	if m.consumed, err = register(reg, m.consumed); err != nil {
+		return nil, err
+	}
+	if m.duplicates, err = register(reg, m.duplicates); err != nil {
+		return nil, err
+	}
+	if m.retried, err = register(reg, m.retried); err != nil {
+		return nil, err
+	}
+	if m.deadLettered, err = register(reg, m.deadLettered); err != nil {
+		return nil, err
+	}
+	m.latency, err = register(reg, m.latency)
+	return m, err
+}
+
+// register adds c to reg, or returns the collector already registered
+// under its name: several services in one process share one registry.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	var already prometheus.AlreadyRegisteredError
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.As(err, &already):
+		if existing, ok := already.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	return c, fmt.Errorf("register metrics: %w", err)
+}
+
+// inc counts one event of type m on c.
+func (s *Service) inc(c *prometheus.CounterVec, m Meta) {
+	c.WithLabelValues(s.cfg.Contract.Service, m.Type, strconv.Itoa(m.Version)).Inc()
+}
+
+func (s *Service) observeHandler(m Meta, start time.Time) {
+	s.metrics.latency.WithLabelValues(s.cfg.Contract.Service, m.Type, strconv.Itoa(m.Version)).
+		Observe(time.Since(start).Seconds())
+}

@@ -1,0 +1,227 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Service is one running evgen service: it declares its contract's
+// topology, publishes its own events with broker confirms, consumes the
+// events it subscribed to through its inbox, and relays its outbox. It is a
+// Registrar for generated RegisterHandlers and a Publisher for generated
+// NewPublisher.
+type Service struct {
+	cfg       Config
+	log       *slog.Logger
+	metrics   *metrics
+	transport binding
+	publishes map[string]bool // routing keys of the contract's own events
+	consumes  map[string]bool // routing keys of consumed events
+
+	mu       sync.Mutex
+	handlers map[string]EventHandler // by routing key
+	running  bool
+}
+
+// NewService checks cfg, applies its defaults and binds the transport. It
+// does not connect: Run does, and Publish connects on first use.
+func NewService(cfg Config) (*Service, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("runtime: invalid config: %w", err)
+	}
+	m, err := newMetrics(cfg.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
+	}
+	s := &Service{
+		cfg:       cfg,
+		log:       cfg.Logger.With("service", cfg.Contract.Service),
+		metrics:   m,
+		publishes: routingKeys(cfg.Contract.Publishes),
+		consumes:  routingKeys(cfg.Contract.Consumes),
+		handlers:  map[string]EventHandler{},
+	}
+	s.transport, err = cfg.Transport.bind(s.transportEnv())
+	if err != nil {
+		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
+	}
+	return s, nil
+}
+
+func routingKeys(events []EventInfo) map[string]bool {
+	keys := make(map[string]bool, len(events))
+	for _, e := range events {
+		keys[RoutingKey(e.Type, e.Version)] = true
+	}
+	return keys
+}
+
+func (s *Service) transportEnv() transportEnv {
+	n := names{s.cfg.Namespace}
+	env := transportEnv{service: s.cfg.Contract.Service, names: n, plan: Topology(s.cfg), cfg: s.cfg, log: s.log}
+	if len(s.cfg.Contract.Consumes) > 0 {
+		env.consumer = consumerInfo{
+			queue:           n.queue(s.cfg.Contract.Service),
+			deadLetterQueue: n.deadLetterQueue(s.cfg.Contract.Service),
+			prefetch:        s.cfg.Prefetch,
+		}
+	}
+	return env
+}
+
+// Topology returns the plan Run declares.
+func (s *Service) Topology() TopologyPlan { return Topology(s.cfg) }
+
+// Register adds the handler for one consumed event type. The event must be
+// in the contract's Consumes, and registered once, before Run.
+func (s *Service) Register(h EventHandler) error {
+	key := RoutingKey(h.Type, h.Version)
+	if h.Handle == nil {
+		return fmt.Errorf("handler for %s v%d has no Handle function", h.Type, h.Version)
+	}
+	if !s.consumes[key] {
+		return fmt.Errorf("service %s does not consume %s v%d: add it to the contract's consumes", s.cfg.Contract.Service, h.Type, h.Version)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return fmt.Errorf("handler for %s v%d registered after Run started", h.Type, h.Version)
+	}
+	if _, dup := s.handlers[key]; dup {
+		return fmt.Errorf("handler for %s v%d registered twice", h.Type, h.Version)
+	}
+	s.handlers[key] = h
+	return nil
+}
+
+// Publish sends events of this service's contract straight to the broker
+// and returns once the broker confirmed every one of them (persistent,
+// routed to at least one queue; ErrUnroutable when no queue is bound). It
+// retries across reconnections with the same event IDs until ctx ends, or
+// Config.PublishTimeout when ctx has no deadline. Safe for concurrent use:
+// confirms are pipelined across callers.
+func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
+	for _, msg := range msgs {
+		key := RoutingKey(msg.Metadata.Get(HeaderType), atoiOr0(msg.Metadata.Get(HeaderEventVersion)))
+		if !s.publishes[key] {
+			return fmt.Errorf("service %s does not publish %s (event %s): not in its contract", s.cfg.Contract.Service, key, msg.UUID)
+		}
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.PublishTimeout)
+		defer cancel()
+	}
+	if err := s.transport.publish(ctx, msgs); err != nil {
+		return err
+	}
+	for _, msg := range msgs {
+		m, _ := metaFromMessage(msg, 0)
+		s.inc(s.metrics.published, m)
+	}
+	return nil
+}
+
+// Run migrates the store, connects (retrying the first connection with
+// backoff until ctx ends), declares the topology, consumes with the
+// registered handlers and relays the outbox, until ctx ends. It then stops
+// taking deliveries, finishes the ones in flight, and returns nil after a
+// graceful shutdown, or the error that stopped it.
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.start(); err != nil {
+		return err
+	}
+	defer s.transport.close()
+	if err := s.cfg.Store.Migrate(ctx); err != nil {
+		return fmt.Errorf("runtime: service %s: migrate store: %w", s.cfg.Contract.Service, err)
+	}
+	relayDone, pruneDone := make(chan struct{}), make(chan struct{})
+	go s.relay(ctx, relayDone)
+	go s.prune(ctx, pruneDone)
+	defer func() { <-relayDone; <-pruneDone }()
+
+	out := make(chan *delivery, s.cfg.Prefetch)
+	workerDone := make(chan struct{})
+	go s.work(ctx, out, workerDone)
+	err := s.transport.consume(ctx, out, workerDone)
+	<-workerDone
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
+	}
+	return nil
+}
+
+// start marks the service running once every consumed event has a handler.
+func (s *Service) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return fmt.Errorf("runtime: service %s: Run called twice", s.cfg.Contract.Service)
+	}
+	var missing []error
+	for _, e := range s.cfg.Contract.Consumes {
+		if _, ok := s.handlers[RoutingKey(e.Type, e.Version)]; !ok {
+			missing = append(missing, fmt.Errorf("no handler registered for consumed event %s v%d", e.Type, e.Version))
+		}
+	}
+	if err := errors.Join(missing...); err != nil {
+		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
+	}
+	s.running = true
+	return nil
+}
+
+// relay forwards the outbox to the broker until ctx ends, restarting the
+// store's relay with backoff when it fails.
+func (s *Service) relay(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	for attempt := 1; ; attempt++ {
+		err := s.cfg.Store.Relay(ctx, s)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Error("outbox relay stopped, restarting", "attempt", attempt, "err", err)
+		if !sleep(ctx, s.cfg.Connect.delay(attempt)) {
+			return
+		}
+	}
+}
+
+// pruneEvery is how often a running service deletes expired inbox rows.
+const pruneEvery = time.Hour
+
+// prune deletes inbox rows older than the store's retention, at start and
+// then every pruneEvery, when the store supports it.
+func (s *Service) prune(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	p, ok := s.cfg.Store.(Pruner)
+	if !ok {
+		return
+	}
+	for {
+		n, err := p.Prune(ctx, p.Retention())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("prune inbox", "err", err)
+		case n > 0:
+			s.log.Info("pruned inbox rows", "rows", n, "older_than", p.Retention())
+		}
+		if !sleep(ctx, pruneEvery) {
+			return
+		}
+	}
+}
+
+// Close releases the publisher connection of a service that published
+// without Run (Run releases it itself).
+func (s *Service) Close() error { return s.transport.close() }
