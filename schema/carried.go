@@ -21,7 +21,7 @@ func (s *scope) declareCarried(pkg *Package) {
 	for _, ct := range carriedTypes(s.f.svc.Consumes) {
 		name, ok := s.carriedName(ct.t)
 		if !ok {
-			s.f.e.add(ct.by.Pos, "type %s.%s, used by consumed event %s, can be declared neither as %s (%s) nor as %s%s (%s) in package %s; rename one of these declarations",
+			s.f.e.add(ct.by.Pos, "type %s.%s, used by consumed event %s, can be named neither %s (%s) nor %s%s (%s) in package %s; rename one of these types",
 				ct.t.Service.Name, ct.t.Name, ct.by.Event.Type,
 				ct.t.Name, s.firstTaken(ct.t, ct.t.Name), goName(ct.t.Service.Name), ct.t.Name,
 				s.firstTaken(ct.t, goName(ct.t.Service.Name)+ct.t.Name), pkg.Name)

@@ -42,7 +42,7 @@ func (f *file) decodeConsume(producer, item *yaml.Node, what string) {
 			return
 		}
 		if !upperCamelRE.MatchString(as) {
-			f.errorf(ref.as, "bad local name %q: use UpperCamelCase, such as %q", clip(as), snakeToCamel(as))
+			f.errorf(ref.as, "bad local name %q: %s", clip(as), camelHint(as))
 			return
 		}
 	}

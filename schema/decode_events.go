@@ -15,7 +15,7 @@ func (f *file) decodeEvents(y *yaml.Node) {
 		ev := &Event{Service: f.svc, Name: name, Version: 1, Fields: []*Field{}, Pos: f.pos(en.key)}
 		ev.Type = f.svc.Name + "." + name
 		if !upperCamelRE.MatchString(name) {
-			f.errorf(en.key, "bad event name %q: use UpperCamelCase, such as %q", clip(name), snakeToCamel(name))
+			f.errorf(en.key, "bad event name %q: %s", clip(name), camelHint(name))
 		}
 		f.svc.Events = append(f.svc.Events, ev)
 		f.decodeEvent(ev, en.val)

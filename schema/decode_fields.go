@@ -43,7 +43,7 @@ func (f *file) decodeField(en entry, owner string) *Field {
 	what := fmt.Sprintf("field %s of %s", name, owner)
 	switch {
 	case !lowerSnakeRE.MatchString(name):
-		f.errorf(en.key, "bad field name %q in %s: use lower_snake_case, such as %q", clip(name), owner, camelToSnake(name))
+		f.errorf(en.key, "bad field name %q in %s: %s", clip(name), owner, snakeHint(name, lowerSnakeRE))
 	case methodNames[fd.GoName]:
 		f.errorf(en.key, "field %q of %s becomes the Go name %s, a method of the generated type; rename the field", name, owner, fd.GoName)
 	}

@@ -15,7 +15,7 @@ func (f *file) decodeTypes(y *yaml.Node) {
 		name := en.key.Value
 		t := &NamedType{Service: f.svc, Name: name, Pos: f.pos(en.key)}
 		if !upperCamelRE.MatchString(name) {
-			f.errorf(en.key, "bad type name %q: use UpperCamelCase, such as %q", clip(name), snakeToCamel(name))
+			f.errorf(en.key, "bad type name %q: %s", clip(name), camelHint(name))
 		} else if _, builtin := builtins[strings.ToLower(name)]; builtin {
 			f.errorf(en.key, "type name %q reads like the built-in type %q; choose another name", name, strings.ToLower(name))
 		}
@@ -65,7 +65,7 @@ func (f *file) decodeEnum(t *NamedType, y *yaml.Node) []*EnumValue {
 			continue
 		}
 		if !lowerSnakeRE.MatchString(v) {
-			f.errorf(vn, "bad value %q in %s: use lower_snake_case, such as %q", clip(v), what, camelToSnake(v))
+			f.errorf(vn, "bad value %q in %s: %s", clip(v), what, snakeHint(v, lowerSnakeRE))
 			continue
 		}
 		if prev, dup := seen[v]; dup {
@@ -75,20 +75,5 @@ func (f *file) decodeEnum(t *NamedType, y *yaml.Node) []*EnumValue {
 		seen[v] = vn
 		out = append(out, &EnumValue{Value: v, GoSuffix: goName(v), Pos: f.pos(vn)})
 	}
-	f.checkEnumSuffixes(t.Name, out)
 	return out
-}
-
-// checkEnumSuffixes rejects values whose constants would differ only in case.
-func (f *file) checkEnumSuffixes(typeName string, values []*EnumValue) {
-	seen := map[string]*EnumValue{}
-	for _, v := range values {
-		k := strings.ToLower(v.GoSuffix)
-		if prev, dup := seen[k]; dup {
-			f.e.add(v.Pos, "enum %s: values %q and %q (line %d) %s; rename one",
-				typeName, v.Value, prev.Value, prev.Pos.Line, clash(typeName+prev.GoSuffix, typeName+v.GoSuffix))
-			continue
-		}
-		seen[k] = v
-	}
 }

@@ -95,8 +95,7 @@ func (f *file) serviceName(root *yaml.Node, m map[string]entry) {
 	f.svc.Name = name
 	f.svc.Pos = f.pos(en.val)
 	if !serviceNameRE.MatchString(name) {
-		f.errorf(en.val, "bad service name %q: use lower case letters, digits and underscores, starting with a letter, such as %q",
-			clip(name), camelToSnake(name))
+		f.errorf(en.val, "bad service name %q: %s", clip(name), snakeHint(name, serviceNameRE))
 	}
 }
 

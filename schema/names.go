@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"go/token"
 	"regexp"
 	"strings"
@@ -60,10 +61,10 @@ func camelToSnake(s string) string {
 	var b strings.Builder
 	for i, r := range runes {
 		switch {
-		case r == '-' || r == ' ' || r == '.':
+		case isSeparator(r):
 			b.WriteByte('_')
 		case unicode.IsUpper(r):
-			if i > 0 && runes[i-1] != '_' && (!unicode.IsUpper(runes[i-1]) || i+1 < len(runes) && unicode.IsLower(runes[i+1])) {
+			if i > 0 && !isSeparator(runes[i-1]) && (!unicode.IsUpper(runes[i-1]) || i+1 < len(runes) && unicode.IsLower(runes[i+1])) {
 				b.WriteByte('_')
 			}
 			b.WriteRune(unicode.ToLower(r))
@@ -71,13 +72,33 @@ func camelToSnake(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return strings.Join(strings.FieldsFunc(b.String(), isSeparator), "_")
+}
+
+func isSeparator(r rune) bool { return r == '_' || r == '-' || r == ' ' || r == '.' }
+
+// snakeHint says how to write a lower_snake name, with a suggestion when
+// one can be derived from the bad name.
+func snakeHint(bad string, valid *regexp.Regexp) string {
+	if s := camelToSnake(bad); s != bad && valid.MatchString(s) {
+		return fmt.Sprintf("use lower_snake_case, such as %q", s)
+	}
+	return "use lower_snake_case: lower case letters and digits in words joined by single underscores, starting with a letter"
+}
+
+// camelHint says how to write an UpperCamelCase name, with a suggestion
+// when one can be derived from the bad name.
+func camelHint(bad string) string {
+	if s := snakeToCamel(bad); s != bad && upperCamelRE.MatchString(s) {
+		return fmt.Sprintf("use UpperCamelCase, such as %q", s)
+	}
+	return "use UpperCamelCase: letters and digits, starting with a capital letter"
 }
 
 // snakeToCamel suggests an UpperCamelCase spelling, for error messages.
 func snakeToCamel(s string) string {
 	var b strings.Builder
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '_' || r == '-' || r == ' ' || r == '.' }) {
+	for _, part := range strings.FieldsFunc(s, isSeparator) {
 		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 	}
 	return b.String()

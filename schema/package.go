@@ -25,25 +25,40 @@ func (l *loader) packages(files []*file) {
 	}
 }
 
-// scope is the set of Go names declared in one generated package, folded
-// to lower case: two names that differ only in case are a collision too.
+// scope is the set of Go names declared in one generated package, keyed
+// by lower case: two names that differ only in case are a collision too,
+// as they would confuse readers and case-insensitive file systems alike.
 type scope struct {
 	f     *file
-	taken map[string]string // folded name -> what declares it, for messages
+	taken map[string]declared
+}
+
+// declared is a Go name in a scope and what declares it, for messages.
+type declared struct {
+	name, what string
 }
 
 func newScope(f *file) *scope {
-	s := &scope{f: f, taken: map[string]string{}}
+	s := &scope{f: f, taken: map[string]declared{}}
 	for _, n := range generatedNames {
-		s.taken[strings.ToLower(n)] = "the generated " + n
+		s.take(n, "the generated "+n)
 	}
 	return s
 }
 
 // owner says what declares name already, or "" when it is free.
-func (s *scope) owner(name string) string { return s.taken[strings.ToLower(name)] }
+func (s *scope) owner(name string) string {
+	d, ok := s.taken[strings.ToLower(name)]
+	switch {
+	case !ok:
+		return ""
+	case d.name != name:
+		return d.what + ", which differs only in case"
+	}
+	return d.what
+}
 
-func (s *scope) take(name, what string) { s.taken[strings.ToLower(name)] = what }
+func (s *scope) take(name, what string) { s.taken[strings.ToLower(name)] = declared{name, what} }
 
 // ownDecl is an identifier the service's own contract declares.
 type ownDecl struct {
@@ -71,10 +86,10 @@ func (s *scope) declareOwn(pkg *Package) {
 	})
 	for _, d := range decls {
 		if prev := s.owner(d.name); prev != "" {
-			s.f.e.add(d.pos, "%s collides with %s in the generated package %s; rename it", d.what, prev, pkg.Name)
+			s.f.e.add(d.pos, "%s collides in the generated package %s with %s; rename it", d.what, pkg.Name, prev)
 			continue
 		}
-		s.take(d.name, fmt.Sprintf("%s (line %d)", d.what, d.pos.Line))
+		s.take(d.name, fmt.Sprintf("%s at line %d", d.what, d.pos.Line))
 	}
 }
 
@@ -83,11 +98,11 @@ func (s *scope) declareConsumed(pkg *Package) {
 	for _, c := range s.f.svc.Consumes {
 		ev := c.Event
 		if prev := s.owner(c.LocalName); prev != "" {
-			s.f.e.add(c.Pos, "consumed event %s would be declared as %s, which collides with %s in package %s; give it another name: {event: %s, as: %s%s}",
-				ev.Type, c.LocalName, prev, pkg.Name, ev.Name, goName(ev.Service.Name), ev.Name)
+			s.f.e.add(c.Pos, "consumed event %s would be declared in package %s as %s, which collides with %s; give it another name: {event: %s, as: %s%s}",
+				ev.Type, pkg.Name, c.LocalName, prev, ev.Name, goName(ev.Service.Name), ev.Name)
 			continue
 		}
-		s.take(c.LocalName, fmt.Sprintf("consumed event %s (line %d)", ev.Type, c.Pos.Line))
+		s.take(c.LocalName, fmt.Sprintf("consumed event %s at line %d", ev.Type, c.Pos.Line))
 		pkg.Events = append(pkg.Events, &EventDecl{Event: ev, GoName: c.LocalName})
 	}
 }

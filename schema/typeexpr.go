@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // kindNames are the contract names of the built-in kinds.
@@ -25,6 +26,16 @@ func init() {
 // builtinNames lists the built-in type names in the order the docs give them.
 var builtinNames = []string{"string", "bool", "int32", "int64", "float64", "decimal",
 	"uuid", "timestamp", "date", "duration", "bytes", "list", "map"}
+
+// otherSpellings are type names other languages use, with the contract's
+// spelling, for suggestions that edit distance would not find.
+var otherSpellings = map[string]string{
+	"int": "int64", "integer": "int64", "long": "int64", "float": "float64",
+	"double": "float64", "number": "float64", "boolean": "bool", "str": "string",
+	"text": "string", "datetime": "timestamp", "time": "timestamp", "instant": "timestamp",
+	"binary": "bytes", "blob": "bytes", "money": "decimal", "numeric": "decimal",
+	"array": "list<T>", "slice": "list<T>", "dict": "map<T>", "object": "map<T>",
+}
 
 // exprParser parses one type expression: a name, list<T> or map<T>.
 type exprParser struct {
@@ -118,7 +129,11 @@ func (p *exprParser) named(name string) (*Type, error) {
 		candidates = append(candidates, n)
 	}
 	slices.Sort(candidates[len(builtinNames):])
-	return nil, fmt.Errorf("unknown type %q%s", clip(name), didYouMean(name, candidates))
+	hint := didYouMean(name, candidates)
+	if alt, ok := otherSpellings[strings.ToLower(name)]; ok && hint == "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", alt)
+	}
+	return nil, fmt.Errorf("unknown type %q%s", clip(name), hint)
 }
 
 // missing explains a type expression with no name where one is needed.
