@@ -14,9 +14,13 @@ import (
 func emitEvent(f *jen.File, p *schema.Package, d *schema.EventDecl) error {
 	ev := d.Event
 	doc := docComment(eventSummary(d), ev.Doc, deprecation(ev.Deprecated))
+	identify := "// EventType and EventVersion identify " + d.GoName + " on the wire."
+	if ev.Key != nil {
+		identify = "// EventType, EventVersion and EventKey identify " + d.GoName + " on the wire."
+	}
 	var methods []jen.Code
 	methods = append(methods,
-		jen.Comment("// EventType, EventVersion and EventKey identify "+d.GoName+" on the wire.").Line().
+		jen.Comment(identify).Line().
 			Func().Params(jen.Id(d.GoName)).Id("EventType").Params().String().Add(oneLine(jen.Return(jen.Lit(ev.Type)))),
 		jen.Func().Params(jen.Id(d.GoName)).Id("EventVersion").Params().Int().Add(oneLine(jen.Return(jen.Lit(ev.Version)))),
 	)
