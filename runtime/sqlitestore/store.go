@@ -1,0 +1,202 @@
+// Package sqlitestore keeps a service's inbox and outbox in SQLite through
+// modernc.org/sqlite (pure Go, no cgo), the embedded default: a handler's
+// writes, its inbox record and the events it publishes commit in one
+// transaction of the service's own database file.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// Open opens the SQLite database at path (created if missing) set up for
+// the store: WAL journal (readers do not block the writer), a 5 s busy
+// timeout (another process holding the write lock is waited for, not an
+// error), foreign keys on, and transactions that take the write lock when
+// they begin (BEGIN IMMEDIATE), since every inbox transaction writes: a
+// read lock upgraded later can fail at once with SQLITE_BUSY.
+//
+// SQLite allows one writer at a time, so the pool holds one connection:
+// goroutines queue for it in Go instead of failing with SQLITE_BUSY, and
+// the relay reads only after a producer's transaction has ended. The cost:
+// while a transaction is open, everything else on this *sql.DB waits, so a
+// handler must make its writes in runtime.Tx(ctx), never on the *sql.DB,
+// or it waits for itself forever.
+func Open(path string) (*sql.DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlitestore: database path %q: want a file path without ? or #", path)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// TablePrefix starts the name of the store's tables, <prefix>inbox and
+	// <prefix>outbox. Default "evgen_".
+	TablePrefix string
+	// Retention is how long inbox rows, and sent outbox rows, are kept
+	// before Prune may delete them. Default runtime.DefaultRetention.
+	Retention time.Duration
+	// RelayBatchSize is how many outbox rows the relay reads at a time.
+	// Default 100. Each row is marked sent on its own, right after it was.
+	RelayBatchSize int
+	// RelayPollInterval is how often an idle relay looks for rows another
+	// process committed; a publish in this process wakes it at once.
+	// Default 100ms.
+	RelayPollInterval time.Duration
+	// Logger receives the relay's warnings. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is the SQLite inbox and outbox. It implements runtime.Store and
+// runtime.Pruner.
+type Store struct {
+	db     *sql.DB
+	opts   Options
+	inbox  string // quoted table names
+	outbox string
+	relay  relayState
+}
+
+var _ interface {
+	runtime.Store
+	runtime.Pruner
+} = (*Store)(nil)
+
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,39}$`)
+
+// New returns a Store on db, best opened with Open. Call Migrate before use.
+func New(db *sql.DB, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("sqlitestore: db is nil")
+	}
+	opts.setDefaults()
+	if !identifier.MatchString(opts.TablePrefix) {
+		return nil, fmt.Errorf("sqlitestore: table prefix %q: want lower-case letters, digits and _, at most 40", opts.TablePrefix)
+	}
+	if opts.Retention < 0 || opts.RelayBatchSize < 0 || opts.RelayPollInterval < 0 {
+		return nil, fmt.Errorf("sqlitestore: retention, relay batch size and poll interval must not be negative")
+	}
+	return &Store{
+		db:     db,
+		opts:   opts,
+		inbox:  `"` + opts.TablePrefix + `inbox"`,
+		outbox: `"` + opts.TablePrefix + `outbox"`,
+		relay:  relayState{wake: make(chan struct{}, 1)},
+	}, nil
+}
+
+func (o *Options) setDefaults() {
+	if o.TablePrefix == "" {
+		o.TablePrefix = "evgen_"
+	}
+	if o.Retention == 0 {
+		o.Retention = runtime.DefaultRetention
+	}
+	if o.RelayBatchSize == 0 {
+		o.RelayBatchSize = 100
+	}
+	if o.RelayPollInterval == 0 {
+		o.RelayPollInterval = 100 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// DB is the database the store lives in.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Retention is the configured Options.Retention.
+func (s *Store) Retention() time.Duration { return s.opts.Retention }
+
+// Migrate creates the store's tables if they do not exist.
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.inTx(ctx, "migrate", func(tx *sql.Tx) error {
+		for _, q := range append(s.inboxSchema(), s.outboxSchema()...) {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Drop deletes the store's tables and everything in them: for tests'
+// cleanup, never for a service's database.
+func (s *Store) Drop(ctx context.Context) error {
+	return s.inTx(ctx, "drop tables", func(tx *sql.Tx) error {
+		for _, table := range []string{s.inbox, s.outbox} {
+			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Prune deletes inbox rows applied at least olderThan ago and outbox rows
+// sent that long ago. Keep inbox rows longer than the longest time an event
+// can wait in a queue or a dead-letter queue before it is redelivered or
+// redriven: an event whose row was pruned is applied again.
+func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
+	cutoff := time.Now().Add(-olderThan).UnixNano()
+	var total int64
+	err := s.inTx(ctx, "prune", func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM ` + s.inbox + ` WHERE applied_at <= ?`,
+			`DELETE FROM ` + s.outbox + ` WHERE sent_at <= ?`,
+		} {
+			res, err := tx.ExecContext(ctx, q, cutoff)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	return total, err
+}
+
+func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: begin: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error that made us roll back is the one to report
+		return fmt.Errorf("sqlitestore: %s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: commit: %w", what, err)
+	}
+	return nil
+}
