@@ -94,13 +94,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 // parseGenerate parses the flags; when ok is false the command ends with
 // code.
 func parseGenerate(args []string, stdout, stderr io.Writer) (gf generateFlags, code int, ok bool) {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	fs.StringVar(&gf.service, "service", "", "the service to generate")
-	fs.StringVar(&gf.out, "out", "", "the directory of the generated package")
-	fs.BoolVar(&gf.omitVersion, "omit-version", false, "leave evgen's version out of the header")
-	fs.BoolVar(&gf.check, "check", false, "write nothing; report stale files and exit 1 if any")
+	fs := generateFlagSet(&gf, stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, generateUsage)
@@ -116,6 +110,19 @@ func parseGenerate(args []string, stdout, stderr io.Writer) (gf generateFlags, c
 		return gf, usageError(stderr, "no contract paths given"), false
 	}
 	return gf, exitOK, true
+}
+
+// generateFlagSet defines the flags of evgen generate into gf; the help
+// text generateUsage documents each of them.
+func generateFlagSet(gf *generateFlags, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	fs.StringVar(&gf.service, "service", "", "the service to generate")
+	fs.StringVar(&gf.out, "out", "", "the directory of the generated package")
+	fs.BoolVar(&gf.omitVersion, "omit-version", false, "leave evgen's version out of the header")
+	fs.BoolVar(&gf.check, "check", false, "write nothing; report stale files and exit 1 if any")
+	return fs
 }
 
 func usageError(stderr io.Writer, msg string) int {
