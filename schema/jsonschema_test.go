@@ -1,0 +1,116 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+)
+
+func compileJSONSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(JSONSchema))
+	if err != nil {
+		t.Fatalf("evgen.schema.json: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("evgen.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("evgen.schema.json")
+	if err != nil {
+		t.Fatalf("compile evgen.schema.json: %v", err)
+	}
+	return sch
+}
+
+// yamlToJSON decodes a contract as an editor's YAML language server does.
+func yamlToJSON(t *testing.T, data []byte) any {
+	t.Helper()
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatalf("yaml: %v", err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("json: %v", err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// exampleContracts lists every valid contract in the repository: the
+// valid_* cases here and every YAML file under examples/.
+func exampleContracts(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("testdata/valid_*/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir("../examples", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && isContractName(path) {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestJSONSchemaAcceptsExamples(t *testing.T) {
+	sch := compileJSONSchema(t)
+	files := exampleContracts(t)
+	if len(files) < 2 {
+		t.Fatalf("found %d example contracts, want the valid_* cases at least", len(files))
+	}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(yamlToJSON(t, data)); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}
+
+func TestJSONSchemaRejects(t *testing.T) {
+	sch := compileJSONSchema(t)
+	const head = "evgen: 1\nservice: users\n"
+	for _, tc := range []struct{ name, yaml string }{
+		{"missing evgen", "service: users\n"},
+		{"version 2", "evgen: 2\nservice: users\n"},
+		{"bad service name", "evgen: 1\nservice: Users\n"},
+		{"unknown key", head + "events:\n  E:\n    feilds: {a: string}\n"},
+		{"unknown type", head + "events:\n  E:\n    fields: {a: uuidd}\n"},
+		{"two map arguments", head + "events:\n  E:\n    fields: {a: \"map<string,int64>\"}\n"},
+		{"bad event name", head + "events:\n  user_registered: {}\n"},
+		{"bad field name", head + "events:\n  E:\n    fields: {userId: string}\n"},
+		{"snapshot without key", head + "events:\n  E: {snapshot: true, fields: {a: string}}\n"},
+		{"version 0", head + "events:\n  E: {version: 0}\n"},
+		{"empty enum", head + "types:\n  Plan: {enum: []}\n"},
+		{"enum and fields", head + "types:\n  Plan: {enum: [a], fields: {a: string}}\n"},
+		{"consumes not a list", head + "consumes:\n  billing: InvoiceIssued\n"},
+		{"bad as", head + "consumes:\n  billing: [{event: InvoiceIssued, as: invoice}]\n"},
+		{"optional not bool", head + "events:\n  E:\n    fields: {a: {type: string, optional: \"yes\"}}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := sch.Validate(yamlToJSON(t, []byte(tc.yaml))); err == nil {
+				t.Errorf("schema accepted:\n%s", tc.yaml)
+			}
+			if _, err := LoadSources(Source{Name: "in.yaml", Data: []byte(tc.yaml)}); err == nil {
+				t.Errorf("Load accepted what the JSON Schema rejects:\n%s", tc.yaml)
+			}
+		})
+	}
+}
