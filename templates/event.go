@@ -9,40 +9,36 @@ import (
 )
 
 // emitEvent renders an event: its struct, the methods that identify it on
-// the wire (runtime.Event and, with a key, runtime.Keyed), Validate and
-// UnmarshalJSON.
+// the wire (runtime.Event and, with a key, runtime.Keyed), Validate,
+// UnmarshalJSON, and the fields table behind the last two.
 func emitEvent(f *jen.File, p *schema.Package, d *schema.EventDecl) error {
 	ev := d.Event
 	doc := docComment(eventSummary(d), ev.Doc, deprecation(ev.Deprecated))
-	identify := "// EventType and EventVersion identify " + d.GoName + " on the wire."
+	identify := "EventType and EventVersion identify "
 	if ev.Key != nil {
-		identify = "// EventType, EventVersion and EventKey identify " + d.GoName + " on the wire."
+		identify = "EventType, EventVersion and EventKey identify "
 	}
-	var methods []jen.Code
-	methods = append(methods,
-		jen.Comment(identify).Line().
-			Func().Params(jen.Id(d.GoName)).Id("EventType").Params().String().Add(oneLine(jen.Return(jen.Lit(ev.Type)))),
-		jen.Func().Params(jen.Id(d.GoName)).Id("EventVersion").Params().Int().Add(oneLine(jen.Return(jen.Lit(ev.Version)))),
-	)
+	identify += d.GoName + " on the wire."
+	if err := emitStructDecl(f, p, d.GoName, ev.Fields, doc); err != nil {
+		return err
+	}
+	f.Line()
+	f.Comment("// " + identify)
+	f.Comment("// Validate reports the first field, in contract order, that breaks the contract.")
+	f.Func().Params(jen.Id(d.GoName)).Id("EventType").Params().String().Add(oneLine(jen.Return(jen.Lit(ev.Type))))
+	f.Func().Params(jen.Id(d.GoName)).Id("EventVersion").Params().Int().Add(oneLine(jen.Return(jen.Lit(ev.Version))))
 	if ev.Key != nil {
 		key, err := keyExpr(ev.Key)
 		if err != nil {
 			return err
 		}
-		methods = append(methods,
-			jen.Func().Params(jen.Id("e").Id(d.GoName)).Id("EventKey").Params().String().Add(oneLine(jen.Return(key))))
+		f.Func().Params(jen.Id("e").Id(d.GoName)).Id("EventKey").Params().String().Add(oneLine(jen.Return(key)))
 	}
-	if err := emitStructDecl(f, p, d.GoName, ev.Fields, doc); err != nil {
-		return err
-	}
-	f.Line()
-	for _, m := range methods {
+	for _, m := range validateAndDecode(d.GoName, "e") {
 		f.Add(m)
 	}
 	f.Line()
-	emitValidate(f, p, d.GoName, "e", ev.Fields)
-	f.Line()
-	emitUnmarshal(f, d.GoName, "e", ev.Fields)
+	emitFields(f, p, d.GoName, "e", ev.Fields)
 	f.Line()
 	return nil
 }

@@ -45,9 +45,12 @@ func emitStruct(f *jen.File, p *schema.Package, name, recv string, fields []*sch
 		return err
 	}
 	f.Line()
-	emitValidate(f, p, name, recv, fields)
+	f.Comment("// Validate reports the first field of " + name + ", in contract order, that breaks the contract.")
+	for _, m := range validateAndDecode(name, recv) {
+		f.Add(m)
+	}
 	f.Line()
-	emitUnmarshal(f, name, recv, fields)
+	emitFields(f, p, name, recv, fields)
 	f.Line()
 	return nil
 }

@@ -6,29 +6,6 @@ import (
 	"github.com/evgenhq/evgen/schema"
 )
 
-// emitValidate renders the Validate method of a struct: one check call per
-// field that has something to check, reporting the first failure.
-func emitValidate(f *jen.File, p *schema.Package, name, recv string, fields []*schema.Field) {
-	var calls []jen.Code
-	for _, fd := range fields {
-		if cs := fieldChecks(p, fd); len(cs) > 0 {
-			args := append([]jen.Code{jen.Lit(fd.Name), jen.Id(recv).Dot(fd.GoName)}, cs...)
-			calls = append(calls, jen.Id("check").Call(args...))
-		}
-	}
-	f.Comment("// Validate reports the first field of " + name + " that breaks the contract.")
-	switch len(calls) {
-	case 0:
-		f.Func().Params(jen.Id(name)).Id("Validate").Params().Error().Add(oneLine(jen.Return(jen.Nil())))
-	case 1:
-		f.Func().Params(jen.Id(recv).Id(name)).Id("Validate").Params().Error().Block(jen.Return(calls[0]))
-	default:
-		f.Func().Params(jen.Id(recv).Id(name)).Id("Validate").Params().Error().Block(
-			jen.Return(jen.Id("firstError").Add(lines("(", ")", calls))),
-		)
-	}
-}
-
 // fieldChecks are the checks of a field's value: presence for a required
 // field whose zero value is not a value of its type, then its format.
 // An optional field's checks run only when it is set.
@@ -82,4 +59,16 @@ func zeroIsAbsent(t *schema.Type) bool {
 		return t.Named.IsEnum()
 	}
 	return false
+}
+
+// presence names how a field must appear in a JSON object. A required
+// list, map or bytes field may be null, which is how Go encodes its nil.
+func presence(fd *schema.Field) string {
+	switch {
+	case fd.Optional:
+		return "optional"
+	case nilable(fd.Type.Kind):
+		return "requiredNullable"
+	}
+	return "required"
 }

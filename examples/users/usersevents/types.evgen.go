@@ -21,29 +21,22 @@ type UserRegistered struct {
 }
 
 // EventType, EventVersion and EventKey identify UserRegistered on the wire.
-func (UserRegistered) EventType() string  { return "users.UserRegistered" }
-func (UserRegistered) EventVersion() int  { return 1 }
-func (e UserRegistered) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (UserRegistered) EventType() string               { return "users.UserRegistered" }
+func (UserRegistered) EventVersion() int               { return 1 }
+func (e UserRegistered) EventKey() string              { return e.UserID }
+func (e UserRegistered) Validate() error               { return validate(e.fields()) }
+func (e *UserRegistered) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of UserRegistered that breaks the contract.
-func (e UserRegistered) Validate() error {
-	return firstError(
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("email", e.Email, nonZero),
-		check("plan", e.Plan, nonZero, Plan.Validate),
-		check("registered_at", e.RegisteredAt, nonZero),
-	)
-}
-
-func (e *UserRegistered) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-		{"email", &e.Email, required},
-		{"name", &e.Name, optional},
-		{"plan", &e.Plan, required},
-		{"version", &e.Version, required},
-		{"registered_at", &e.RegisteredAt, required},
-	})
+func (e *UserRegistered) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("email", &e.Email, required, nonZero),
+		fieldOf("name", &e.Name, optional),
+		fieldOf("plan", &e.Plan, required, nonZero, Plan.Validate),
+		fieldOf("version", &e.Version, required),
+		fieldOf("registered_at", &e.RegisteredAt, required, nonZero),
+	}
 }
 
 // UserEmailChanged is the event users.UserEmailChanged, version 1, keyed by user_id.
@@ -58,26 +51,20 @@ type UserEmailChanged struct {
 }
 
 // EventType, EventVersion and EventKey identify UserEmailChanged on the wire.
-func (UserEmailChanged) EventType() string  { return "users.UserEmailChanged" }
-func (UserEmailChanged) EventVersion() int  { return 1 }
-func (e UserEmailChanged) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (UserEmailChanged) EventType() string               { return "users.UserEmailChanged" }
+func (UserEmailChanged) EventVersion() int               { return 1 }
+func (e UserEmailChanged) EventKey() string              { return e.UserID }
+func (e UserEmailChanged) Validate() error               { return validate(e.fields()) }
+func (e *UserEmailChanged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of UserEmailChanged that breaks the contract.
-func (e UserEmailChanged) Validate() error {
-	return firstError(
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("email", e.Email, nonZero),
-		check("changed_at", e.ChangedAt, nonZero),
-	)
-}
-
-func (e *UserEmailChanged) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-		{"email", &e.Email, required},
-		{"version", &e.Version, required},
-		{"changed_at", &e.ChangedAt, required},
-	})
+func (e *UserEmailChanged) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("email", &e.Email, required, nonZero),
+		fieldOf("version", &e.Version, required),
+		fieldOf("changed_at", &e.ChangedAt, required, nonZero),
+	}
 }
 
 // UserPlanChanged is the event users.UserPlanChanged, version 1, keyed by user_id.
@@ -93,28 +80,21 @@ type UserPlanChanged struct {
 }
 
 // EventType, EventVersion and EventKey identify UserPlanChanged on the wire.
-func (UserPlanChanged) EventType() string  { return "users.UserPlanChanged" }
-func (UserPlanChanged) EventVersion() int  { return 1 }
-func (e UserPlanChanged) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (UserPlanChanged) EventType() string               { return "users.UserPlanChanged" }
+func (UserPlanChanged) EventVersion() int               { return 1 }
+func (e UserPlanChanged) EventKey() string              { return e.UserID }
+func (e UserPlanChanged) Validate() error               { return validate(e.fields()) }
+func (e *UserPlanChanged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of UserPlanChanged that breaks the contract.
-func (e UserPlanChanged) Validate() error {
-	return firstError(
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("plan", e.Plan, nonZero, Plan.Validate),
-		check("previous_plan", e.PreviousPlan, nonZero, Plan.Validate),
-		check("changed_at", e.ChangedAt, nonZero),
-	)
-}
-
-func (e *UserPlanChanged) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-		{"plan", &e.Plan, required},
-		{"previous_plan", &e.PreviousPlan, required},
-		{"version", &e.Version, required},
-		{"changed_at", &e.ChangedAt, required},
-	})
+func (e *UserPlanChanged) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("plan", &e.Plan, required, nonZero, Plan.Validate),
+		fieldOf("previous_plan", &e.PreviousPlan, required, nonZero, Plan.Validate),
+		fieldOf("version", &e.Version, required),
+		fieldOf("changed_at", &e.ChangedAt, required, nonZero),
+	}
 }
 
 // UserDeletionRequested is the event users.UserDeletionRequested, version 1, keyed by user_id.
@@ -129,24 +109,19 @@ type UserDeletionRequested struct {
 }
 
 // EventType, EventVersion and EventKey identify UserDeletionRequested on the wire.
-func (UserDeletionRequested) EventType() string  { return "users.UserDeletionRequested" }
-func (UserDeletionRequested) EventVersion() int  { return 1 }
-func (e UserDeletionRequested) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (UserDeletionRequested) EventType() string               { return "users.UserDeletionRequested" }
+func (UserDeletionRequested) EventVersion() int               { return 1 }
+func (e UserDeletionRequested) EventKey() string              { return e.UserID }
+func (e UserDeletionRequested) Validate() error               { return validate(e.fields()) }
+func (e *UserDeletionRequested) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of UserDeletionRequested that breaks the contract.
-func (e UserDeletionRequested) Validate() error {
-	return firstError(
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("requested_at", e.RequestedAt, nonZero),
-	)
-}
-
-func (e *UserDeletionRequested) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-		{"version", &e.Version, required},
-		{"requested_at", &e.RequestedAt, required},
-	})
+func (e *UserDeletionRequested) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("version", &e.Version, required),
+		fieldOf("requested_at", &e.RequestedAt, required, nonZero),
+	}
 }
 
 // UserDeleted is the event users.UserDeleted, version 1, keyed by user_id.
@@ -159,24 +134,19 @@ type UserDeleted struct {
 }
 
 // EventType, EventVersion and EventKey identify UserDeleted on the wire.
-func (UserDeleted) EventType() string  { return "users.UserDeleted" }
-func (UserDeleted) EventVersion() int  { return 1 }
-func (e UserDeleted) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (UserDeleted) EventType() string               { return "users.UserDeleted" }
+func (UserDeleted) EventVersion() int               { return 1 }
+func (e UserDeleted) EventKey() string              { return e.UserID }
+func (e UserDeleted) Validate() error               { return validate(e.fields()) }
+func (e *UserDeleted) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of UserDeleted that breaks the contract.
-func (e UserDeleted) Validate() error {
-	return firstError(
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("deleted_at", e.DeletedAt, nonZero),
-	)
-}
-
-func (e *UserDeleted) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-		{"version", &e.Version, required},
-		{"deleted_at", &e.DeletedAt, required},
-	})
+func (e *UserDeleted) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("version", &e.Version, required),
+		fieldOf("deleted_at", &e.DeletedAt, required, nonZero),
+	}
 }
 
 // UserReactivated is the event users.UserReactivated, version 1, keyed by user_id.
@@ -191,26 +161,20 @@ type UserReactivated struct {
 }
 
 // EventType, EventVersion and EventKey identify UserReactivated on the wire.
-func (UserReactivated) EventType() string  { return "users.UserReactivated" }
-func (UserReactivated) EventVersion() int  { return 1 }
-func (e UserReactivated) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (UserReactivated) EventType() string               { return "users.UserReactivated" }
+func (UserReactivated) EventVersion() int               { return 1 }
+func (e UserReactivated) EventKey() string              { return e.UserID }
+func (e UserReactivated) Validate() error               { return validate(e.fields()) }
+func (e *UserReactivated) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of UserReactivated that breaks the contract.
-func (e UserReactivated) Validate() error {
-	return firstError(
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("reason", e.Reason, nonZero),
-		check("reactivated_at", e.ReactivatedAt, nonZero),
-	)
-}
-
-func (e *UserReactivated) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-		{"reason", &e.Reason, required},
-		{"version", &e.Version, required},
-		{"reactivated_at", &e.ReactivatedAt, required},
-	})
+func (e *UserReactivated) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("reason", &e.Reason, required, nonZero),
+		fieldOf("version", &e.Version, required),
+		fieldOf("reactivated_at", &e.ReactivatedAt, required, nonZero),
+	}
 }
 
 // PaymentFailed is the event billing.PaymentFailed, version 1, keyed by invoice_id.
@@ -226,28 +190,21 @@ type PaymentFailed struct {
 }
 
 // EventType, EventVersion and EventKey identify PaymentFailed on the wire.
-func (PaymentFailed) EventType() string  { return "billing.PaymentFailed" }
-func (PaymentFailed) EventVersion() int  { return 1 }
-func (e PaymentFailed) EventKey() string { return e.InvoiceID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (PaymentFailed) EventType() string               { return "billing.PaymentFailed" }
+func (PaymentFailed) EventVersion() int               { return 1 }
+func (e PaymentFailed) EventKey() string              { return e.InvoiceID }
+func (e PaymentFailed) Validate() error               { return validate(e.fields()) }
+func (e *PaymentFailed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of PaymentFailed that breaks the contract.
-func (e PaymentFailed) Validate() error {
-	return firstError(
-		check("invoice_id", e.InvoiceID, nonZero, isUUID),
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("reason", e.Reason, nonZero),
-		check("failed_at", e.FailedAt, nonZero),
-	)
-}
-
-func (e *PaymentFailed) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"invoice_id", &e.InvoiceID, required},
-		{"user_id", &e.UserID, required},
-		{"amount_cents", &e.AmountCents, required},
-		{"reason", &e.Reason, required},
-		{"failed_at", &e.FailedAt, required},
-	})
+func (e *PaymentFailed) fields() []field {
+	return []field{
+		fieldOf("invoice_id", &e.InvoiceID, required, nonZero, isUUID),
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("amount_cents", &e.AmountCents, required),
+		fieldOf("reason", &e.Reason, required, nonZero),
+		fieldOf("failed_at", &e.FailedAt, required, nonZero),
+	}
 }
 
 // InvoicePaid is the event billing.InvoicePaid, version 1, keyed by invoice_id.
@@ -261,26 +218,20 @@ type InvoicePaid struct {
 }
 
 // EventType, EventVersion and EventKey identify InvoicePaid on the wire.
-func (InvoicePaid) EventType() string  { return "billing.InvoicePaid" }
-func (InvoicePaid) EventVersion() int  { return 1 }
-func (e InvoicePaid) EventKey() string { return e.InvoiceID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (InvoicePaid) EventType() string               { return "billing.InvoicePaid" }
+func (InvoicePaid) EventVersion() int               { return 1 }
+func (e InvoicePaid) EventKey() string              { return e.InvoiceID }
+func (e InvoicePaid) Validate() error               { return validate(e.fields()) }
+func (e *InvoicePaid) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of InvoicePaid that breaks the contract.
-func (e InvoicePaid) Validate() error {
-	return firstError(
-		check("invoice_id", e.InvoiceID, nonZero, isUUID),
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("paid_at", e.PaidAt, nonZero),
-	)
-}
-
-func (e *InvoicePaid) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"invoice_id", &e.InvoiceID, required},
-		{"user_id", &e.UserID, required},
-		{"amount_cents", &e.AmountCents, required},
-		{"paid_at", &e.PaidAt, required},
-	})
+func (e *InvoicePaid) fields() []field {
+	return []field{
+		fieldOf("invoice_id", &e.InvoiceID, required, nonZero, isUUID),
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("amount_cents", &e.AmountCents, required),
+		fieldOf("paid_at", &e.PaidAt, required, nonZero),
+	}
 }
 
 // AccountClosed is the event billing.AccountClosed, version 1, keyed by user_id.
@@ -292,23 +243,18 @@ type AccountClosed struct {
 }
 
 // EventType, EventVersion and EventKey identify AccountClosed on the wire.
-func (AccountClosed) EventType() string  { return "billing.AccountClosed" }
-func (AccountClosed) EventVersion() int  { return 1 }
-func (e AccountClosed) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (AccountClosed) EventType() string               { return "billing.AccountClosed" }
+func (AccountClosed) EventVersion() int               { return 1 }
+func (e AccountClosed) EventKey() string              { return e.UserID }
+func (e AccountClosed) Validate() error               { return validate(e.fields()) }
+func (e *AccountClosed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of AccountClosed that breaks the contract.
-func (e AccountClosed) Validate() error {
-	return firstError(
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("closed_at", e.ClosedAt, nonZero),
-	)
-}
-
-func (e *AccountClosed) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-		{"closed_at", &e.ClosedAt, required},
-	})
+func (e *AccountClosed) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("closed_at", &e.ClosedAt, required, nonZero),
+	}
 }
 
 // AccountClosureRejected is the event billing.AccountClosureRejected, version 1, keyed by user_id.
@@ -324,27 +270,20 @@ type AccountClosureRejected struct {
 }
 
 // EventType, EventVersion and EventKey identify AccountClosureRejected on the wire.
-func (AccountClosureRejected) EventType() string  { return "billing.AccountClosureRejected" }
-func (AccountClosureRejected) EventVersion() int  { return 1 }
-func (e AccountClosureRejected) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (AccountClosureRejected) EventType() string               { return "billing.AccountClosureRejected" }
+func (AccountClosureRejected) EventVersion() int               { return 1 }
+func (e AccountClosureRejected) EventKey() string              { return e.UserID }
+func (e AccountClosureRejected) Validate() error               { return validate(e.fields()) }
+func (e *AccountClosureRejected) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of AccountClosureRejected that breaks the contract.
-func (e AccountClosureRejected) Validate() error {
-	return firstError(
-		check("user_id", e.UserID, nonZero, isUUID),
-		check("reason", e.Reason, nonZero),
-		check("unpaid_invoices", e.UnpaidInvoices, eachElem(isUUID)),
-		check("rejected_at", e.RejectedAt, nonZero),
-	)
-}
-
-func (e *AccountClosureRejected) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-		{"reason", &e.Reason, required},
-		{"unpaid_invoices", &e.UnpaidInvoices, requiredNullable},
-		{"rejected_at", &e.RejectedAt, required},
-	})
+func (e *AccountClosureRejected) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("reason", &e.Reason, required, nonZero),
+		fieldOf("unpaid_invoices", &e.UnpaidInvoices, requiredNullable, eachElem(isUUID)),
+		fieldOf("rejected_at", &e.RejectedAt, required, nonZero),
+	}
 }
 
 // Plan is a type of the users contract.

@@ -30,41 +30,29 @@ type Everything struct {
 }
 
 // EventType, EventVersion and EventKey identify Everything on the wire.
-func (Everything) EventType() string  { return "kitchen.Everything" }
-func (Everything) EventVersion() int  { return 1 }
-func (e Everything) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Everything) EventType() string               { return "kitchen.Everything" }
+func (Everything) EventVersion() int               { return 1 }
+func (e Everything) EventKey() string              { return e.ID }
+func (e Everything) Validate() error               { return validate(e.fields()) }
+func (e *Everything) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Everything that breaks the contract.
-func (e Everything) Validate() error {
-	return firstError(
-		check("id", e.ID, nonZero, isUUID),
-		check("text", e.Text, nonZero),
-		check("ratio", e.Ratio, finite),
-		check("price", e.Price, nonZero, isDecimal),
-		check("at", e.At, nonZero),
-		check("day", e.Day, nonZero, isDate),
-		check("timeout", e.Timeout, nonZero, isDuration),
-		check("status", e.Status, nonZero, Status.Validate),
-		check("address", e.Address, Address.Validate),
-	)
-}
-
-func (e *Everything) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"text", &e.Text, required},
-		{"flag", &e.Flag, required},
-		{"small", &e.Small, required},
-		{"big", &e.Big, required},
-		{"ratio", &e.Ratio, required},
-		{"price", &e.Price, required},
-		{"at", &e.At, required},
-		{"day", &e.Day, required},
-		{"timeout", &e.Timeout, required},
-		{"blob", &e.Blob, requiredNullable},
-		{"status", &e.Status, required},
-		{"address", &e.Address, required},
-	})
+func (e *Everything) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("text", &e.Text, required, nonZero),
+		fieldOf("flag", &e.Flag, required),
+		fieldOf("small", &e.Small, required),
+		fieldOf("big", &e.Big, required),
+		fieldOf("ratio", &e.Ratio, required, finite),
+		fieldOf("price", &e.Price, required, nonZero, isDecimal),
+		fieldOf("at", &e.At, required, nonZero),
+		fieldOf("day", &e.Day, required, nonZero, isDate),
+		fieldOf("timeout", &e.Timeout, required, nonZero, isDuration),
+		fieldOf("blob", &e.Blob, requiredNullable),
+		fieldOf("status", &e.Status, required, nonZero, Status.Validate),
+		fieldOf("address", &e.Address, required, Address.Validate),
+	}
 }
 
 // EverythingOptional is the event kitchen.EverythingOptional, version 1.
@@ -89,40 +77,30 @@ type EverythingOptional struct {
 }
 
 // EventType and EventVersion identify EverythingOptional on the wire.
-func (EverythingOptional) EventType() string { return "kitchen.EverythingOptional" }
-func (EverythingOptional) EventVersion() int { return 1 }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (EverythingOptional) EventType() string               { return "kitchen.EverythingOptional" }
+func (EverythingOptional) EventVersion() int               { return 1 }
+func (e EverythingOptional) Validate() error               { return validate(e.fields()) }
+func (e *EverythingOptional) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of EverythingOptional that breaks the contract.
-func (e EverythingOptional) Validate() error {
-	return firstError(
-		check("id", e.ID, ifSet(isUUID)),
-		check("ratio", e.Ratio, ifSet(finite)),
-		check("price", e.Price, ifSet(isDecimal)),
-		check("day", e.Day, ifSet(isDate)),
-		check("timeout", e.Timeout, ifSet(isDuration)),
-		check("status", e.Status, ifSet(Status.Validate)),
-		check("address", e.Address, ifSet(Address.Validate)),
-	)
-}
-
-func (e *EverythingOptional) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, optional},
-		{"text", &e.Text, optional},
-		{"flag", &e.Flag, optional},
-		{"small", &e.Small, optional},
-		{"big", &e.Big, optional},
-		{"ratio", &e.Ratio, optional},
-		{"price", &e.Price, optional},
-		{"at", &e.At, optional},
-		{"day", &e.Day, optional},
-		{"timeout", &e.Timeout, optional},
-		{"blob", &e.Blob, optional},
-		{"status", &e.Status, optional},
-		{"address", &e.Address, optional},
-		{"tags", &e.Tags, optional},
-		{"counts", &e.Counts, optional},
-	})
+func (e *EverythingOptional) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, optional, ifSet(isUUID)),
+		fieldOf("text", &e.Text, optional),
+		fieldOf("flag", &e.Flag, optional),
+		fieldOf("small", &e.Small, optional),
+		fieldOf("big", &e.Big, optional),
+		fieldOf("ratio", &e.Ratio, optional, ifSet(finite)),
+		fieldOf("price", &e.Price, optional, ifSet(isDecimal)),
+		fieldOf("at", &e.At, optional),
+		fieldOf("day", &e.Day, optional, ifSet(isDate)),
+		fieldOf("timeout", &e.Timeout, optional, ifSet(isDuration)),
+		fieldOf("blob", &e.Blob, optional),
+		fieldOf("status", &e.Status, optional, ifSet(Status.Validate)),
+		fieldOf("address", &e.Address, optional, ifSet(Address.Validate)),
+		fieldOf("tags", &e.Tags, optional),
+		fieldOf("counts", &e.Counts, optional),
+	}
 }
 
 // Containers is the event kitchen.Containers, version 1, keyed by order_no.
@@ -140,33 +118,24 @@ type Containers struct {
 }
 
 // EventType, EventVersion and EventKey identify Containers on the wire.
-func (Containers) EventType() string  { return "kitchen.Containers" }
-func (Containers) EventVersion() int  { return 1 }
-func (e Containers) EventKey() string { return strconv.FormatInt(int64(e.OrderNo), 10) }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Containers) EventType() string               { return "kitchen.Containers" }
+func (Containers) EventVersion() int               { return 1 }
+func (e Containers) EventKey() string              { return strconv.FormatInt(int64(e.OrderNo), 10) }
+func (e Containers) Validate() error               { return validate(e.fields()) }
+func (e *Containers) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Containers that breaks the contract.
-func (e Containers) Validate() error {
-	return firstError(
-		check("lines", e.Lines, eachElem(Line.Validate)),
-		check("statuses", e.Statuses, eachElem(Status.Validate)),
-		check("ids", e.IDs, eachElem(isUUID)),
-		check("by_warehouse", e.ByWarehouse, eachValue(eachElem(Line.Validate))),
-		check("matrix", e.Matrix, eachElem(eachElem(Line.Validate))),
-		check("windows", e.Windows, eachValue(isDuration)),
-	)
-}
-
-func (e *Containers) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"order_no", &e.OrderNo, required},
-		{"lines", &e.Lines, requiredNullable},
-		{"statuses", &e.Statuses, requiredNullable},
-		{"ids", &e.IDs, requiredNullable},
-		{"by_warehouse", &e.ByWarehouse, requiredNullable},
-		{"matrix", &e.Matrix, requiredNullable},
-		{"labels", &e.Labels, requiredNullable},
-		{"windows", &e.Windows, requiredNullable},
-	})
+func (e *Containers) fields() []field {
+	return []field{
+		fieldOf("order_no", &e.OrderNo, required),
+		fieldOf("lines", &e.Lines, requiredNullable, eachElem(Line.Validate)),
+		fieldOf("statuses", &e.Statuses, requiredNullable, eachElem(Status.Validate)),
+		fieldOf("ids", &e.IDs, requiredNullable, eachElem(isUUID)),
+		fieldOf("by_warehouse", &e.ByWarehouse, requiredNullable, eachValue(eachElem(Line.Validate))),
+		fieldOf("matrix", &e.Matrix, requiredNullable, eachElem(eachElem(Line.Validate))),
+		fieldOf("labels", &e.Labels, requiredNullable),
+		fieldOf("windows", &e.Windows, requiredNullable, eachValue(isDuration)),
+	}
 }
 
 // Names is the event kitchen.Names, version 1, keyed by http_status.
@@ -189,31 +158,24 @@ type Names struct {
 }
 
 // EventType, EventVersion and EventKey identify Names on the wire.
-func (Names) EventType() string  { return "kitchen.Names" }
-func (Names) EventVersion() int  { return 1 }
-func (e Names) EventKey() string { return strconv.FormatInt(e.HTTPStatus, 10) }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Names) EventType() string               { return "kitchen.Names" }
+func (Names) EventVersion() int               { return 1 }
+func (e Names) EventKey() string              { return strconv.FormatInt(e.HTTPStatus, 10) }
+func (e Names) Validate() error               { return validate(e.fields()) }
+func (e *Names) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Names that breaks the contract.
-func (e Names) Validate() error {
-	return firstError(
-		check("type", e.Type, nonZero),
-		check("url", e.URL, nonZero),
-		check("api_key", e.APIKey, nonZero),
-		check("user_id", e.UserID, nonZero, isUUID),
-	)
-}
-
-func (e *Names) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"type", &e.Type, required},
-		{"range", &e.Range, required},
-		{"func", &e.Func, required},
-		{"url", &e.URL, required},
-		{"api_key", &e.APIKey, required},
-		{"http_status", &e.HTTPStatus, required},
-		{"user_id", &e.UserID, required},
-		{"old_name", &e.OldName, optional},
-	})
+func (e *Names) fields() []field {
+	return []field{
+		fieldOf("type", &e.Type, required, nonZero),
+		fieldOf("range", &e.Range, required),
+		fieldOf("func", &e.Func, required),
+		fieldOf("url", &e.URL, required, nonZero),
+		fieldOf("api_key", &e.APIKey, required, nonZero),
+		fieldOf("http_status", &e.HTTPStatus, required),
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("old_name", &e.OldName, optional),
+	}
 }
 
 // Empty is the event kitchen.Empty, version 1.
@@ -222,15 +184,13 @@ func (e *Names) UnmarshalJSON(b []byte) error {
 type Empty struct{}
 
 // EventType and EventVersion identify Empty on the wire.
-func (Empty) EventType() string { return "kitchen.Empty" }
-func (Empty) EventVersion() int { return 1 }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Empty) EventType() string               { return "kitchen.Empty" }
+func (Empty) EventVersion() int               { return 1 }
+func (e Empty) Validate() error               { return validate(e.fields()) }
+func (e *Empty) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Empty that breaks the contract.
-func (Empty) Validate() error { return nil }
-
-func (e *Empty) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, nil)
-}
+func (e *Empty) fields() []field { return nil }
 
 // Status is a type of the kitchen contract.
 //
@@ -272,21 +232,16 @@ type Address struct {
 	Geo    *Geo   `json:"geo,omitempty"`
 }
 
-// Validate reports the first field of Address that breaks the contract.
-func (v Address) Validate() error {
-	return firstError(
-		check("street", v.Street, nonZero),
-		check("city", v.City, nonZero),
-		check("geo", v.Geo, ifSet(Geo.Validate)),
-	)
-}
+// Validate reports the first field of Address, in contract order, that breaks the contract.
+func (v Address) Validate() error               { return validate(v.fields()) }
+func (v *Address) UnmarshalJSON(b []byte) error { return decodeObject(b, v.fields()) }
 
-func (v *Address) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"street", &v.Street, required},
-		{"city", &v.City, required},
-		{"geo", &v.Geo, optional},
-	})
+func (v *Address) fields() []field {
+	return []field{
+		fieldOf("street", &v.Street, required, nonZero),
+		fieldOf("city", &v.City, required, nonZero),
+		fieldOf("geo", &v.Geo, optional, ifSet(Geo.Validate)),
+	}
 }
 
 // Geo is a type of the kitchen contract.
@@ -295,19 +250,15 @@ type Geo struct {
 	Lng float64 `json:"lng"`
 }
 
-// Validate reports the first field of Geo that breaks the contract.
-func (v Geo) Validate() error {
-	return firstError(
-		check("lat", v.Lat, finite),
-		check("lng", v.Lng, finite),
-	)
-}
+// Validate reports the first field of Geo, in contract order, that breaks the contract.
+func (v Geo) Validate() error               { return validate(v.fields()) }
+func (v *Geo) UnmarshalJSON(b []byte) error { return decodeObject(b, v.fields()) }
 
-func (v *Geo) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"lat", &v.Lat, required},
-		{"lng", &v.Lng, required},
-	})
+func (v *Geo) fields() []field {
+	return []field{
+		fieldOf("lat", &v.Lat, required, finite),
+		fieldOf("lng", &v.Lng, required, finite),
+	}
 }
 
 // Line is a type of the kitchen contract.
@@ -318,20 +269,15 @@ type Line struct {
 	Status   Status `json:"status"`
 }
 
-// Validate reports the first field of Line that breaks the contract.
-func (v Line) Validate() error {
-	return firstError(
-		check("sku", v.Sku, nonZero),
-		check("price", v.Price, nonZero, isDecimal),
-		check("status", v.Status, nonZero, Status.Validate),
-	)
-}
+// Validate reports the first field of Line, in contract order, that breaks the contract.
+func (v Line) Validate() error               { return validate(v.fields()) }
+func (v *Line) UnmarshalJSON(b []byte) error { return decodeObject(b, v.fields()) }
 
-func (v *Line) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"sku", &v.Sku, required},
-		{"quantity", &v.Quantity, required},
-		{"price", &v.Price, required},
-		{"status", &v.Status, required},
-	})
+func (v *Line) fields() []field {
+	return []field{
+		fieldOf("sku", &v.Sku, required, nonZero),
+		fieldOf("quantity", &v.Quantity, required),
+		fieldOf("price", &v.Price, required, nonZero, isDecimal),
+		fieldOf("status", &v.Status, required, nonZero, Status.Validate),
+	}
 }

@@ -11,21 +11,19 @@ type Event01 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event01 on the wire.
-func (Event01) EventType() string  { return "fifty.Event01" }
-func (Event01) EventVersion() int  { return 1 }
-func (e Event01) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event01) EventType() string               { return "fifty.Event01" }
+func (Event01) EventVersion() int               { return 1 }
+func (e Event01) EventKey() string              { return e.ID }
+func (e Event01) Validate() error               { return validate(e.fields()) }
+func (e *Event01) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event01 that breaks the contract.
-func (e Event01) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event01) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event01) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event02 is the event fifty.Event02, version 1, keyed by id.
@@ -36,21 +34,19 @@ type Event02 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event02 on the wire.
-func (Event02) EventType() string  { return "fifty.Event02" }
-func (Event02) EventVersion() int  { return 1 }
-func (e Event02) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event02) EventType() string               { return "fifty.Event02" }
+func (Event02) EventVersion() int               { return 1 }
+func (e Event02) EventKey() string              { return e.ID }
+func (e Event02) Validate() error               { return validate(e.fields()) }
+func (e *Event02) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event02 that breaks the contract.
-func (e Event02) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event02) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event02) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event03 is the event fifty.Event03, version 1, keyed by id.
@@ -61,21 +57,19 @@ type Event03 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event03 on the wire.
-func (Event03) EventType() string  { return "fifty.Event03" }
-func (Event03) EventVersion() int  { return 1 }
-func (e Event03) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event03) EventType() string               { return "fifty.Event03" }
+func (Event03) EventVersion() int               { return 1 }
+func (e Event03) EventKey() string              { return e.ID }
+func (e Event03) Validate() error               { return validate(e.fields()) }
+func (e *Event03) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event03 that breaks the contract.
-func (e Event03) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event03) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event03) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event04 is the event fifty.Event04, version 1, keyed by id.
@@ -86,21 +80,19 @@ type Event04 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event04 on the wire.
-func (Event04) EventType() string  { return "fifty.Event04" }
-func (Event04) EventVersion() int  { return 1 }
-func (e Event04) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event04) EventType() string               { return "fifty.Event04" }
+func (Event04) EventVersion() int               { return 1 }
+func (e Event04) EventKey() string              { return e.ID }
+func (e Event04) Validate() error               { return validate(e.fields()) }
+func (e *Event04) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event04 that breaks the contract.
-func (e Event04) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event04) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event04) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event05 is the event fifty.Event05, version 1, keyed by id.
@@ -111,21 +103,19 @@ type Event05 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event05 on the wire.
-func (Event05) EventType() string  { return "fifty.Event05" }
-func (Event05) EventVersion() int  { return 1 }
-func (e Event05) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event05) EventType() string               { return "fifty.Event05" }
+func (Event05) EventVersion() int               { return 1 }
+func (e Event05) EventKey() string              { return e.ID }
+func (e Event05) Validate() error               { return validate(e.fields()) }
+func (e *Event05) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event05 that breaks the contract.
-func (e Event05) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event05) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event05) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event06 is the event fifty.Event06, version 1, keyed by id.
@@ -136,21 +126,19 @@ type Event06 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event06 on the wire.
-func (Event06) EventType() string  { return "fifty.Event06" }
-func (Event06) EventVersion() int  { return 1 }
-func (e Event06) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event06) EventType() string               { return "fifty.Event06" }
+func (Event06) EventVersion() int               { return 1 }
+func (e Event06) EventKey() string              { return e.ID }
+func (e Event06) Validate() error               { return validate(e.fields()) }
+func (e *Event06) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event06 that breaks the contract.
-func (e Event06) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event06) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event06) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event07 is the event fifty.Event07, version 1, keyed by id.
@@ -161,21 +149,19 @@ type Event07 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event07 on the wire.
-func (Event07) EventType() string  { return "fifty.Event07" }
-func (Event07) EventVersion() int  { return 1 }
-func (e Event07) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event07) EventType() string               { return "fifty.Event07" }
+func (Event07) EventVersion() int               { return 1 }
+func (e Event07) EventKey() string              { return e.ID }
+func (e Event07) Validate() error               { return validate(e.fields()) }
+func (e *Event07) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event07 that breaks the contract.
-func (e Event07) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event07) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event07) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event08 is the event fifty.Event08, version 1, keyed by id.
@@ -186,21 +172,19 @@ type Event08 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event08 on the wire.
-func (Event08) EventType() string  { return "fifty.Event08" }
-func (Event08) EventVersion() int  { return 1 }
-func (e Event08) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event08) EventType() string               { return "fifty.Event08" }
+func (Event08) EventVersion() int               { return 1 }
+func (e Event08) EventKey() string              { return e.ID }
+func (e Event08) Validate() error               { return validate(e.fields()) }
+func (e *Event08) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event08 that breaks the contract.
-func (e Event08) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event08) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event08) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event09 is the event fifty.Event09, version 1, keyed by id.
@@ -211,21 +195,19 @@ type Event09 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event09 on the wire.
-func (Event09) EventType() string  { return "fifty.Event09" }
-func (Event09) EventVersion() int  { return 1 }
-func (e Event09) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event09) EventType() string               { return "fifty.Event09" }
+func (Event09) EventVersion() int               { return 1 }
+func (e Event09) EventKey() string              { return e.ID }
+func (e Event09) Validate() error               { return validate(e.fields()) }
+func (e *Event09) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event09 that breaks the contract.
-func (e Event09) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event09) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event09) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event10 is the event fifty.Event10, version 1, keyed by id.
@@ -236,21 +218,19 @@ type Event10 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event10 on the wire.
-func (Event10) EventType() string  { return "fifty.Event10" }
-func (Event10) EventVersion() int  { return 1 }
-func (e Event10) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event10) EventType() string               { return "fifty.Event10" }
+func (Event10) EventVersion() int               { return 1 }
+func (e Event10) EventKey() string              { return e.ID }
+func (e Event10) Validate() error               { return validate(e.fields()) }
+func (e *Event10) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event10 that breaks the contract.
-func (e Event10) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event10) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event10) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event11 is the event fifty.Event11, version 1, keyed by id.
@@ -261,21 +241,19 @@ type Event11 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event11 on the wire.
-func (Event11) EventType() string  { return "fifty.Event11" }
-func (Event11) EventVersion() int  { return 1 }
-func (e Event11) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event11) EventType() string               { return "fifty.Event11" }
+func (Event11) EventVersion() int               { return 1 }
+func (e Event11) EventKey() string              { return e.ID }
+func (e Event11) Validate() error               { return validate(e.fields()) }
+func (e *Event11) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event11 that breaks the contract.
-func (e Event11) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event11) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event11) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event12 is the event fifty.Event12, version 1, keyed by id.
@@ -286,21 +264,19 @@ type Event12 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event12 on the wire.
-func (Event12) EventType() string  { return "fifty.Event12" }
-func (Event12) EventVersion() int  { return 1 }
-func (e Event12) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event12) EventType() string               { return "fifty.Event12" }
+func (Event12) EventVersion() int               { return 1 }
+func (e Event12) EventKey() string              { return e.ID }
+func (e Event12) Validate() error               { return validate(e.fields()) }
+func (e *Event12) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event12 that breaks the contract.
-func (e Event12) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event12) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event12) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event13 is the event fifty.Event13, version 1, keyed by id.
@@ -311,21 +287,19 @@ type Event13 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event13 on the wire.
-func (Event13) EventType() string  { return "fifty.Event13" }
-func (Event13) EventVersion() int  { return 1 }
-func (e Event13) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event13) EventType() string               { return "fifty.Event13" }
+func (Event13) EventVersion() int               { return 1 }
+func (e Event13) EventKey() string              { return e.ID }
+func (e Event13) Validate() error               { return validate(e.fields()) }
+func (e *Event13) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event13 that breaks the contract.
-func (e Event13) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event13) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event13) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event14 is the event fifty.Event14, version 1, keyed by id.
@@ -336,21 +310,19 @@ type Event14 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event14 on the wire.
-func (Event14) EventType() string  { return "fifty.Event14" }
-func (Event14) EventVersion() int  { return 1 }
-func (e Event14) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event14) EventType() string               { return "fifty.Event14" }
+func (Event14) EventVersion() int               { return 1 }
+func (e Event14) EventKey() string              { return e.ID }
+func (e Event14) Validate() error               { return validate(e.fields()) }
+func (e *Event14) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event14 that breaks the contract.
-func (e Event14) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event14) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event14) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event15 is the event fifty.Event15, version 1, keyed by id.
@@ -361,21 +333,19 @@ type Event15 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event15 on the wire.
-func (Event15) EventType() string  { return "fifty.Event15" }
-func (Event15) EventVersion() int  { return 1 }
-func (e Event15) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event15) EventType() string               { return "fifty.Event15" }
+func (Event15) EventVersion() int               { return 1 }
+func (e Event15) EventKey() string              { return e.ID }
+func (e Event15) Validate() error               { return validate(e.fields()) }
+func (e *Event15) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event15 that breaks the contract.
-func (e Event15) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event15) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event15) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event16 is the event fifty.Event16, version 1, keyed by id.
@@ -386,21 +356,19 @@ type Event16 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event16 on the wire.
-func (Event16) EventType() string  { return "fifty.Event16" }
-func (Event16) EventVersion() int  { return 1 }
-func (e Event16) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event16) EventType() string               { return "fifty.Event16" }
+func (Event16) EventVersion() int               { return 1 }
+func (e Event16) EventKey() string              { return e.ID }
+func (e Event16) Validate() error               { return validate(e.fields()) }
+func (e *Event16) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event16 that breaks the contract.
-func (e Event16) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event16) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event16) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event17 is the event fifty.Event17, version 1, keyed by id.
@@ -411,21 +379,19 @@ type Event17 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event17 on the wire.
-func (Event17) EventType() string  { return "fifty.Event17" }
-func (Event17) EventVersion() int  { return 1 }
-func (e Event17) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event17) EventType() string               { return "fifty.Event17" }
+func (Event17) EventVersion() int               { return 1 }
+func (e Event17) EventKey() string              { return e.ID }
+func (e Event17) Validate() error               { return validate(e.fields()) }
+func (e *Event17) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event17 that breaks the contract.
-func (e Event17) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event17) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event17) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event18 is the event fifty.Event18, version 1, keyed by id.
@@ -436,21 +402,19 @@ type Event18 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event18 on the wire.
-func (Event18) EventType() string  { return "fifty.Event18" }
-func (Event18) EventVersion() int  { return 1 }
-func (e Event18) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event18) EventType() string               { return "fifty.Event18" }
+func (Event18) EventVersion() int               { return 1 }
+func (e Event18) EventKey() string              { return e.ID }
+func (e Event18) Validate() error               { return validate(e.fields()) }
+func (e *Event18) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event18 that breaks the contract.
-func (e Event18) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event18) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event18) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event19 is the event fifty.Event19, version 1, keyed by id.
@@ -461,21 +425,19 @@ type Event19 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event19 on the wire.
-func (Event19) EventType() string  { return "fifty.Event19" }
-func (Event19) EventVersion() int  { return 1 }
-func (e Event19) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event19) EventType() string               { return "fifty.Event19" }
+func (Event19) EventVersion() int               { return 1 }
+func (e Event19) EventKey() string              { return e.ID }
+func (e Event19) Validate() error               { return validate(e.fields()) }
+func (e *Event19) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event19 that breaks the contract.
-func (e Event19) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event19) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event19) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event20 is the event fifty.Event20, version 1, keyed by id.
@@ -486,21 +448,19 @@ type Event20 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event20 on the wire.
-func (Event20) EventType() string  { return "fifty.Event20" }
-func (Event20) EventVersion() int  { return 1 }
-func (e Event20) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event20) EventType() string               { return "fifty.Event20" }
+func (Event20) EventVersion() int               { return 1 }
+func (e Event20) EventKey() string              { return e.ID }
+func (e Event20) Validate() error               { return validate(e.fields()) }
+func (e *Event20) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event20 that breaks the contract.
-func (e Event20) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event20) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event20) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event21 is the event fifty.Event21, version 1, keyed by id.
@@ -511,21 +471,19 @@ type Event21 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event21 on the wire.
-func (Event21) EventType() string  { return "fifty.Event21" }
-func (Event21) EventVersion() int  { return 1 }
-func (e Event21) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event21) EventType() string               { return "fifty.Event21" }
+func (Event21) EventVersion() int               { return 1 }
+func (e Event21) EventKey() string              { return e.ID }
+func (e Event21) Validate() error               { return validate(e.fields()) }
+func (e *Event21) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event21 that breaks the contract.
-func (e Event21) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event21) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event21) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event22 is the event fifty.Event22, version 1, keyed by id.
@@ -536,21 +494,19 @@ type Event22 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event22 on the wire.
-func (Event22) EventType() string  { return "fifty.Event22" }
-func (Event22) EventVersion() int  { return 1 }
-func (e Event22) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event22) EventType() string               { return "fifty.Event22" }
+func (Event22) EventVersion() int               { return 1 }
+func (e Event22) EventKey() string              { return e.ID }
+func (e Event22) Validate() error               { return validate(e.fields()) }
+func (e *Event22) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event22 that breaks the contract.
-func (e Event22) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event22) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event22) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event23 is the event fifty.Event23, version 1, keyed by id.
@@ -561,21 +517,19 @@ type Event23 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event23 on the wire.
-func (Event23) EventType() string  { return "fifty.Event23" }
-func (Event23) EventVersion() int  { return 1 }
-func (e Event23) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event23) EventType() string               { return "fifty.Event23" }
+func (Event23) EventVersion() int               { return 1 }
+func (e Event23) EventKey() string              { return e.ID }
+func (e Event23) Validate() error               { return validate(e.fields()) }
+func (e *Event23) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event23 that breaks the contract.
-func (e Event23) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event23) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event23) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event24 is the event fifty.Event24, version 1, keyed by id.
@@ -586,21 +540,19 @@ type Event24 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event24 on the wire.
-func (Event24) EventType() string  { return "fifty.Event24" }
-func (Event24) EventVersion() int  { return 1 }
-func (e Event24) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event24) EventType() string               { return "fifty.Event24" }
+func (Event24) EventVersion() int               { return 1 }
+func (e Event24) EventKey() string              { return e.ID }
+func (e Event24) Validate() error               { return validate(e.fields()) }
+func (e *Event24) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event24 that breaks the contract.
-func (e Event24) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event24) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event24) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event25 is the event fifty.Event25, version 1, keyed by id.
@@ -611,21 +563,19 @@ type Event25 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event25 on the wire.
-func (Event25) EventType() string  { return "fifty.Event25" }
-func (Event25) EventVersion() int  { return 1 }
-func (e Event25) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event25) EventType() string               { return "fifty.Event25" }
+func (Event25) EventVersion() int               { return 1 }
+func (e Event25) EventKey() string              { return e.ID }
+func (e Event25) Validate() error               { return validate(e.fields()) }
+func (e *Event25) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event25 that breaks the contract.
-func (e Event25) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event25) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event25) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event26 is the event fifty.Event26, version 1, keyed by id.
@@ -636,21 +586,19 @@ type Event26 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event26 on the wire.
-func (Event26) EventType() string  { return "fifty.Event26" }
-func (Event26) EventVersion() int  { return 1 }
-func (e Event26) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event26) EventType() string               { return "fifty.Event26" }
+func (Event26) EventVersion() int               { return 1 }
+func (e Event26) EventKey() string              { return e.ID }
+func (e Event26) Validate() error               { return validate(e.fields()) }
+func (e *Event26) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event26 that breaks the contract.
-func (e Event26) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event26) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event26) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event27 is the event fifty.Event27, version 1, keyed by id.
@@ -661,21 +609,19 @@ type Event27 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event27 on the wire.
-func (Event27) EventType() string  { return "fifty.Event27" }
-func (Event27) EventVersion() int  { return 1 }
-func (e Event27) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event27) EventType() string               { return "fifty.Event27" }
+func (Event27) EventVersion() int               { return 1 }
+func (e Event27) EventKey() string              { return e.ID }
+func (e Event27) Validate() error               { return validate(e.fields()) }
+func (e *Event27) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event27 that breaks the contract.
-func (e Event27) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event27) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event27) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event28 is the event fifty.Event28, version 1, keyed by id.
@@ -686,21 +632,19 @@ type Event28 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event28 on the wire.
-func (Event28) EventType() string  { return "fifty.Event28" }
-func (Event28) EventVersion() int  { return 1 }
-func (e Event28) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event28) EventType() string               { return "fifty.Event28" }
+func (Event28) EventVersion() int               { return 1 }
+func (e Event28) EventKey() string              { return e.ID }
+func (e Event28) Validate() error               { return validate(e.fields()) }
+func (e *Event28) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event28 that breaks the contract.
-func (e Event28) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event28) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event28) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event29 is the event fifty.Event29, version 1, keyed by id.
@@ -711,21 +655,19 @@ type Event29 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event29 on the wire.
-func (Event29) EventType() string  { return "fifty.Event29" }
-func (Event29) EventVersion() int  { return 1 }
-func (e Event29) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event29) EventType() string               { return "fifty.Event29" }
+func (Event29) EventVersion() int               { return 1 }
+func (e Event29) EventKey() string              { return e.ID }
+func (e Event29) Validate() error               { return validate(e.fields()) }
+func (e *Event29) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event29 that breaks the contract.
-func (e Event29) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event29) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event29) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event30 is the event fifty.Event30, version 1, keyed by id.
@@ -736,21 +678,19 @@ type Event30 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event30 on the wire.
-func (Event30) EventType() string  { return "fifty.Event30" }
-func (Event30) EventVersion() int  { return 1 }
-func (e Event30) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event30) EventType() string               { return "fifty.Event30" }
+func (Event30) EventVersion() int               { return 1 }
+func (e Event30) EventKey() string              { return e.ID }
+func (e Event30) Validate() error               { return validate(e.fields()) }
+func (e *Event30) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event30 that breaks the contract.
-func (e Event30) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event30) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event30) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event31 is the event fifty.Event31, version 1, keyed by id.
@@ -761,21 +701,19 @@ type Event31 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event31 on the wire.
-func (Event31) EventType() string  { return "fifty.Event31" }
-func (Event31) EventVersion() int  { return 1 }
-func (e Event31) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event31) EventType() string               { return "fifty.Event31" }
+func (Event31) EventVersion() int               { return 1 }
+func (e Event31) EventKey() string              { return e.ID }
+func (e Event31) Validate() error               { return validate(e.fields()) }
+func (e *Event31) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event31 that breaks the contract.
-func (e Event31) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event31) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event31) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event32 is the event fifty.Event32, version 1, keyed by id.
@@ -786,21 +724,19 @@ type Event32 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event32 on the wire.
-func (Event32) EventType() string  { return "fifty.Event32" }
-func (Event32) EventVersion() int  { return 1 }
-func (e Event32) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event32) EventType() string               { return "fifty.Event32" }
+func (Event32) EventVersion() int               { return 1 }
+func (e Event32) EventKey() string              { return e.ID }
+func (e Event32) Validate() error               { return validate(e.fields()) }
+func (e *Event32) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event32 that breaks the contract.
-func (e Event32) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event32) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event32) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event33 is the event fifty.Event33, version 1, keyed by id.
@@ -811,21 +747,19 @@ type Event33 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event33 on the wire.
-func (Event33) EventType() string  { return "fifty.Event33" }
-func (Event33) EventVersion() int  { return 1 }
-func (e Event33) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event33) EventType() string               { return "fifty.Event33" }
+func (Event33) EventVersion() int               { return 1 }
+func (e Event33) EventKey() string              { return e.ID }
+func (e Event33) Validate() error               { return validate(e.fields()) }
+func (e *Event33) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event33 that breaks the contract.
-func (e Event33) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event33) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event33) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event34 is the event fifty.Event34, version 1, keyed by id.
@@ -836,21 +770,19 @@ type Event34 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event34 on the wire.
-func (Event34) EventType() string  { return "fifty.Event34" }
-func (Event34) EventVersion() int  { return 1 }
-func (e Event34) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event34) EventType() string               { return "fifty.Event34" }
+func (Event34) EventVersion() int               { return 1 }
+func (e Event34) EventKey() string              { return e.ID }
+func (e Event34) Validate() error               { return validate(e.fields()) }
+func (e *Event34) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event34 that breaks the contract.
-func (e Event34) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event34) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event34) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event35 is the event fifty.Event35, version 1, keyed by id.
@@ -861,21 +793,19 @@ type Event35 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event35 on the wire.
-func (Event35) EventType() string  { return "fifty.Event35" }
-func (Event35) EventVersion() int  { return 1 }
-func (e Event35) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event35) EventType() string               { return "fifty.Event35" }
+func (Event35) EventVersion() int               { return 1 }
+func (e Event35) EventKey() string              { return e.ID }
+func (e Event35) Validate() error               { return validate(e.fields()) }
+func (e *Event35) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event35 that breaks the contract.
-func (e Event35) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event35) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event35) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event36 is the event fifty.Event36, version 1, keyed by id.
@@ -886,21 +816,19 @@ type Event36 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event36 on the wire.
-func (Event36) EventType() string  { return "fifty.Event36" }
-func (Event36) EventVersion() int  { return 1 }
-func (e Event36) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event36) EventType() string               { return "fifty.Event36" }
+func (Event36) EventVersion() int               { return 1 }
+func (e Event36) EventKey() string              { return e.ID }
+func (e Event36) Validate() error               { return validate(e.fields()) }
+func (e *Event36) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event36 that breaks the contract.
-func (e Event36) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event36) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event36) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event37 is the event fifty.Event37, version 1, keyed by id.
@@ -911,21 +839,19 @@ type Event37 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event37 on the wire.
-func (Event37) EventType() string  { return "fifty.Event37" }
-func (Event37) EventVersion() int  { return 1 }
-func (e Event37) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event37) EventType() string               { return "fifty.Event37" }
+func (Event37) EventVersion() int               { return 1 }
+func (e Event37) EventKey() string              { return e.ID }
+func (e Event37) Validate() error               { return validate(e.fields()) }
+func (e *Event37) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event37 that breaks the contract.
-func (e Event37) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event37) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event37) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event38 is the event fifty.Event38, version 1, keyed by id.
@@ -936,21 +862,19 @@ type Event38 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event38 on the wire.
-func (Event38) EventType() string  { return "fifty.Event38" }
-func (Event38) EventVersion() int  { return 1 }
-func (e Event38) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event38) EventType() string               { return "fifty.Event38" }
+func (Event38) EventVersion() int               { return 1 }
+func (e Event38) EventKey() string              { return e.ID }
+func (e Event38) Validate() error               { return validate(e.fields()) }
+func (e *Event38) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event38 that breaks the contract.
-func (e Event38) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event38) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event38) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event39 is the event fifty.Event39, version 1, keyed by id.
@@ -961,21 +885,19 @@ type Event39 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event39 on the wire.
-func (Event39) EventType() string  { return "fifty.Event39" }
-func (Event39) EventVersion() int  { return 1 }
-func (e Event39) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event39) EventType() string               { return "fifty.Event39" }
+func (Event39) EventVersion() int               { return 1 }
+func (e Event39) EventKey() string              { return e.ID }
+func (e Event39) Validate() error               { return validate(e.fields()) }
+func (e *Event39) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event39 that breaks the contract.
-func (e Event39) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event39) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event39) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event40 is the event fifty.Event40, version 1, keyed by id.
@@ -986,21 +908,19 @@ type Event40 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event40 on the wire.
-func (Event40) EventType() string  { return "fifty.Event40" }
-func (Event40) EventVersion() int  { return 1 }
-func (e Event40) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event40) EventType() string               { return "fifty.Event40" }
+func (Event40) EventVersion() int               { return 1 }
+func (e Event40) EventKey() string              { return e.ID }
+func (e Event40) Validate() error               { return validate(e.fields()) }
+func (e *Event40) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event40 that breaks the contract.
-func (e Event40) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event40) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event40) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event41 is the event fifty.Event41, version 1, keyed by id.
@@ -1011,21 +931,19 @@ type Event41 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event41 on the wire.
-func (Event41) EventType() string  { return "fifty.Event41" }
-func (Event41) EventVersion() int  { return 1 }
-func (e Event41) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event41) EventType() string               { return "fifty.Event41" }
+func (Event41) EventVersion() int               { return 1 }
+func (e Event41) EventKey() string              { return e.ID }
+func (e Event41) Validate() error               { return validate(e.fields()) }
+func (e *Event41) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event41 that breaks the contract.
-func (e Event41) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event41) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event41) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event42 is the event fifty.Event42, version 1, keyed by id.
@@ -1036,21 +954,19 @@ type Event42 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event42 on the wire.
-func (Event42) EventType() string  { return "fifty.Event42" }
-func (Event42) EventVersion() int  { return 1 }
-func (e Event42) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event42) EventType() string               { return "fifty.Event42" }
+func (Event42) EventVersion() int               { return 1 }
+func (e Event42) EventKey() string              { return e.ID }
+func (e Event42) Validate() error               { return validate(e.fields()) }
+func (e *Event42) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event42 that breaks the contract.
-func (e Event42) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event42) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event42) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event43 is the event fifty.Event43, version 1, keyed by id.
@@ -1061,21 +977,19 @@ type Event43 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event43 on the wire.
-func (Event43) EventType() string  { return "fifty.Event43" }
-func (Event43) EventVersion() int  { return 1 }
-func (e Event43) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event43) EventType() string               { return "fifty.Event43" }
+func (Event43) EventVersion() int               { return 1 }
+func (e Event43) EventKey() string              { return e.ID }
+func (e Event43) Validate() error               { return validate(e.fields()) }
+func (e *Event43) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event43 that breaks the contract.
-func (e Event43) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event43) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event43) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event44 is the event fifty.Event44, version 1, keyed by id.
@@ -1086,21 +1000,19 @@ type Event44 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event44 on the wire.
-func (Event44) EventType() string  { return "fifty.Event44" }
-func (Event44) EventVersion() int  { return 1 }
-func (e Event44) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event44) EventType() string               { return "fifty.Event44" }
+func (Event44) EventVersion() int               { return 1 }
+func (e Event44) EventKey() string              { return e.ID }
+func (e Event44) Validate() error               { return validate(e.fields()) }
+func (e *Event44) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event44 that breaks the contract.
-func (e Event44) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event44) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event44) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event45 is the event fifty.Event45, version 1, keyed by id.
@@ -1111,21 +1023,19 @@ type Event45 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event45 on the wire.
-func (Event45) EventType() string  { return "fifty.Event45" }
-func (Event45) EventVersion() int  { return 1 }
-func (e Event45) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event45) EventType() string               { return "fifty.Event45" }
+func (Event45) EventVersion() int               { return 1 }
+func (e Event45) EventKey() string              { return e.ID }
+func (e Event45) Validate() error               { return validate(e.fields()) }
+func (e *Event45) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event45 that breaks the contract.
-func (e Event45) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event45) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event45) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event46 is the event fifty.Event46, version 1, keyed by id.
@@ -1136,21 +1046,19 @@ type Event46 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event46 on the wire.
-func (Event46) EventType() string  { return "fifty.Event46" }
-func (Event46) EventVersion() int  { return 1 }
-func (e Event46) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event46) EventType() string               { return "fifty.Event46" }
+func (Event46) EventVersion() int               { return 1 }
+func (e Event46) EventKey() string              { return e.ID }
+func (e Event46) Validate() error               { return validate(e.fields()) }
+func (e *Event46) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event46 that breaks the contract.
-func (e Event46) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event46) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event46) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event47 is the event fifty.Event47, version 1, keyed by id.
@@ -1161,21 +1069,19 @@ type Event47 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event47 on the wire.
-func (Event47) EventType() string  { return "fifty.Event47" }
-func (Event47) EventVersion() int  { return 1 }
-func (e Event47) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event47) EventType() string               { return "fifty.Event47" }
+func (Event47) EventVersion() int               { return 1 }
+func (e Event47) EventKey() string              { return e.ID }
+func (e Event47) Validate() error               { return validate(e.fields()) }
+func (e *Event47) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event47 that breaks the contract.
-func (e Event47) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event47) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event47) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event48 is the event fifty.Event48, version 1, keyed by id.
@@ -1186,21 +1092,19 @@ type Event48 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event48 on the wire.
-func (Event48) EventType() string  { return "fifty.Event48" }
-func (Event48) EventVersion() int  { return 1 }
-func (e Event48) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event48) EventType() string               { return "fifty.Event48" }
+func (Event48) EventVersion() int               { return 1 }
+func (e Event48) EventKey() string              { return e.ID }
+func (e Event48) Validate() error               { return validate(e.fields()) }
+func (e *Event48) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event48 that breaks the contract.
-func (e Event48) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event48) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event48) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event49 is the event fifty.Event49, version 1, keyed by id.
@@ -1211,21 +1115,19 @@ type Event49 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event49 on the wire.
-func (Event49) EventType() string  { return "fifty.Event49" }
-func (Event49) EventVersion() int  { return 1 }
-func (e Event49) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event49) EventType() string               { return "fifty.Event49" }
+func (Event49) EventVersion() int               { return 1 }
+func (e Event49) EventKey() string              { return e.ID }
+func (e Event49) Validate() error               { return validate(e.fields()) }
+func (e *Event49) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event49 that breaks the contract.
-func (e Event49) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event49) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event49) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }
 
 // Event50 is the event fifty.Event50, version 1, keyed by id.
@@ -1236,19 +1138,17 @@ type Event50 struct {
 }
 
 // EventType, EventVersion and EventKey identify Event50 on the wire.
-func (Event50) EventType() string  { return "fifty.Event50" }
-func (Event50) EventVersion() int  { return 1 }
-func (e Event50) EventKey() string { return e.ID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Event50) EventType() string               { return "fifty.Event50" }
+func (Event50) EventVersion() int               { return 1 }
+func (e Event50) EventKey() string              { return e.ID }
+func (e Event50) Validate() error               { return validate(e.fields()) }
+func (e *Event50) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Event50 that breaks the contract.
-func (e Event50) Validate() error {
-	return check("id", e.ID, nonZero, isUUID)
-}
-
-func (e *Event50) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"id", &e.ID, required},
-		{"seq", &e.Seq, required},
-		{"note", &e.Note, optional},
-	})
+func (e *Event50) fields() []field {
+	return []field{
+		fieldOf("id", &e.ID, required, nonZero, isUUID),
+		fieldOf("seq", &e.Seq, required),
+		fieldOf("note", &e.Note, optional),
+	}
 }

@@ -9,18 +9,16 @@ type Pinged struct {
 }
 
 // EventType and EventVersion identify Pinged on the wire.
-func (Pinged) EventType() string { return "ping.Pinged" }
-func (Pinged) EventVersion() int { return 1 }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Pinged) EventType() string               { return "ping.Pinged" }
+func (Pinged) EventVersion() int               { return 1 }
+func (e Pinged) Validate() error               { return validate(e.fields()) }
+func (e *Pinged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Pinged that breaks the contract.
-func (e Pinged) Validate() error {
-	return check("round", e.Round, Round.Validate)
-}
-
-func (e *Pinged) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"round", &e.Round, required},
-	})
+func (e *Pinged) fields() []field {
+	return []field{
+		fieldOf("round", &e.Round, required, Round.Validate),
+	}
 }
 
 // Ponged is the event pong.Ponged, version 1.
@@ -29,16 +27,16 @@ type Ponged struct {
 }
 
 // EventType and EventVersion identify Ponged on the wire.
-func (Ponged) EventType() string { return "pong.Ponged" }
-func (Ponged) EventVersion() int { return 1 }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Ponged) EventType() string               { return "pong.Ponged" }
+func (Ponged) EventVersion() int               { return 1 }
+func (e Ponged) Validate() error               { return validate(e.fields()) }
+func (e *Ponged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Ponged that breaks the contract.
-func (Ponged) Validate() error { return nil }
-
-func (e *Ponged) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"round", &e.Round, required},
-	})
+func (e *Ponged) fields() []field {
+	return []field{
+		fieldOf("round", &e.Round, required),
+	}
 }
 
 // Round is a type of the ping contract.
@@ -46,11 +44,12 @@ type Round struct {
 	N int32 `json:"n"`
 }
 
-// Validate reports the first field of Round that breaks the contract.
-func (Round) Validate() error { return nil }
+// Validate reports the first field of Round, in contract order, that breaks the contract.
+func (v Round) Validate() error               { return validate(v.fields()) }
+func (v *Round) UnmarshalJSON(b []byte) error { return decodeObject(b, v.fields()) }
 
-func (v *Round) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"n", &v.N, required},
-	})
+func (v *Round) fields() []field {
+	return []field{
+		fieldOf("n", &v.N, required),
+	}
 }

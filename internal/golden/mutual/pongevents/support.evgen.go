@@ -43,20 +43,38 @@ func at(path string, err error) error {
 	return &pathError{path, err}
 }
 
-// firstError returns the first non-nil error: Validate reports the first
-// field, in contract order, that breaks the contract.
-func firstError(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
+// field is one field of a generated struct, as its fields method lists
+// it: the wire name, a pointer to the Go field, how the field must appear
+// in JSON, and its checks (nil when there is nothing to check). Decoding
+// and validation read the same table, so they cannot disagree.
+type field struct {
+	name     string
+	ptr      any
+	presence presence
+	check    func() error
+}
+
+// fieldOf describes the field name held at p, with the checks cs of its
+// value.
+func fieldOf[T any](name string, p *T, pr presence, cs ...func(T) error) field {
+	f := field{name: name, ptr: p, presence: pr}
+	if len(cs) > 0 {
+		f.check = func() error { return run(*p, cs) }
+	}
+	return f
+}
+
+// validate reports the first field, in contract order, whose checks fail.
+func validate(fields []field) error {
+	for _, f := range fields {
+		if f.check == nil {
+			continue
+		}
+		if err := f.check(); err != nil {
+			return at(f.name, err)
 		}
 	}
 	return nil
-}
-
-// check runs the checks cs on the value v of the field at path.
-func check[T any](path string, v T, cs ...func(T) error) error {
-	return at(path, run(v, cs))
 }
 
 // run returns the first error of the checks cs on v.
@@ -83,8 +101,8 @@ func ifSet[T any](cs ...func(T) error) func(*T) error {
 func eachElem[T any](cs ...func(T) error) func([]T) error {
 	return func(l []T) error {
 		for i, v := range l {
-			if err := check(fmt.Sprintf("[%d]", i), v, cs...); err != nil {
-				return err
+			if err := run(v, cs); err != nil {
+				return at(fmt.Sprintf("[%d]", i), err)
 			}
 		}
 		return nil
@@ -96,8 +114,8 @@ func eachElem[T any](cs ...func(T) error) func([]T) error {
 func eachValue[T any](cs ...func(T) error) func(map[string]T) error {
 	return func(m map[string]T) error {
 		for _, k := range slices.Sorted(maps.Keys(m)) {
-			if err := check("["+k+"]", m[k], cs...); err != nil {
-				return err
+			if err := run(m[k], cs); err != nil {
+				return at("["+k+"]", err)
 			}
 		}
 		return nil
@@ -202,19 +220,11 @@ const (
 	optional
 )
 
-// jsonField is one field of a JSON object: its wire name, a pointer to the
-// Go field it decodes into, and whether it must be present.
-type jsonField struct {
-	name     string
-	ptr      any
-	presence presence
-}
-
 // decodeObject decodes the JSON object b into fields. Unknown keys are
 // ignored, so producers can add fields; a missing required field, a value
 // of the wrong JSON type or an unknown enum value is an error naming the
 // field. Keys match exactly, not case-insensitively as in encoding/json.
-func decodeObject(b []byte, fields []jsonField) error {
+func decodeObject(b []byte, fields []field) error {
 	if string(b) == "null" {
 		return errors.New("got null, want object")
 	}

@@ -11,15 +11,15 @@ type Ping struct {
 }
 
 // EventType, EventVersion and EventKey identify Ping on the wire.
-func (Ping) EventType() string  { return "producer.Ping" }
-func (Ping) EventVersion() int  { return 1 }
-func (e Ping) EventKey() string { return strconv.FormatInt(e.Seq, 10) }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (Ping) EventType() string               { return "producer.Ping" }
+func (Ping) EventVersion() int               { return 1 }
+func (e Ping) EventKey() string              { return strconv.FormatInt(e.Seq, 10) }
+func (e Ping) Validate() error               { return validate(e.fields()) }
+func (e *Ping) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of Ping that breaks the contract.
-func (Ping) Validate() error { return nil }
-
-func (e *Ping) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"seq", &e.Seq, required},
-	})
+func (e *Ping) fields() []field {
+	return []field{
+		fieldOf("seq", &e.Seq, required),
+	}
 }

@@ -11,17 +11,17 @@ type AccountClosed struct {
 }
 
 // EventType, EventVersion and EventKey identify AccountClosed on the wire.
-func (AccountClosed) EventType() string  { return "billing.AccountClosed" }
-func (AccountClosed) EventVersion() int  { return 1 }
-func (e AccountClosed) EventKey() string { return strconv.FormatInt(e.AccountID, 10) }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (AccountClosed) EventType() string               { return "billing.AccountClosed" }
+func (AccountClosed) EventVersion() int               { return 1 }
+func (e AccountClosed) EventKey() string              { return strconv.FormatInt(e.AccountID, 10) }
+func (e AccountClosed) Validate() error               { return validate(e.fields()) }
+func (e *AccountClosed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of AccountClosed that breaks the contract.
-func (AccountClosed) Validate() error { return nil }
-
-func (e *AccountClosed) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"account_id", &e.AccountID, required},
-	})
+func (e *AccountClosed) fields() []field {
+	return []field{
+		fieldOf("account_id", &e.AccountID, required),
+	}
 }
 
 // PlanBilled is the event billing.PlanBilled, version 1.
@@ -31,22 +31,17 @@ type PlanBilled struct {
 }
 
 // EventType and EventVersion identify PlanBilled on the wire.
-func (PlanBilled) EventType() string { return "billing.PlanBilled" }
-func (PlanBilled) EventVersion() int { return 1 }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (PlanBilled) EventType() string               { return "billing.PlanBilled" }
+func (PlanBilled) EventVersion() int               { return 1 }
+func (e PlanBilled) Validate() error               { return validate(e.fields()) }
+func (e *PlanBilled) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of PlanBilled that breaks the contract.
-func (e PlanBilled) Validate() error {
-	return firstError(
-		check("plan", e.Plan, nonZero, Plan.Validate),
-		check("amount", e.Amount, nonZero, isDecimal),
-	)
-}
-
-func (e *PlanBilled) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"plan", &e.Plan, required},
-		{"amount", &e.Amount, required},
-	})
+func (e *PlanBilled) fields() []field {
+	return []field{
+		fieldOf("plan", &e.Plan, required, nonZero, Plan.Validate),
+		fieldOf("amount", &e.Amount, required, nonZero, isDecimal),
+	}
 }
 
 // Plan is a type of the billing contract.

@@ -11,19 +11,17 @@ type AccountClosed struct {
 }
 
 // EventType, EventVersion and EventKey identify AccountClosed on the wire.
-func (AccountClosed) EventType() string  { return "users.AccountClosed" }
-func (AccountClosed) EventVersion() int  { return 1 }
-func (e AccountClosed) EventKey() string { return e.UserID }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (AccountClosed) EventType() string               { return "users.AccountClosed" }
+func (AccountClosed) EventVersion() int               { return 1 }
+func (e AccountClosed) EventKey() string              { return e.UserID }
+func (e AccountClosed) Validate() error               { return validate(e.fields()) }
+func (e *AccountClosed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of AccountClosed that breaks the contract.
-func (e AccountClosed) Validate() error {
-	return check("user_id", e.UserID, nonZero, isUUID)
-}
-
-func (e *AccountClosed) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"user_id", &e.UserID, required},
-	})
+func (e *AccountClosed) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+	}
 }
 
 // PlanChosen is the event users.PlanChosen, version 1.
@@ -32,18 +30,16 @@ type PlanChosen struct {
 }
 
 // EventType and EventVersion identify PlanChosen on the wire.
-func (PlanChosen) EventType() string { return "users.PlanChosen" }
-func (PlanChosen) EventVersion() int { return 1 }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (PlanChosen) EventType() string               { return "users.PlanChosen" }
+func (PlanChosen) EventVersion() int               { return 1 }
+func (e PlanChosen) Validate() error               { return validate(e.fields()) }
+func (e *PlanChosen) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of PlanChosen that breaks the contract.
-func (e PlanChosen) Validate() error {
-	return check("plan", e.Plan, nonZero, Plan.Validate)
-}
-
-func (e *PlanChosen) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"plan", &e.Plan, required},
-	})
+func (e *PlanChosen) fields() []field {
+	return []field{
+		fieldOf("plan", &e.Plan, required, nonZero, Plan.Validate),
+	}
 }
 
 // BillingAccountClosed is the event billing.AccountClosed, version 1, keyed by account_id.
@@ -52,17 +48,17 @@ type BillingAccountClosed struct {
 }
 
 // EventType, EventVersion and EventKey identify BillingAccountClosed on the wire.
-func (BillingAccountClosed) EventType() string  { return "billing.AccountClosed" }
-func (BillingAccountClosed) EventVersion() int  { return 1 }
-func (e BillingAccountClosed) EventKey() string { return strconv.FormatInt(e.AccountID, 10) }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (BillingAccountClosed) EventType() string               { return "billing.AccountClosed" }
+func (BillingAccountClosed) EventVersion() int               { return 1 }
+func (e BillingAccountClosed) EventKey() string              { return strconv.FormatInt(e.AccountID, 10) }
+func (e BillingAccountClosed) Validate() error               { return validate(e.fields()) }
+func (e *BillingAccountClosed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of BillingAccountClosed that breaks the contract.
-func (BillingAccountClosed) Validate() error { return nil }
-
-func (e *BillingAccountClosed) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"account_id", &e.AccountID, required},
-	})
+func (e *BillingAccountClosed) fields() []field {
+	return []field{
+		fieldOf("account_id", &e.AccountID, required),
+	}
 }
 
 // PlanBilled is the event billing.PlanBilled, version 1.
@@ -72,22 +68,17 @@ type PlanBilled struct {
 }
 
 // EventType and EventVersion identify PlanBilled on the wire.
-func (PlanBilled) EventType() string { return "billing.PlanBilled" }
-func (PlanBilled) EventVersion() int { return 1 }
+// Validate reports the first field, in contract order, that breaks the contract.
+func (PlanBilled) EventType() string               { return "billing.PlanBilled" }
+func (PlanBilled) EventVersion() int               { return 1 }
+func (e PlanBilled) Validate() error               { return validate(e.fields()) }
+func (e *PlanBilled) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
 
-// Validate reports the first field of PlanBilled that breaks the contract.
-func (e PlanBilled) Validate() error {
-	return firstError(
-		check("plan", e.Plan, nonZero, BillingPlan.Validate),
-		check("amount", e.Amount, nonZero, isDecimal),
-	)
-}
-
-func (e *PlanBilled) UnmarshalJSON(b []byte) error {
-	return decodeObject(b, []jsonField{
-		{"plan", &e.Plan, required},
-		{"amount", &e.Amount, required},
-	})
+func (e *PlanBilled) fields() []field {
+	return []field{
+		fieldOf("plan", &e.Plan, required, nonZero, BillingPlan.Validate),
+		fieldOf("amount", &e.Amount, required, nonZero, isDecimal),
+	}
 }
 
 // Plan is a type of the users contract.
