@@ -82,17 +82,26 @@ func expectedEvents(cfg config, group string) int {
 
 func assertRoutesGone(t *testing.T, e *env) {
 	t.Helper()
-	if len(e.routes) == 0 {
-		t.Fatal("no route was declared: the smoke test ran no broker case")
+	if len(e.routes) == 0 || len(e.evgenPlans) == 0 {
+		t.Fatal("no route or evgen topology was declared: the smoke test ran no broker case")
 	}
+	var queues []string
 	for _, r := range e.routes {
+		queues = append(queues, r.Queue)
+	}
+	for _, p := range e.evgenPlans {
+		for _, q := range p.Queues {
+			queues = append(queues, q.Name)
+		}
+	}
+	for _, q := range queues {
 		err := e.withChannel(func(ch *amqp.Channel) error {
-			_, err := ch.QueueDeclarePassive(r.Queue, true, false, false, false, nil)
+			_, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 			return err
 		})
 		var amqpErr *amqp.Error
 		if !errors.As(err, &amqpErr) || amqpErr.Code != amqp.NotFound {
-			t.Errorf("queue %s still exists after its case (passive declare: %v)", r.Queue, err)
+			t.Errorf("queue %s still exists after its case (passive declare: %v)", q, err)
 		}
 	}
 }

@@ -38,6 +38,17 @@ func allCases() []benchCase {
 			Run:   publishCase("pub_wm1", func(e *env) publisherFactory { return e.watermillPublisher }, 1),
 		},
 		{
+			Name: "publish-evgen", Group: "publish", Ceiling: publishCeiling,
+			Targets: []target{atLeast(0.6, publishCeiling), atLeast(3, "publish-watermill-8")},
+			About:   "the generated publisher over runtime.Service (typed event, validation, CloudEvents headers, runtime-pipelined confirms), -concurrency goroutines",
+			Run:     publishEvgen,
+		},
+		{
+			Name: "publish-evgen-outbox", Group: "publish", Ceiling: publishCeiling,
+			About: "one PostgreSQL transaction per event (a state row + the event via pgstore's outbox), -concurrency goroutines, relayed to RabbitMQ; until all are in the queue",
+			Run:   publishEvgenOutbox,
+		},
+		{
 			Name: consumeCeiling, Group: "consume", Ceiling: consumeCeiling,
 			About: "amqp091-go, prefetch 2x-batch, one PostgreSQL transaction per batch of up to -batch, statements pipelined (pgx batch), one multiple-ack",
 			Run:   consumeRaw(configuredBatch, (*env).pipelinedApplier),
@@ -56,6 +67,38 @@ func allCases() []benchCase {
 			Name: "consume-watermill-pg", Group: "consume", Ceiling: consumeCeiling,
 			About: "watermill-amqp subscriber by hand: durable pub/sub config, one database/sql transaction per message",
 			Run:   consumeWatermill,
+		},
+		{
+			Name: "consume-evgen-memory-ordered", Group: "consume", Ceiling: consumeCeiling,
+			About: "generated consumer over runtime.Service, in-memory inbox, Concurrency 1",
+			Run:   consumeEvgen(memoryInbox, false),
+		},
+		{
+			Name: "consume-evgen-memory-concurrent", Group: "consume", Ceiling: consumeCeiling,
+			About: "the same with Concurrency -consumers",
+			Run:   consumeEvgen(memoryInbox, true),
+		},
+		{
+			Name: "consume-evgen-sqlite-ordered", Group: "consume", Ceiling: consumeCeiling,
+			About: "SQLite inbox (sqlitestore, WAL), a state row per event in the inbox transaction, Concurrency 1",
+			Run:   consumeEvgen(sqliteInbox, false),
+		},
+		{
+			Name: "consume-evgen-sqlite-concurrent", Group: "consume", Ceiling: consumeCeiling,
+			About: "the same with Concurrency -consumers (batched transactions, a savepoint per event)",
+			Run:   consumeEvgen(sqliteInbox, true),
+		},
+		{
+			Name: "consume-evgen-pg-ordered", Group: "consume", Ceiling: consumeCeiling,
+			Targets: []target{atLeast(1, "consume-raw-pg-tx-per-event")},
+			About:   "PostgreSQL inbox (pgstore), a state row per event in the inbox transaction, Concurrency 1",
+			Run:     consumeEvgen(postgresInbox, false),
+		},
+		{
+			Name: "consume-evgen-pg-concurrent", Group: "consume", Ceiling: consumeCeiling,
+			Targets: []target{atLeast(0.5, consumeCeiling)},
+			About:   "the same with Concurrency -consumers (batched transactions, a savepoint per event)",
+			Run:     consumeEvgen(postgresInbox, true),
 		},
 		{
 			Name: latencyCeiling, Group: "latency", Metric: p99Millis, Ceiling: latencyCeiling,

@@ -55,7 +55,12 @@ func contractFile(s, owned, services, events int) string {
 			if p < events%services {
 				pOwned++
 			}
-			fmt.Fprintf(&b, "  %s: [%s, %s]\n", serviceName(p), eventName(p, (s+k)%pOwned), eventName(p, (s+k+1)%pOwned))
+			first, second := (s+k)%pOwned, (s+k+1)%pOwned
+			if first == second { // a producer that owns one event
+				fmt.Fprintf(&b, "  %s: [%s]\n", serviceName(p), eventName(p, first))
+				continue
+			}
+			fmt.Fprintf(&b, "  %s: [%s, %s]\n", serviceName(p), eventName(p, first), eventName(p, second))
 		}
 	}
 	return b.String()

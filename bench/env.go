@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver the stores and hand-written cases use
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/runtime"
 )
 
 // env holds what the cases share: the configuration and connections opened
@@ -18,11 +21,12 @@ type env struct {
 	cfg config
 	log io.Writer // progress lines
 
-	mu     sync.Mutex
-	db     *sql.DB
-	pool   *pgxpool.Pool
-	admin  *amqp.Connection
-	routes []route // every route declared, so a test can check they are gone
+	mu         sync.Mutex
+	db         *sql.DB
+	pool       *pgxpool.Pool
+	admin      *amqp.Connection
+	routes     []route                // every route declared, so a test can check they are gone
+	evgenPlans []runtime.TopologyPlan // likewise for the evgen cases' topologies
 }
 
 func newEnv(cfg config, log io.Writer) *env { return &env{cfg: cfg, log: log} }
@@ -98,6 +102,13 @@ func (e *env) withChannel(fn func(ch *amqp.Channel) error) error {
 	}
 	defer ch.Close()
 	return fn(ch)
+}
+
+// runtimeLog is the logger of the evgen services and stores: warnings and
+// errors go to the progress log, where a retry or a failed batch shows up
+// beside the numbers it affects; routine messages are left out.
+func (e *env) runtimeLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 func (e *env) close() {

@@ -142,8 +142,8 @@ func paced(ctx context.Context, n, rate, goroutines int, publish publishFunc) (t
 	return time.Since(start), err
 }
 
-// awaitConsumer waits until queue has a consumer, so that the first events
-// do not count the consumer's start-up as latency.
+// awaitConsumer waits until queue exists and has a consumer, so that the
+// first events do not count the consumer's start-up as latency.
 func (e *env) awaitConsumer(ctx context.Context, queue string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -153,10 +153,11 @@ func (e *env) awaitConsumer(ctx context.Context, queue string) error {
 			consumers = q.Consumers
 			return err
 		})
-		if err != nil {
+		var amqpErr *amqp.Error
+		if err != nil && !(errors.As(err, &amqpErr) && amqpErr.Code == amqp.NotFound) {
 			return fmt.Errorf("inspect queue %s: %w", queue, err)
 		}
-		if consumers > 0 {
+		if err == nil && consumers > 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {

@@ -71,25 +71,36 @@ func (e *env) queueDepth(queue string) (int, error) {
 	return n, err
 }
 
-// awaitDepth waits until queue holds want ready messages: a confirm means the
-// event is enqueued, but the count the broker reports can lag a moment.
+// awaitDepth waits until queue holds exactly want ready messages: a confirm
+// means the event is enqueued, but the count the broker reports can lag a
+// moment. More than want means something was sent twice.
 func (e *env) awaitDepth(ctx context.Context, queue string, want int) error {
-	deadline := time.Now().Add(10 * time.Second)
+	n, err := e.awaitDepthFor(ctx, queue, want, 10*time.Second)
+	if err == nil && n != want {
+		err = fmt.Errorf("queue %s holds %d messages, want %d", queue, n, want)
+	}
+	return err
+}
+
+// awaitDepthFor waits up to limit until queue holds at least want ready
+// messages and returns how many it holds.
+func (e *env) awaitDepthFor(ctx context.Context, queue string, want int, limit time.Duration) (int, error) {
+	deadline := time.Now().Add(limit)
 	for {
 		n, err := e.queueDepth(queue)
 		if err != nil {
-			return err
+			return n, err
 		}
-		if n == want {
-			return nil
+		if n >= want {
+			return n, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("queue %s holds %d messages, want %d", queue, n, want)
+			return n, fmt.Errorf("queue %s holds %d messages after %s, want %d", queue, n, limit, want)
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+			return n, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }

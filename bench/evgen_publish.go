@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/evgenhq/evgen/bench/internal/benchpubevents"
+	"github.com/evgenhq/evgen/runtime/pgstore"
+)
+
+// publishEvgen times the generated publisher over runtime.Service: typed
+// event, validation, CloudEvents headers, confirms pipelined by the runtime.
+func publishEvgen(ctx context.Context, e *env) (res result, err error) {
+	r, err := e.newEvgenRun(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, r.remove()) }()
+	svc, pub, err := r.publisher()
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, svc.Close()) }()
+	// The runtime connects on the first Publish; the other publishers connect
+	// before the clock starts, so this one does too. The event's index is
+	// past the timed ones.
+	if err := pub.PublishEmailChanged(ctx, benchEvent(e.cfg.Events, e.cfg.Payload, time.Now())); err != nil {
+		return res, fmt.Errorf("first publish: %w", err)
+	}
+	n := e.cfg.Events
+	elapsed, err := inParallel(ctx, n, e.cfg.Concurrency, func(ctx context.Context, i int) error {
+		return pub.PublishEmailChanged(ctx, benchEvent(i, e.cfg.Payload, time.Now()))
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := e.awaitDepth(ctx, r.queue, n+1); err != nil {
+		return res, fmt.Errorf("after publishing: %w", err)
+	}
+	return throughput(n, elapsed), nil
+}
+
+// publishEvgenOutbox times the outbox path: -concurrency goroutines each
+// commit PostgreSQL transactions holding one row of their own state and one
+// event written through pgstore's outbox Publisher(tx); the store's relay
+// forwards them to RabbitMQ. The clock stops when every event is in the
+// consumer's queue.
+func publishEvgenOutbox(ctx context.Context, e *env) (res result, err error) {
+	r, err := e.newEvgenRun(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, r.remove()) }()
+	db, err := e.sqlDB(ctx)
+	if err != nil {
+		return res, err
+	}
+	store, err := e.pgStore(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, dropPGStore(store)) }()
+	t, err := e.createStateTables(ctx, "outbox")
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, e.dropStateTables(t)) }()
+	svc, direct, err := r.publisher()
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, svc.Close()) }()
+	if err := direct.PublishEmailChanged(ctx, benchEvent(e.cfg.Events, e.cfg.Payload, time.Now())); err != nil {
+		return res, fmt.Errorf("first publish: %w", err)
+	}
+
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- store.Relay(relayCtx, svc) }()
+	defer func() {
+		stopRelay()
+		if rerr := <-relayDone; rerr != nil && !errors.Is(rerr, context.Canceled) {
+			err = errors.Join(err, fmt.Errorf("outbox relay: %w", rerr))
+		}
+	}()
+
+	n := e.cfg.Events
+	start := time.Now()
+	_, err = inParallel(ctx, n, e.cfg.Concurrency, func(ctx context.Context, i int) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		ev := benchEvent(i, e.cfg.Payload, time.Now())
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (event_id, body_bytes) VALUES ($1, $2)`, t.State), ev.UserID, len(ev.Email)); err != nil {
+			return errors.Join(fmt.Errorf("write own state: %w", err), tx.Rollback())
+		}
+		if err := benchpubevents.NewPublisher(store.Publisher(tx)).PublishEmailChanged(ctx, ev); err != nil {
+			return errors.Join(fmt.Errorf("write to outbox: %w", err), tx.Rollback())
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	depth, err := e.awaitDepthFor(ctx, r.queue, n+1, time.Minute)
+	if err != nil {
+		return res, fmt.Errorf("after the relay: %w", err)
+	}
+	res = throughput(n, time.Since(start))
+	// The relay may send an event twice after a failure (consumers' inboxes
+	// drop the copy); count it rather than fail the run.
+	res.Extra = map[string]int64{"duplicates": int64(depth - (n + 1))}
+	return res, nil
+}
+
+// pgStore is a fresh pgstore with tables of its own, migrated.
+func (e *env) pgStore(ctx context.Context) (*pgstore.Store, error) {
+	db, err := e.sqlDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := pgstore.New(db, pgstore.Options{TablePrefix: uniqueName("store") + "_", Logger: e.runtimeLog()})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("migrate pgstore: %w", err), dropPGStore(s))
+	}
+	return s, nil
+}
+
+func dropPGStore(s *pgstore.Store) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Drop(ctx); err != nil {
+		return fmt.Errorf("drop pgstore tables: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// trackingStore wraps the store a consumer case measures, to learn when
+// each event's inbox transaction committed: the moment its effect is
+// durable, which is where the clock of a consume or latency case stops.
+// It changes nothing else (it drops only the optional Pruner, whose
+// start-up pass would delete nothing in fresh tables).
+type trackingStore struct {
+	runtime.Store
+	committed func(ids []string, at time.Time)
+}
+
+func (s trackingStore) Begin(ctx context.Context) (runtime.InboxTx, error) {
+	tx, err := s.Store.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &trackingTx{InboxTx: tx, committed: s.committed, marks: map[string]int{}}, nil
+}
+
+// trackingTx remembers the events claimed in one inbox transaction,
+// forgetting those a RollbackTo undid, and reports them after Commit.
+type trackingTx struct {
+	runtime.InboxTx
+	committed func(ids []string, at time.Time)
+	claimed   []string
+	marks     map[string]int // savepoint -> len(claimed) when it was set
+}
+
+func (tx *trackingTx) Claim(ctx context.Context, consumer, eventID string) (bool, error) {
+	ok, err := tx.InboxTx.Claim(ctx, consumer, eventID)
+	if ok && err == nil {
+		tx.claimed = append(tx.claimed, eventID)
+	}
+	return ok, err
+}
+
+func (tx *trackingTx) Savepoint(ctx context.Context, name string) error {
+	if err := tx.InboxTx.Savepoint(ctx, name); err != nil {
+		return err
+	}
+	tx.marks[name] = len(tx.claimed)
+	return nil
+}
+
+func (tx *trackingTx) RollbackTo(ctx context.Context, name string) error {
+	if err := tx.InboxTx.RollbackTo(ctx, name); err != nil {
+		return err
+	}
+	tx.claimed = tx.claimed[:tx.marks[name]]
+	return nil
+}
+
+func (tx *trackingTx) Commit() error {
+	if err := tx.InboxTx.Commit(); err != nil {
+		return err
+	}
+	tx.committed(tx.claimed, time.Now())
+	return nil
+}
+
+// commitCounter closes done once n events have committed.
+type commitCounter struct {
+	mu   sync.Mutex
+	n    int
+	seen int
+	done chan struct{}
+}
+
+func newCommitCounter(n int) *commitCounter {
+	return &commitCounter{n: n, done: make(chan struct{})}
+}
+
+func (c *commitCounter) committed(ids []string, _ time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was := c.seen
+	c.seen += len(ids)
+	if was < c.n && c.seen >= c.n {
+		close(c.done)
+	}
+}
