@@ -111,6 +111,17 @@ func allCases() []benchCase {
 			Run:   latencyWatermill,
 		},
 		{
+			Name: "latency-evgen-pg", Group: "latency", Metric: p99Millis, Ceiling: latencyCeiling,
+			Targets: []target{below(25, "ms")},
+			About:   "publish-evgen at -rate for -duration into consume-evgen-pg-concurrent; publish to inbox committed",
+			Run:     latencyEvgen(true),
+		},
+		{
+			Name: "latency-evgen-pg-ordered", Group: "latency", Metric: p99Millis, Ceiling: latencyCeiling,
+			About: "the same into consume-evgen-pg-ordered",
+			Run:   latencyEvgen(false),
+		},
+		{
 			Name: "validate", Group: "generate", Metric: seconds,
 			About: "schema.Load (parse and validate) of a synthetic set of -services services and -gen-events events",
 			Run:   validateContracts,

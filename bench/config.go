@@ -39,7 +39,7 @@ func defaultConfig() config {
 	return config{
 		AMQPURL:     envOr("EVGEN_AMQP_URL", defaultAMQPURL),
 		PostgresDSN: envOr("EVGEN_POSTGRES_DSN", defaultPostgresDSN),
-		Events:      10000,
+		Events:      5000,
 		Payload:     200,
 		Concurrency: 64,
 		Consumers:   16,
@@ -47,7 +47,7 @@ func defaultConfig() config {
 		Batch:       100,
 		Repeat:      3,
 		Rate:        1000,
-		Duration:    5 * time.Second,
+		Duration:    3 * time.Second,
 		Services:    20,
 		GenEvents:   1000,
 		Cases:       "*",

@@ -23,13 +23,20 @@ type recorder struct {
 // committed records one event whose body carries its send time.
 func (r *recorder) committed(body []byte, now time.Time) {
 	at, err := sentAt(body)
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if err != nil {
+		r.mu.Lock()
+		defer r.mu.Unlock()
 		r.errs = append(r.errs, err)
 		return
 	}
-	r.samples = append(r.samples, now.Sub(at))
+	r.add(now.Sub(at))
+}
+
+// add records one latency.
+func (r *recorder) add(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.samples = append(r.samples, d)
 }
 
 // percentiles returns p50 and p99 of the samples, nearest rank.

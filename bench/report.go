@@ -54,7 +54,7 @@ func (r caseReport) formatRuns() string {
 	if r.metric == eventsPerSecond {
 		return fmt.Sprintf("%d: %s..%s", len(r.Runs), thousands(lo), thousands(hi))
 	}
-	return fmt.Sprintf("%d: %.3g..%.3g", len(r.Runs), lo, hi)
+	return fmt.Sprintf("%d: %.2f..%.2f", len(r.Runs), lo, hi)
 }
 
 func (r caseReport) formatRatio() string {
