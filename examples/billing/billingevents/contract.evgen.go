@@ -25,6 +25,7 @@ var Contract = runtime.Contract{
 		{Producer: "users", Name: "UserEmailChanged", Type: "users.UserEmailChanged", Version: 1, Key: "user_id"},
 		{Producer: "users", Name: "UserPlanChanged", Type: "users.UserPlanChanged", Version: 1, Key: "user_id"},
 		{Producer: "users", Name: "UserDeletionRequested", Type: "users.UserDeletionRequested", Version: 1, Key: "user_id"},
+		{Producer: "users", Name: "UserReactivated", Type: "users.UserReactivated", Version: 1, Key: "user_id"},
 		{Producer: "users", Name: "UserDeleted", Type: "users.UserDeleted", Version: 1, Key: "user_id"},
 	},
 }

@@ -19,6 +19,8 @@ type Handlers interface {
 	HandleUserPlanChanged(ctx context.Context, e UserPlanChanged, m runtime.Meta) error
 	// HandleUserDeletionRequested handles users.UserDeletionRequested.
 	HandleUserDeletionRequested(ctx context.Context, e UserDeletionRequested, m runtime.Meta) error
+	// HandleUserReactivated handles users.UserReactivated.
+	HandleUserReactivated(ctx context.Context, e UserReactivated, m runtime.Meta) error
 	// HandleUserDeleted handles users.UserDeleted.
 	HandleUserDeleted(ctx context.Context, e UserDeleted, m runtime.Meta) error
 }
@@ -32,6 +34,7 @@ func RegisterHandlers(r runtime.Registrar, h Handlers) error {
 		runtime.On(h.HandleUserEmailChanged),
 		runtime.On(h.HandleUserPlanChanged),
 		runtime.On(h.HandleUserDeletionRequested),
+		runtime.On(h.HandleUserReactivated),
 		runtime.On(h.HandleUserDeleted),
 	)
 }

@@ -263,6 +263,34 @@ func (e *UserDeletionRequested) fields() []field {
 	}
 }
 
+// UserReactivated is the event users.UserReactivated, version 1, keyed by user_id.
+//
+// A user's deletion was abandoned and the user is active again.
+type UserReactivated struct {
+	UserID string `json:"user_id"`
+	// Why the deletion was abandoned, as billing gave it.
+	Reason        string    `json:"reason"`
+	Version       int64     `json:"version"`
+	ReactivatedAt time.Time `json:"reactivated_at"`
+}
+
+// EventType, EventVersion and EventKey identify UserReactivated on the wire.
+// Validate reports the first field, in contract order, that breaks the contract.
+func (UserReactivated) EventType() string               { return "users.UserReactivated" }
+func (UserReactivated) EventVersion() int               { return 1 }
+func (e UserReactivated) EventKey() string              { return e.UserID }
+func (e UserReactivated) Validate() error               { return validate(e.fields()) }
+func (e *UserReactivated) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+
+func (e *UserReactivated) fields() []field {
+	return []field{
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("reason", &e.Reason, required, nonZero),
+		fieldOf("version", &e.Version, required),
+		fieldOf("reactivated_at", &e.ReactivatedAt, required, nonZero),
+	}
+}
+
 // UserDeleted is the event users.UserDeleted, version 1, keyed by user_id.
 //
 // A user's deletion completed. Consumers forget the user.

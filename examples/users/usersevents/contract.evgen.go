@@ -22,6 +22,7 @@ var Contract = runtime.Contract{
 		{Producer: "users", Name: "UserReactivated", Type: "users.UserReactivated", Version: 1, Key: "user_id"},
 	},
 	Consumes: []runtime.EventInfo{
+		{Producer: "billing", Name: "InvoiceIssued", Type: "billing.InvoiceIssued", Version: 1, Key: "invoice_id"},
 		{Producer: "billing", Name: "PaymentFailed", Type: "billing.PaymentFailed", Version: 1, Key: "invoice_id"},
 		{Producer: "billing", Name: "InvoicePaid", Type: "billing.InvoicePaid", Version: 1, Key: "invoice_id"},
 		{Producer: "billing", Name: "AccountClosed", Type: "billing.AccountClosed", Version: 1, Key: "user_id"},

@@ -11,6 +11,8 @@ import (
 // Handlers handles the events the users service consumes, one method per
 // event. A method's error makes the runtime retry the event; see runtime.On.
 type Handlers interface {
+	// HandleInvoiceIssued handles billing.InvoiceIssued.
+	HandleInvoiceIssued(ctx context.Context, e InvoiceIssued, m runtime.Meta) error
 	// HandlePaymentFailed handles billing.PaymentFailed.
 	HandlePaymentFailed(ctx context.Context, e PaymentFailed, m runtime.Meta) error
 	// HandleInvoicePaid handles billing.InvoicePaid.
@@ -26,6 +28,7 @@ type Handlers interface {
 func RegisterHandlers(r runtime.Registrar, h Handlers) error {
 	return runtime.RegisterAll(
 		r,
+		runtime.On(h.HandleInvoiceIssued),
 		runtime.On(h.HandlePaymentFailed),
 		runtime.On(h.HandleInvoicePaid),
 		runtime.On(h.HandleAccountClosed),

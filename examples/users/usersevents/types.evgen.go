@@ -177,6 +177,36 @@ func (e *UserReactivated) fields() []field {
 	}
 }
 
+// InvoiceIssued is the event billing.InvoiceIssued, version 1, keyed by invoice_id.
+//
+// An invoice was issued to a user, addressed to billing's copy of the user's email.
+type InvoiceIssued struct {
+	InvoiceID string `json:"invoice_id"`
+	UserID    string `json:"user_id"`
+	Email     string `json:"email"`
+	// The amount due, in cents.
+	AmountCents int64     `json:"amount_cents"`
+	IssuedAt    time.Time `json:"issued_at"`
+}
+
+// EventType, EventVersion and EventKey identify InvoiceIssued on the wire.
+// Validate reports the first field, in contract order, that breaks the contract.
+func (InvoiceIssued) EventType() string               { return "billing.InvoiceIssued" }
+func (InvoiceIssued) EventVersion() int               { return 1 }
+func (e InvoiceIssued) EventKey() string              { return e.InvoiceID }
+func (e InvoiceIssued) Validate() error               { return validate(e.fields()) }
+func (e *InvoiceIssued) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+
+func (e *InvoiceIssued) fields() []field {
+	return []field{
+		fieldOf("invoice_id", &e.InvoiceID, required, nonZero, isUUID),
+		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+		fieldOf("email", &e.Email, required, nonZero),
+		fieldOf("amount_cents", &e.AmountCents, required),
+		fieldOf("issued_at", &e.IssuedAt, required, nonZero),
+	}
+}
+
 // PaymentFailed is the event billing.PaymentFailed, version 1, keyed by invoice_id.
 //
 // A payment of an invoice failed; the invoice stays unpaid and the user is overdue.
