@@ -46,13 +46,32 @@ func (c *errs) result() error {
 		return nil
 	}
 	sort.SliceStable(c.list, func(i, j int) bool { return less(c.list[i], c.list[j]) })
-	out := Errors{c.list[0]}
-	for _, e := range c.list[1:] {
-		if last := out[len(out)-1]; *last != *e {
-			out = append(out, e)
+	var out Errors
+	perFile, dropped := 0, 0
+	for i, e := range c.list {
+		if i > 0 && *e == *c.list[i-1] {
+			continue
 		}
+		if i > 0 && e.Pos.File != c.list[i-1].Pos.File {
+			out, perFile, dropped = tooMany(out, dropped), 0, 0
+		}
+		if perFile++; perFile > MaxErrorsPerFile {
+			dropped++
+			continue
+		}
+		out = append(out, e)
 	}
+	out = tooMany(out, dropped)
 	return &out
+}
+
+// tooMany ends a file's problems with a count of those left out.
+func tooMany(out Errors, dropped int) Errors {
+	if dropped == 0 {
+		return out
+	}
+	last := out[len(out)-1]
+	return append(out, &Error{Pos: last.Pos, Msg: fmt.Sprintf("too many errors: %d more in this file; fix these first", dropped)})
 }
 
 func less(a, b *Error) bool {
