@@ -9,6 +9,7 @@ type Pos struct {
 	Col  int
 }
 
+// String formats the position as error messages print it: path:line:col.
 func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
 
 // Set is a loaded and validated contract set: every service of the files

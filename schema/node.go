@@ -141,7 +141,7 @@ func describe(y *yaml.Node) string {
 	case yaml.AliasNode:
 		return "an alias"
 	}
-	if y.Tag == "!!null" {
+	if y.Tag == "!!null" || y.Value == "" {
 		return "empty"
 	}
 	return fmt.Sprintf("%q", clip(y.Value))
