@@ -50,7 +50,7 @@ func allCases() []benchCase {
 		},
 		{
 			Name: consumeCeiling, Group: "consume", Ceiling: consumeCeiling,
-			About: "amqp091-go, prefetch 2x-batch, one PostgreSQL transaction per batch of up to -batch, statements pipelined (pgx batch), one multiple-ack",
+			About: "amqp091-go, prefetch 2x -batch, one PostgreSQL transaction per batch of up to -batch, statements pipelined (pgx batch), one multiple-ack",
 			Run:   consumeRaw(configuredBatch, (*env).pipelinedApplier),
 		},
 		{
@@ -60,7 +60,7 @@ func allCases() []benchCase {
 		},
 		{
 			Name: "consume-raw-pg-tx-per-event", Group: "consume", Ceiling: consumeCeiling,
-			About: "amqp091-go with one database/sql transaction and one ack per event",
+			About: "amqp091-go, prefetch 16, one database/sql transaction and one ack per event",
 			Run:   consumeRaw(singleEvent, (*env).sequentialApplier),
 		},
 		{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -120,15 +121,8 @@ func describeMachine() machine {
 	}
 	return machine{
 		CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
-		GoVersion: runtime.Version(), Host: host, Load: string(trimNewline(load)),
+		GoVersion: runtime.Version(), Host: host, Load: strings.TrimSpace(string(load)),
 	}
-}
-
-func trimNewline(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 func envOr(key, def string) string {

@@ -35,15 +35,17 @@ func (c rawConsumer) run(ctx context.Context, queue string, n int) error {
 	if err != nil {
 		return fmt.Errorf("open channel: %w", err)
 	}
-	// Twice the batch in flight: the next batch arrives while one commits.
-	if err := ch.Qos(2*c.batch, 0, false); err != nil {
+	// Twice the batch in flight, so the next batch arrives while one
+	// commits; at least 16, the runtime's own default.
+	prefetch := max(2*c.batch, 16)
+	if err := ch.Qos(prefetch, 0, false); err != nil {
 		return fmt.Errorf("set prefetch: %w", err)
 	}
 	unbuffered, err := ch.ConsumeWithContext(ctx, queue, "", false, false, false, false, nil)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", queue, err)
 	}
-	deliveries := buffer(unbuffered, 2*c.batch)
+	deliveries := buffer(unbuffered, prefetch)
 	buf := make([]amqp.Delivery, 0, c.batch)
 	for done := 0; done < n; {
 		ds, err := gather(ctx, deliveries, buf[:0], min(c.batch, n-done))
