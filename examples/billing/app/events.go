@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/evgenhq/evgen/examples/billing/billingevents"
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// handlers keeps billing's copy of each user from users' events and
+// answers deletion requests. Each handler writes in the inbox transaction
+// (runtime.Tx) and publishes through it (runtime.TxPublisher), so its
+// writes, the record that the event was applied and the events it causes
+// commit together.
+//
+// Ordering: every users event carries the user's version, one more with
+// each change. A handler applies an event only when its version is newer
+// than the copy's, so an event that arrives late (older than what billing
+// holds) changes nothing; a second copy of an event is dropped by the inbox
+// before it gets here, and by this rule if it had a new event ID.
+type handlers struct {
+	log *slog.Logger
+}
+
+var _ billingevents.Handlers = handlers{}
+
+// HandleUserRegistered starts billing's copy of a new user.
+func (h handlers) HandleUserRegistered(ctx context.Context, e billingevents.UserRegistered, m runtime.Meta) error {
+	c := Customer{UserID: e.UserID, Email: e.Email, Plan: e.Plan, Status: CustomerActive, Version: e.Version, UpdatedAt: time.Now().UTC()}
+	added, err := insertCustomer(ctx, runtime.Tx(ctx), c)
+	if err != nil || !added {
+		return err
+	}
+	return recordChange(ctx, runtime.Tx(ctx), c, m.Type, m.ID)
+}
+
+// HandleUserEmailChanged updates the email invoices go to.
+func (h handlers) HandleUserEmailChanged(ctx context.Context, e billingevents.UserEmailChanged, m runtime.Meta) error {
+	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Email = e.Email })
+	return err
+}
+
+// HandleUserPlanChanged updates the plan the user is billed for.
+func (h handlers) HandleUserPlanChanged(ctx context.Context, e billingevents.UserPlanChanged, m runtime.Meta) error {
+	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Plan = e.Plan })
+	return err
+}
+
+// HandleUserDeletionRequested closes the account and says so, or refuses
+// while invoices are unpaid and says why: users completes or abandons the
+// deletion on that answer.
+func (h handlers) HandleUserDeletionRequested(ctx context.Context, e billingevents.UserDeletionRequested, m runtime.Meta) error {
+	unpaid, err := unpaidInvoices(ctx, runtime.Tx(ctx), e.UserID)
+	if err != nil {
+		return err
+	}
+	c, applied, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) {
+		if len(unpaid) == 0 {
+			c.Status = CustomerClosed
+		}
+	})
+	if !applied {
+		return err
+	}
+	pub := billingevents.NewPublisher(runtime.TxPublisher(ctx))
+	if len(unpaid) > 0 {
+		return pub.PublishAccountClosureRejected(ctx, billingevents.AccountClosureRejected{
+			UserID: e.UserID, Reason: unpaidReason(len(unpaid)), UnpaidInvoices: unpaid, RejectedAt: c.UpdatedAt,
+		})
+	}
+	return pub.PublishAccountClosed(ctx, billingevents.AccountClosed{UserID: e.UserID, ClosedAt: c.UpdatedAt})
+}
+
+// HandleUserReactivated keeps the copy in step when users abandoned a
+// deletion billing refused.
+func (h handlers) HandleUserReactivated(ctx context.Context, e billingevents.UserReactivated, m runtime.Meta) error {
+	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Status = CustomerActive })
+	return err
+}
+
+// HandleUserDeleted forgets the user: the copy keeps only its ID, version
+// and status, so that a late event cannot bring the user back.
+func (h handlers) HandleUserDeleted(ctx context.Context, e billingevents.UserDeleted, m runtime.Meta) error {
+	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Status, c.Email = CustomerDeleted, "" })
+	return err
+}
+
+// apply edits billing's copy of a user when version is newer than the
+// copy's, and records the change; applied is false, and nothing is
+// written, for a stale event or a user billing never heard of.
+func (h handlers) apply(ctx context.Context, m runtime.Meta, userID string, version int64, edit func(*Customer)) (c Customer, applied bool, err error) {
+	tx := runtime.Tx(ctx)
+	c, err = getCustomer(ctx, tx, userID)
+	switch {
+	case errors.Is(err, errNotFound):
+		h.log.WarnContext(ctx, "event about a user billing never heard of; ignored", "event", m.Type, "event_id", m.ID, "user_id", userID)
+		return c, false, nil
+	case err != nil:
+		return c, false, err
+	case version <= c.Version:
+		h.log.InfoContext(ctx, "stale event ignored", "event", m.Type, "event_id", m.ID, "user_id", userID, "event_version", version, "held_version", c.Version)
+		return c, false, nil
+	}
+	edit(&c)
+	c.Version, c.UpdatedAt = version, time.Now().UTC()
+	if applied, err = updateCustomer(ctx, tx, c); err != nil || !applied {
+		return c, false, err
+	}
+	return c, true, recordChange(ctx, tx, c, m.Type, m.ID)
+}
+
+// unpaidReason says why billing refuses to close an account.
+func unpaidReason(n int) string {
+	if n == 1 {
+		return "1 invoice is unpaid"
+	}
+	return fmt.Sprintf("%d invoices are unpaid", n)
+}

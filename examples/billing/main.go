@@ -1,0 +1,56 @@
+// Command billing runs the billing service of evgen's examples: its own
+// copy of each user kept from users' events (consumed from its own
+// RabbitMQ queue), invoices and payments over HTTP, each published as an
+// event. See docs/examples.md.
+//
+//	go run ./examples/billing -http 127.0.0.1:8082 -db billing.db
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/evgenhq/evgen/examples/billing/app"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "billing:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args, with environment variables as defaults, and runs the
+// service until SIGINT or SIGTERM, which shut it down gracefully.
+func run(args []string) error {
+	var cfg app.Config
+	fs := flag.NewFlagSet("billing", flag.ContinueOnError)
+	fs.StringVar(&cfg.HTTPAddr, "http", env("EVGEN_BILLING_HTTP", "127.0.0.1:8082"), "`address` of the HTTP API (env EVGEN_BILLING_HTTP)")
+	fs.StringVar(&cfg.AMQPURL, "amqp", env("EVGEN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), "RabbitMQ `URL` (env EVGEN_AMQP_URL)")
+	fs.StringVar(&cfg.DB, "db", env("EVGEN_BILLING_DB", "billing.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_BILLING_DB)")
+	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return app.Run(ctx, cfg)
+}
+
+// env returns the environment variable name, or def when it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,111 @@
+// Package app is the users service: it owns user accounts, publishes every
+// change to them as an event, and takes part in billing's choreography
+// (payment status, the deletion saga) by reacting to billing's events. It
+// runs as its own process (see ../main.go) or, for demos and tests, inside
+// another program.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/evgenhq/evgen/examples/users/usersevents"
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// Config is what the service needs to run.
+type Config struct {
+	// HTTPAddr is where the API listens, such as 127.0.0.1:8081.
+	HTTPAddr string
+	// AMQPURL is the RabbitMQ broker. Ignored when Transport is set.
+	AMQPURL string
+	// Transport, when set, replaces RabbitMQ: runtime.InProcess(bus) runs
+	// the service in one process with others, without a broker.
+	Transport runtime.Transport
+	// DB is the service's own database: a SQLite file path, or a
+	// postgres:// URL (with search_path=<schema> to keep the service in a
+	// schema of a shared database).
+	DB string
+	// Namespace prefixes the service's RabbitMQ exchange and queues, so
+	// that environments sharing a broker stay apart; "" is the runtime's
+	// default.
+	Namespace string
+	// Logger receives the service's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Run serves the API and consumes billing's events until ctx ends, then
+// shuts down gracefully: in-flight requests and events are finished.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	transport := cfg.Transport
+	if transport == nil {
+		transport = runtime.AMQP(cfg.AMQPURL)
+	}
+	store, err := openStore(ctx, cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer store.DB().Close()
+	if err := createTables(ctx, store.DB()); err != nil {
+		return err
+	}
+	// The outbox must exist before the first request writes to it; the
+	// runtime migrates it again, harmlessly, when it starts.
+	if err := store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate inbox and outbox: %w", err)
+	}
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc, err := runtime.NewService(runtime.Config{
+		Contract: usersevents.Contract, Transport: transport, Store: store,
+		Logger: log, Metrics: metrics, Namespace: cfg.Namespace,
+	})
+	if err != nil {
+		return err
+	}
+	if err := usersevents.RegisterHandlers(svc, handlers{log: log}); err != nil {
+		return err
+	}
+	a := &api{users: &users{db: store.DB(), store: store}, log: log}
+	return serve(ctx, cfg.HTTPAddr, a.routes(metrics), svc, log)
+}
+
+// serve runs the HTTP server and the event service side by side until ctx
+// ends or one of them fails, and stops both.
+func serve(ctx context.Context, addr string, h http.Handler, svc *runtime.Service, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	httpDone := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ln)
+		cancel()
+		httpDone <- err
+	}()
+	log.Info("users service listening", "http", ln.Addr().String())
+	svcErr := svc.Run(ctx)
+	cancel()
+	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer stop()
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	if err := <-httpDone; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return errors.Join(svcErr, shutdownErr)
+}

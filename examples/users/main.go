@@ -1,0 +1,55 @@
+// Command users runs the users service of evgen's examples: user accounts
+// over HTTP, every change published as an event, and billing's answers
+// consumed from its own RabbitMQ queue. See docs/examples.md.
+//
+//	go run ./examples/users -http 127.0.0.1:8081 -db users.db
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/evgenhq/evgen/examples/users/app"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "users:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args, with environment variables as defaults, and runs the
+// service until SIGINT or SIGTERM, which shut it down gracefully.
+func run(args []string) error {
+	var cfg app.Config
+	fs := flag.NewFlagSet("users", flag.ContinueOnError)
+	fs.StringVar(&cfg.HTTPAddr, "http", env("EVGEN_USERS_HTTP", "127.0.0.1:8081"), "`address` of the HTTP API (env EVGEN_USERS_HTTP)")
+	fs.StringVar(&cfg.AMQPURL, "amqp", env("EVGEN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), "RabbitMQ `URL` (env EVGEN_AMQP_URL)")
+	fs.StringVar(&cfg.DB, "db", env("EVGEN_USERS_DB", "users.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_USERS_DB)")
+	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return app.Run(ctx, cfg)
+}
+
+// env returns the environment variable name, or def when it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
