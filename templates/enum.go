@@ -33,10 +33,10 @@ func emitEnum(f *jen.File, d *schema.TypeDecl) {
 	f.Comment("// Validate reports v if it is not one of the values of " + name + ".")
 	f.Func().Params(jen.Id("v").Id(name)).Id("Validate").Params().Error().Block(
 		jen.If(jen.Id("v").Dot("Valid").Call()).Block(jen.Return(jen.Nil())),
-		jen.Return(jen.Id("unknownValue").Call(jen.String().Call(jen.Id("v")), jen.Lit(strings.Join(wire, ", ")))),
+		jen.Return(jen.Qual(pkgWire, "UnknownValue").Call(jen.String().Call(jen.Id("v")), jen.Lit(strings.Join(wire, ", ")))),
 	)
 	f.Line()
 	f.Func().Params(jen.Id("v").Op("*").Id(name)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().Add(
-		oneLine(jen.Return(jen.Id("decodeEnum").Call(jen.Id("b"), jen.Id("v")))))
+		oneLine(jen.Return(jen.Qual(pkgWire, "DecodeEnum").Call(jen.Id("b"), jen.Id("v")))))
 	f.Line()
 }

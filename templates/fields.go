@@ -8,19 +8,19 @@ import (
 
 // emitFields renders the fields method of a struct: one row per field, in
 // contract order, with its wire name, presence and checks. Validate and
-// UnmarshalJSON both read this table through support.evgen.go.
+// UnmarshalJSON both read this table through runtime/wire.
 func emitFields(f *jen.File, p *schema.Package, name, recv string, fields []*schema.Field) {
-	sig := jen.Func().Params(jen.Id(recv).Op("*").Id(name)).Id("fields").Params().Index().Id("field")
+	sig := jen.Func().Params(jen.Id(recv).Op("*").Id(name)).Id("fields").Params().Index().Qual(pkgWire, "Field")
 	if len(fields) == 0 {
 		f.Add(sig.Add(oneLine(jen.Return(jen.Nil()))))
 		return
 	}
 	var rows []jen.Code
 	for _, fd := range fields {
-		args := []jen.Code{jen.Lit(fd.Name), jen.Op("&").Id(recv).Dot(fd.GoName), jen.Id(presence(fd))}
-		rows = append(rows, jen.Id("fieldOf").Call(append(args, fieldChecks(p, fd)...)...))
+		args := []jen.Code{jen.Lit(fd.Name), jen.Op("&").Id(recv).Dot(fd.GoName), jen.Qual(pkgWire, presence(fd))}
+		rows = append(rows, jen.Qual(pkgWire, "FieldOf").Call(append(args, fieldChecks(p, fd)...)...))
 	}
-	f.Add(sig.Block(jen.Return(jen.Index().Id("field").Add(lines("{", "}", rows)))))
+	f.Add(sig.Block(jen.Return(jen.Index().Qual(pkgWire, "Field").Add(lines("{", "}", rows)))))
 }
 
 // validateAndDecode are the Validate and UnmarshalJSON methods of a
@@ -28,8 +28,8 @@ func emitFields(f *jen.File, p *schema.Package, name, recv string, fields []*sch
 func validateAndDecode(name, recv string) []jen.Code {
 	return []jen.Code{
 		jen.Func().Params(jen.Id(recv).Id(name)).Id("Validate").Params().Error().
-			Add(oneLine(jen.Return(jen.Id("validate").Call(jen.Id(recv).Dot("fields").Call())))),
+			Add(oneLine(jen.Return(jen.Qual(pkgWire, "Validate").Call(jen.Id(recv).Dot("fields").Call())))),
 		jen.Func().Params(jen.Id(recv).Op("*").Id(name)).Id("UnmarshalJSON").Params(jen.Id("b").Index().Byte()).Error().
-			Add(oneLine(jen.Return(jen.Id("decodeObject").Call(jen.Id("b"), jen.Id(recv).Dot("fields").Call())))),
+			Add(oneLine(jen.Return(jen.Qual(pkgWire, "DecodeObject").Call(jen.Id("b"), jen.Id(recv).Dot("fields").Call())))),
 	}
 }

@@ -48,7 +48,6 @@ var emitters = []emitter{
 	{file: "contract" + Suffix, cond: always, render: withJen(emitContract)},
 	{file: "handlers" + Suffix, cond: hasConsumed, render: withJen(emitHandlers)},
 	{file: "publisher" + Suffix, cond: hasOwnEvents, render: withJen(emitPublisher)},
-	{file: "support" + Suffix, cond: hasDecls, render: copySupport},
 	{file: "types" + Suffix, cond: hasDecls, render: withJen(emitTypes)},
 }
 
@@ -125,6 +124,7 @@ func withJen(emit func(*jen.File, *schema.Package) error) func(*schema.Package, 
 	return func(p *schema.Package, header []string) ([]byte, error) {
 		f := jen.NewFile(p.Name)
 		f.ImportName(pkgRuntime, "runtime")
+		f.ImportName(pkgWire, "wire")
 		for _, h := range header {
 			f.HeaderComment(h)
 		}

@@ -166,8 +166,8 @@ func TestFilesPerService(t *testing.T) {
 		service string
 		want    string
 	}{
-		{"producer", "contract.evgen.go publisher.evgen.go support.evgen.go types.evgen.go"},
-		{"consumer", "contract.evgen.go handlers.evgen.go support.evgen.go types.evgen.go"},
+		{"producer", "contract.evgen.go publisher.evgen.go types.evgen.go"},
+		{"consumer", "contract.evgen.go handlers.evgen.go types.evgen.go"},
 	} {
 		files, err := Generate(set, tc.service, Options{})
 		if err != nil {

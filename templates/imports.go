@@ -8,4 +8,5 @@ const (
 	pkgTime    = "time"
 	pkgStrconv = "strconv"
 	pkgRuntime = "github.com/evgenhq/evgen/runtime"
+	pkgWire    = "github.com/evgenhq/evgen/runtime/wire"
 )

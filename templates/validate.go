@@ -12,10 +12,10 @@ import (
 func fieldChecks(p *schema.Package, fd *schema.Field) []jen.Code {
 	cs := valueChecks(p, fd.Type)
 	if !fd.Optional && zeroIsAbsent(fd.Type) {
-		cs = append([]jen.Code{jen.Id("nonZero")}, cs...)
+		cs = append([]jen.Code{jen.Qual(pkgWire, "NonZero")}, cs...)
 	}
 	if isPointer(fd) && len(cs) > 0 {
-		cs = []jen.Code{jen.Id("ifSet").Call(cs...)}
+		cs = []jen.Code{jen.Qual(pkgWire, "IfSet").Call(cs...)}
 	}
 	return cs
 }
@@ -25,24 +25,24 @@ func fieldChecks(p *schema.Package, fd *schema.Field) []jen.Code {
 func valueChecks(p *schema.Package, t *schema.Type) []jen.Code {
 	switch t.Kind {
 	case schema.KindFloat64:
-		return []jen.Code{jen.Id("finite")}
+		return []jen.Code{jen.Qual(pkgWire, "Finite")}
 	case schema.KindDecimal:
-		return []jen.Code{jen.Id("isDecimal")}
+		return []jen.Code{jen.Qual(pkgWire, "Decimal")}
 	case schema.KindUUID:
-		return []jen.Code{jen.Id("isUUID")}
+		return []jen.Code{jen.Qual(pkgWire, "UUID")}
 	case schema.KindDate:
-		return []jen.Code{jen.Id("isDate")}
+		return []jen.Code{jen.Qual(pkgWire, "Date")}
 	case schema.KindDuration:
-		return []jen.Code{jen.Id("isDuration")}
+		return []jen.Code{jen.Qual(pkgWire, "Duration")}
 	case schema.KindNamed:
 		return []jen.Code{jen.Id(p.TypeName(t.Named)).Dot("Validate")}
 	case schema.KindList:
 		if cs := valueChecks(p, t.Elem); len(cs) > 0 {
-			return []jen.Code{jen.Id("eachElem").Call(cs...)}
+			return []jen.Code{jen.Qual(pkgWire, "Each").Call(cs...)}
 		}
 	case schema.KindMap:
 		if cs := valueChecks(p, t.Elem); len(cs) > 0 {
-			return []jen.Code{jen.Id("eachValue").Call(cs...)}
+			return []jen.Code{jen.Qual(pkgWire, "EachValue").Call(cs...)}
 		}
 	}
 	return nil
@@ -61,14 +61,14 @@ func zeroIsAbsent(t *schema.Type) bool {
 	return false
 }
 
-// presence names how a field must appear in a JSON object. A required
+// presence names, in runtime/wire, how a field must appear in a JSON object. A required
 // list, map or bytes field may be null, which is how Go encodes its nil.
 func presence(fd *schema.Field) string {
 	switch {
 	case fd.Optional:
-		return "optional"
+		return "Optional"
 	case nilable(fd.Type.Kind):
-		return "requiredNullable"
+		return "RequiredNullable"
 	}
-	return "required"
+	return "Required"
 }

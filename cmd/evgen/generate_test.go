@@ -69,7 +69,7 @@ func TestGenerateWritesChecksAndRemovesStaleFiles(t *testing.T) {
 	if got := runEvgen(t, args...); got.code != exitOK || got.stderr != "" {
 		t.Fatalf("generate: exit %d, stderr %q", got.code, got.stderr)
 	}
-	want := []string{"contract.evgen.go", "publisher.evgen.go", "support.evgen.go", "types.evgen.go"}
+	want := []string{"contract.evgen.go", "publisher.evgen.go", "types.evgen.go"}
 	if got := dirNames(t, out); !slices.Equal(got, want) {
 		t.Fatalf("generated %v, want %v", got, want)
 	}
@@ -104,7 +104,7 @@ func TestGenerateWritesChecksAndRemovesStaleFiles(t *testing.T) {
 	if got := runEvgen(t, args...); got.code != exitOK {
 		t.Fatalf("regenerate: exit %d, stderr %q", got.code, got.stderr)
 	}
-	want = []string{"contract.evgen.go", "extra.go", "hand.evgen.go", "publisher.evgen.go", "support.evgen.go", "types.evgen.go"}
+	want = []string{"contract.evgen.go", "extra.go", "hand.evgen.go", "publisher.evgen.go", "types.evgen.go"}
 	if got := dirNames(t, out); !slices.Equal(got, want) {
 		t.Errorf("after regenerating: %v, want %v (stale evgen file removed, others kept)", got, want)
 	}

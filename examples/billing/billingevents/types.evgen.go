@@ -3,7 +3,10 @@
 
 package billingevents
 
-import "time"
+import (
+	"github.com/evgenhq/evgen/runtime/wire"
+	"time"
+)
 
 // InvoiceIssued is the event billing.InvoiceIssued, version 1, keyed by invoice_id.
 //
@@ -22,16 +25,16 @@ type InvoiceIssued struct {
 func (InvoiceIssued) EventType() string               { return "billing.InvoiceIssued" }
 func (InvoiceIssued) EventVersion() int               { return 1 }
 func (e InvoiceIssued) EventKey() string              { return e.InvoiceID }
-func (e InvoiceIssued) Validate() error               { return validate(e.fields()) }
-func (e *InvoiceIssued) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e InvoiceIssued) Validate() error               { return wire.Validate(e.fields()) }
+func (e *InvoiceIssued) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *InvoiceIssued) fields() []field {
-	return []field{
-		fieldOf("invoice_id", &e.InvoiceID, required, nonZero, isUUID),
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("email", &e.Email, required, nonZero),
-		fieldOf("amount_cents", &e.AmountCents, required),
-		fieldOf("issued_at", &e.IssuedAt, required, nonZero),
+func (e *InvoiceIssued) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("invoice_id", &e.InvoiceID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero),
+		wire.FieldOf("amount_cents", &e.AmountCents, wire.Required),
+		wire.FieldOf("issued_at", &e.IssuedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -52,16 +55,16 @@ type PaymentFailed struct {
 func (PaymentFailed) EventType() string               { return "billing.PaymentFailed" }
 func (PaymentFailed) EventVersion() int               { return 1 }
 func (e PaymentFailed) EventKey() string              { return e.InvoiceID }
-func (e PaymentFailed) Validate() error               { return validate(e.fields()) }
-func (e *PaymentFailed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e PaymentFailed) Validate() error               { return wire.Validate(e.fields()) }
+func (e *PaymentFailed) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *PaymentFailed) fields() []field {
-	return []field{
-		fieldOf("invoice_id", &e.InvoiceID, required, nonZero, isUUID),
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("amount_cents", &e.AmountCents, required),
-		fieldOf("reason", &e.Reason, required, nonZero),
-		fieldOf("failed_at", &e.FailedAt, required, nonZero),
+func (e *PaymentFailed) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("invoice_id", &e.InvoiceID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("amount_cents", &e.AmountCents, wire.Required),
+		wire.FieldOf("reason", &e.Reason, wire.Required, wire.NonZero),
+		wire.FieldOf("failed_at", &e.FailedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -80,15 +83,15 @@ type InvoicePaid struct {
 func (InvoicePaid) EventType() string               { return "billing.InvoicePaid" }
 func (InvoicePaid) EventVersion() int               { return 1 }
 func (e InvoicePaid) EventKey() string              { return e.InvoiceID }
-func (e InvoicePaid) Validate() error               { return validate(e.fields()) }
-func (e *InvoicePaid) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e InvoicePaid) Validate() error               { return wire.Validate(e.fields()) }
+func (e *InvoicePaid) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *InvoicePaid) fields() []field {
-	return []field{
-		fieldOf("invoice_id", &e.InvoiceID, required, nonZero, isUUID),
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("amount_cents", &e.AmountCents, required),
-		fieldOf("paid_at", &e.PaidAt, required, nonZero),
+func (e *InvoicePaid) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("invoice_id", &e.InvoiceID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("amount_cents", &e.AmountCents, wire.Required),
+		wire.FieldOf("paid_at", &e.PaidAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -105,13 +108,13 @@ type AccountClosed struct {
 func (AccountClosed) EventType() string               { return "billing.AccountClosed" }
 func (AccountClosed) EventVersion() int               { return 1 }
 func (e AccountClosed) EventKey() string              { return e.UserID }
-func (e AccountClosed) Validate() error               { return validate(e.fields()) }
-func (e *AccountClosed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e AccountClosed) Validate() error               { return wire.Validate(e.fields()) }
+func (e *AccountClosed) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *AccountClosed) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("closed_at", &e.ClosedAt, required, nonZero),
+func (e *AccountClosed) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("closed_at", &e.ClosedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -129,18 +132,20 @@ type AccountClosureRejected struct {
 
 // EventType, EventVersion and EventKey identify AccountClosureRejected on the wire.
 // Validate reports the first field, in contract order, that breaks the contract.
-func (AccountClosureRejected) EventType() string               { return "billing.AccountClosureRejected" }
-func (AccountClosureRejected) EventVersion() int               { return 1 }
-func (e AccountClosureRejected) EventKey() string              { return e.UserID }
-func (e AccountClosureRejected) Validate() error               { return validate(e.fields()) }
-func (e *AccountClosureRejected) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (AccountClosureRejected) EventType() string  { return "billing.AccountClosureRejected" }
+func (AccountClosureRejected) EventVersion() int  { return 1 }
+func (e AccountClosureRejected) EventKey() string { return e.UserID }
+func (e AccountClosureRejected) Validate() error  { return wire.Validate(e.fields()) }
+func (e *AccountClosureRejected) UnmarshalJSON(b []byte) error {
+	return wire.DecodeObject(b, e.fields())
+}
 
-func (e *AccountClosureRejected) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("reason", &e.Reason, required, nonZero),
-		fieldOf("unpaid_invoices", &e.UnpaidInvoices, requiredNullable, eachElem(isUUID)),
-		fieldOf("rejected_at", &e.RejectedAt, required, nonZero),
+func (e *AccountClosureRejected) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("reason", &e.Reason, wire.Required, wire.NonZero),
+		wire.FieldOf("unpaid_invoices", &e.UnpaidInvoices, wire.RequiredNullable, wire.Each(wire.UUID)),
+		wire.FieldOf("rejected_at", &e.RejectedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -164,17 +169,17 @@ type UserRegistered struct {
 func (UserRegistered) EventType() string               { return "users.UserRegistered" }
 func (UserRegistered) EventVersion() int               { return 1 }
 func (e UserRegistered) EventKey() string              { return e.UserID }
-func (e UserRegistered) Validate() error               { return validate(e.fields()) }
-func (e *UserRegistered) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e UserRegistered) Validate() error               { return wire.Validate(e.fields()) }
+func (e *UserRegistered) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *UserRegistered) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("email", &e.Email, required, nonZero),
-		fieldOf("name", &e.Name, optional),
-		fieldOf("plan", &e.Plan, required, nonZero, Plan.Validate),
-		fieldOf("version", &e.Version, required),
-		fieldOf("registered_at", &e.RegisteredAt, required, nonZero),
+func (e *UserRegistered) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero),
+		wire.FieldOf("name", &e.Name, wire.Optional),
+		wire.FieldOf("plan", &e.Plan, wire.Required, wire.NonZero, Plan.Validate),
+		wire.FieldOf("version", &e.Version, wire.Required),
+		wire.FieldOf("registered_at", &e.RegisteredAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -194,15 +199,15 @@ type UserEmailChanged struct {
 func (UserEmailChanged) EventType() string               { return "users.UserEmailChanged" }
 func (UserEmailChanged) EventVersion() int               { return 1 }
 func (e UserEmailChanged) EventKey() string              { return e.UserID }
-func (e UserEmailChanged) Validate() error               { return validate(e.fields()) }
-func (e *UserEmailChanged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e UserEmailChanged) Validate() error               { return wire.Validate(e.fields()) }
+func (e *UserEmailChanged) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *UserEmailChanged) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("email", &e.Email, required, nonZero),
-		fieldOf("version", &e.Version, required),
-		fieldOf("changed_at", &e.ChangedAt, required, nonZero),
+func (e *UserEmailChanged) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero),
+		wire.FieldOf("version", &e.Version, wire.Required),
+		wire.FieldOf("changed_at", &e.ChangedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -223,16 +228,16 @@ type UserPlanChanged struct {
 func (UserPlanChanged) EventType() string               { return "users.UserPlanChanged" }
 func (UserPlanChanged) EventVersion() int               { return 1 }
 func (e UserPlanChanged) EventKey() string              { return e.UserID }
-func (e UserPlanChanged) Validate() error               { return validate(e.fields()) }
-func (e *UserPlanChanged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e UserPlanChanged) Validate() error               { return wire.Validate(e.fields()) }
+func (e *UserPlanChanged) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *UserPlanChanged) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("plan", &e.Plan, required, nonZero, Plan.Validate),
-		fieldOf("previous_plan", &e.PreviousPlan, required, nonZero, Plan.Validate),
-		fieldOf("version", &e.Version, required),
-		fieldOf("changed_at", &e.ChangedAt, required, nonZero),
+func (e *UserPlanChanged) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("plan", &e.Plan, wire.Required, wire.NonZero, Plan.Validate),
+		wire.FieldOf("previous_plan", &e.PreviousPlan, wire.Required, wire.NonZero, Plan.Validate),
+		wire.FieldOf("version", &e.Version, wire.Required),
+		wire.FieldOf("changed_at", &e.ChangedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -249,17 +254,19 @@ type UserDeletionRequested struct {
 
 // EventType, EventVersion and EventKey identify UserDeletionRequested on the wire.
 // Validate reports the first field, in contract order, that breaks the contract.
-func (UserDeletionRequested) EventType() string               { return "users.UserDeletionRequested" }
-func (UserDeletionRequested) EventVersion() int               { return 1 }
-func (e UserDeletionRequested) EventKey() string              { return e.UserID }
-func (e UserDeletionRequested) Validate() error               { return validate(e.fields()) }
-func (e *UserDeletionRequested) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (UserDeletionRequested) EventType() string  { return "users.UserDeletionRequested" }
+func (UserDeletionRequested) EventVersion() int  { return 1 }
+func (e UserDeletionRequested) EventKey() string { return e.UserID }
+func (e UserDeletionRequested) Validate() error  { return wire.Validate(e.fields()) }
+func (e *UserDeletionRequested) UnmarshalJSON(b []byte) error {
+	return wire.DecodeObject(b, e.fields())
+}
 
-func (e *UserDeletionRequested) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("version", &e.Version, required),
-		fieldOf("requested_at", &e.RequestedAt, required, nonZero),
+func (e *UserDeletionRequested) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("version", &e.Version, wire.Required),
+		wire.FieldOf("requested_at", &e.RequestedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -279,15 +286,15 @@ type UserReactivated struct {
 func (UserReactivated) EventType() string               { return "users.UserReactivated" }
 func (UserReactivated) EventVersion() int               { return 1 }
 func (e UserReactivated) EventKey() string              { return e.UserID }
-func (e UserReactivated) Validate() error               { return validate(e.fields()) }
-func (e *UserReactivated) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e UserReactivated) Validate() error               { return wire.Validate(e.fields()) }
+func (e *UserReactivated) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *UserReactivated) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("reason", &e.Reason, required, nonZero),
-		fieldOf("version", &e.Version, required),
-		fieldOf("reactivated_at", &e.ReactivatedAt, required, nonZero),
+func (e *UserReactivated) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("reason", &e.Reason, wire.Required, wire.NonZero),
+		wire.FieldOf("version", &e.Version, wire.Required),
+		wire.FieldOf("reactivated_at", &e.ReactivatedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -305,14 +312,14 @@ type UserDeleted struct {
 func (UserDeleted) EventType() string               { return "users.UserDeleted" }
 func (UserDeleted) EventVersion() int               { return 1 }
 func (e UserDeleted) EventKey() string              { return e.UserID }
-func (e UserDeleted) Validate() error               { return validate(e.fields()) }
-func (e *UserDeleted) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e UserDeleted) Validate() error               { return wire.Validate(e.fields()) }
+func (e *UserDeleted) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *UserDeleted) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("version", &e.Version, required),
-		fieldOf("deleted_at", &e.DeletedAt, required, nonZero),
+func (e *UserDeleted) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("version", &e.Version, wire.Required),
+		wire.FieldOf("deleted_at", &e.DeletedAt, wire.Required, wire.NonZero),
 	}
 }
 
@@ -342,7 +349,7 @@ func (v Plan) Validate() error {
 	if v.Valid() {
 		return nil
 	}
-	return unknownValue(string(v), "free, pro, enterprise")
+	return wire.UnknownValue(string(v), "free, pro, enterprise")
 }
 
-func (v *Plan) UnmarshalJSON(b []byte) error { return decodeEnum(b, v) }
+func (v *Plan) UnmarshalJSON(b []byte) error { return wire.DecodeEnum(b, v) }

@@ -4,6 +4,7 @@
 package kitchenevents
 
 import (
+	"github.com/evgenhq/evgen/runtime/wire"
 	"strconv"
 	"time"
 )
@@ -34,24 +35,24 @@ type Everything struct {
 func (Everything) EventType() string               { return "kitchen.Everything" }
 func (Everything) EventVersion() int               { return 1 }
 func (e Everything) EventKey() string              { return e.ID }
-func (e Everything) Validate() error               { return validate(e.fields()) }
-func (e *Everything) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Everything) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Everything) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Everything) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("text", &e.Text, required, nonZero),
-		fieldOf("flag", &e.Flag, required),
-		fieldOf("small", &e.Small, required),
-		fieldOf("big", &e.Big, required),
-		fieldOf("ratio", &e.Ratio, required, finite),
-		fieldOf("price", &e.Price, required, nonZero, isDecimal),
-		fieldOf("at", &e.At, required, nonZero),
-		fieldOf("day", &e.Day, required, nonZero, isDate),
-		fieldOf("timeout", &e.Timeout, required, nonZero, isDuration),
-		fieldOf("blob", &e.Blob, requiredNullable),
-		fieldOf("status", &e.Status, required, nonZero, Status.Validate),
-		fieldOf("address", &e.Address, required, Address.Validate),
+func (e *Everything) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("text", &e.Text, wire.Required, wire.NonZero),
+		wire.FieldOf("flag", &e.Flag, wire.Required),
+		wire.FieldOf("small", &e.Small, wire.Required),
+		wire.FieldOf("big", &e.Big, wire.Required),
+		wire.FieldOf("ratio", &e.Ratio, wire.Required, wire.Finite),
+		wire.FieldOf("price", &e.Price, wire.Required, wire.NonZero, wire.Decimal),
+		wire.FieldOf("at", &e.At, wire.Required, wire.NonZero),
+		wire.FieldOf("day", &e.Day, wire.Required, wire.NonZero, wire.Date),
+		wire.FieldOf("timeout", &e.Timeout, wire.Required, wire.NonZero, wire.Duration),
+		wire.FieldOf("blob", &e.Blob, wire.RequiredNullable),
+		wire.FieldOf("status", &e.Status, wire.Required, wire.NonZero, Status.Validate),
+		wire.FieldOf("address", &e.Address, wire.Required, Address.Validate),
 	}
 }
 
@@ -80,26 +81,26 @@ type EverythingOptional struct {
 // Validate reports the first field, in contract order, that breaks the contract.
 func (EverythingOptional) EventType() string               { return "kitchen.EverythingOptional" }
 func (EverythingOptional) EventVersion() int               { return 1 }
-func (e EverythingOptional) Validate() error               { return validate(e.fields()) }
-func (e *EverythingOptional) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e EverythingOptional) Validate() error               { return wire.Validate(e.fields()) }
+func (e *EverythingOptional) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *EverythingOptional) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, optional, ifSet(isUUID)),
-		fieldOf("text", &e.Text, optional),
-		fieldOf("flag", &e.Flag, optional),
-		fieldOf("small", &e.Small, optional),
-		fieldOf("big", &e.Big, optional),
-		fieldOf("ratio", &e.Ratio, optional, ifSet(finite)),
-		fieldOf("price", &e.Price, optional, ifSet(isDecimal)),
-		fieldOf("at", &e.At, optional),
-		fieldOf("day", &e.Day, optional, ifSet(isDate)),
-		fieldOf("timeout", &e.Timeout, optional, ifSet(isDuration)),
-		fieldOf("blob", &e.Blob, optional),
-		fieldOf("status", &e.Status, optional, ifSet(Status.Validate)),
-		fieldOf("address", &e.Address, optional, ifSet(Address.Validate)),
-		fieldOf("tags", &e.Tags, optional),
-		fieldOf("counts", &e.Counts, optional),
+func (e *EverythingOptional) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Optional, wire.IfSet(wire.UUID)),
+		wire.FieldOf("text", &e.Text, wire.Optional),
+		wire.FieldOf("flag", &e.Flag, wire.Optional),
+		wire.FieldOf("small", &e.Small, wire.Optional),
+		wire.FieldOf("big", &e.Big, wire.Optional),
+		wire.FieldOf("ratio", &e.Ratio, wire.Optional, wire.IfSet(wire.Finite)),
+		wire.FieldOf("price", &e.Price, wire.Optional, wire.IfSet(wire.Decimal)),
+		wire.FieldOf("at", &e.At, wire.Optional),
+		wire.FieldOf("day", &e.Day, wire.Optional, wire.IfSet(wire.Date)),
+		wire.FieldOf("timeout", &e.Timeout, wire.Optional, wire.IfSet(wire.Duration)),
+		wire.FieldOf("blob", &e.Blob, wire.Optional),
+		wire.FieldOf("status", &e.Status, wire.Optional, wire.IfSet(Status.Validate)),
+		wire.FieldOf("address", &e.Address, wire.Optional, wire.IfSet(Address.Validate)),
+		wire.FieldOf("tags", &e.Tags, wire.Optional),
+		wire.FieldOf("counts", &e.Counts, wire.Optional),
 	}
 }
 
@@ -122,19 +123,19 @@ type Containers struct {
 func (Containers) EventType() string               { return "kitchen.Containers" }
 func (Containers) EventVersion() int               { return 1 }
 func (e Containers) EventKey() string              { return strconv.FormatInt(int64(e.OrderNo), 10) }
-func (e Containers) Validate() error               { return validate(e.fields()) }
-func (e *Containers) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Containers) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Containers) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Containers) fields() []field {
-	return []field{
-		fieldOf("order_no", &e.OrderNo, required),
-		fieldOf("lines", &e.Lines, requiredNullable, eachElem(Line.Validate)),
-		fieldOf("statuses", &e.Statuses, requiredNullable, eachElem(Status.Validate)),
-		fieldOf("ids", &e.IDs, requiredNullable, eachElem(isUUID)),
-		fieldOf("by_warehouse", &e.ByWarehouse, requiredNullable, eachValue(eachElem(Line.Validate))),
-		fieldOf("matrix", &e.Matrix, requiredNullable, eachElem(eachElem(Line.Validate))),
-		fieldOf("labels", &e.Labels, requiredNullable),
-		fieldOf("windows", &e.Windows, requiredNullable, eachValue(isDuration)),
+func (e *Containers) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("order_no", &e.OrderNo, wire.Required),
+		wire.FieldOf("lines", &e.Lines, wire.RequiredNullable, wire.Each(Line.Validate)),
+		wire.FieldOf("statuses", &e.Statuses, wire.RequiredNullable, wire.Each(Status.Validate)),
+		wire.FieldOf("ids", &e.IDs, wire.RequiredNullable, wire.Each(wire.UUID)),
+		wire.FieldOf("by_warehouse", &e.ByWarehouse, wire.RequiredNullable, wire.EachValue(wire.Each(Line.Validate))),
+		wire.FieldOf("matrix", &e.Matrix, wire.RequiredNullable, wire.Each(wire.Each(Line.Validate))),
+		wire.FieldOf("labels", &e.Labels, wire.RequiredNullable),
+		wire.FieldOf("windows", &e.Windows, wire.RequiredNullable, wire.EachValue(wire.Duration)),
 	}
 }
 
@@ -162,19 +163,19 @@ type Names struct {
 func (Names) EventType() string               { return "kitchen.Names" }
 func (Names) EventVersion() int               { return 1 }
 func (e Names) EventKey() string              { return strconv.FormatInt(e.HTTPStatus, 10) }
-func (e Names) Validate() error               { return validate(e.fields()) }
-func (e *Names) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Names) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Names) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Names) fields() []field {
-	return []field{
-		fieldOf("type", &e.Type, required, nonZero),
-		fieldOf("range", &e.Range, required),
-		fieldOf("func", &e.Func, required),
-		fieldOf("url", &e.URL, required, nonZero),
-		fieldOf("api_key", &e.APIKey, required, nonZero),
-		fieldOf("http_status", &e.HTTPStatus, required),
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("old_name", &e.OldName, optional),
+func (e *Names) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("type", &e.Type, wire.Required, wire.NonZero),
+		wire.FieldOf("range", &e.Range, wire.Required),
+		wire.FieldOf("func", &e.Func, wire.Required),
+		wire.FieldOf("url", &e.URL, wire.Required, wire.NonZero),
+		wire.FieldOf("api_key", &e.APIKey, wire.Required, wire.NonZero),
+		wire.FieldOf("http_status", &e.HTTPStatus, wire.Required),
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("old_name", &e.OldName, wire.Optional),
 	}
 }
 
@@ -187,10 +188,10 @@ type Empty struct{}
 // Validate reports the first field, in contract order, that breaks the contract.
 func (Empty) EventType() string               { return "kitchen.Empty" }
 func (Empty) EventVersion() int               { return 1 }
-func (e Empty) Validate() error               { return validate(e.fields()) }
-func (e *Empty) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Empty) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Empty) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Empty) fields() []field { return nil }
+func (e *Empty) fields() []wire.Field { return nil }
 
 // Status is a type of the kitchen contract.
 //
@@ -218,10 +219,10 @@ func (v Status) Validate() error {
 	if v.Valid() {
 		return nil
 	}
-	return unknownValue(string(v), "pending, in_progress, done")
+	return wire.UnknownValue(string(v), "pending, in_progress, done")
 }
 
-func (v *Status) UnmarshalJSON(b []byte) error { return decodeEnum(b, v) }
+func (v *Status) UnmarshalJSON(b []byte) error { return wire.DecodeEnum(b, v) }
 
 // Address is a type of the kitchen contract.
 //
@@ -233,14 +234,14 @@ type Address struct {
 }
 
 // Validate reports the first field of Address, in contract order, that breaks the contract.
-func (v Address) Validate() error               { return validate(v.fields()) }
-func (v *Address) UnmarshalJSON(b []byte) error { return decodeObject(b, v.fields()) }
+func (v Address) Validate() error               { return wire.Validate(v.fields()) }
+func (v *Address) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, v.fields()) }
 
-func (v *Address) fields() []field {
-	return []field{
-		fieldOf("street", &v.Street, required, nonZero),
-		fieldOf("city", &v.City, required, nonZero),
-		fieldOf("geo", &v.Geo, optional, ifSet(Geo.Validate)),
+func (v *Address) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("street", &v.Street, wire.Required, wire.NonZero),
+		wire.FieldOf("city", &v.City, wire.Required, wire.NonZero),
+		wire.FieldOf("geo", &v.Geo, wire.Optional, wire.IfSet(Geo.Validate)),
 	}
 }
 
@@ -251,13 +252,13 @@ type Geo struct {
 }
 
 // Validate reports the first field of Geo, in contract order, that breaks the contract.
-func (v Geo) Validate() error               { return validate(v.fields()) }
-func (v *Geo) UnmarshalJSON(b []byte) error { return decodeObject(b, v.fields()) }
+func (v Geo) Validate() error               { return wire.Validate(v.fields()) }
+func (v *Geo) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, v.fields()) }
 
-func (v *Geo) fields() []field {
-	return []field{
-		fieldOf("lat", &v.Lat, required, finite),
-		fieldOf("lng", &v.Lng, required, finite),
+func (v *Geo) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("lat", &v.Lat, wire.Required, wire.Finite),
+		wire.FieldOf("lng", &v.Lng, wire.Required, wire.Finite),
 	}
 }
 
@@ -270,14 +271,14 @@ type Line struct {
 }
 
 // Validate reports the first field of Line, in contract order, that breaks the contract.
-func (v Line) Validate() error               { return validate(v.fields()) }
-func (v *Line) UnmarshalJSON(b []byte) error { return decodeObject(b, v.fields()) }
+func (v Line) Validate() error               { return wire.Validate(v.fields()) }
+func (v *Line) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, v.fields()) }
 
-func (v *Line) fields() []field {
-	return []field{
-		fieldOf("sku", &v.Sku, required, nonZero),
-		fieldOf("quantity", &v.Quantity, required),
-		fieldOf("price", &v.Price, required, nonZero, isDecimal),
-		fieldOf("status", &v.Status, required, nonZero, Status.Validate),
+func (v *Line) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("sku", &v.Sku, wire.Required, wire.NonZero),
+		wire.FieldOf("quantity", &v.Quantity, wire.Required),
+		wire.FieldOf("price", &v.Price, wire.Required, wire.NonZero, wire.Decimal),
+		wire.FieldOf("status", &v.Status, wire.Required, wire.NonZero, Status.Validate),
 	}
 }

@@ -3,6 +3,8 @@
 
 package fiftyevents
 
+import "github.com/evgenhq/evgen/runtime/wire"
+
 // Event01 is the event fifty.Event01, version 1, keyed by id.
 type Event01 struct {
 	ID   string  `json:"id"`
@@ -15,14 +17,14 @@ type Event01 struct {
 func (Event01) EventType() string               { return "fifty.Event01" }
 func (Event01) EventVersion() int               { return 1 }
 func (e Event01) EventKey() string              { return e.ID }
-func (e Event01) Validate() error               { return validate(e.fields()) }
-func (e *Event01) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event01) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event01) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event01) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event01) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -38,14 +40,14 @@ type Event02 struct {
 func (Event02) EventType() string               { return "fifty.Event02" }
 func (Event02) EventVersion() int               { return 1 }
 func (e Event02) EventKey() string              { return e.ID }
-func (e Event02) Validate() error               { return validate(e.fields()) }
-func (e *Event02) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event02) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event02) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event02) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event02) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -61,14 +63,14 @@ type Event03 struct {
 func (Event03) EventType() string               { return "fifty.Event03" }
 func (Event03) EventVersion() int               { return 1 }
 func (e Event03) EventKey() string              { return e.ID }
-func (e Event03) Validate() error               { return validate(e.fields()) }
-func (e *Event03) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event03) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event03) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event03) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event03) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -84,14 +86,14 @@ type Event04 struct {
 func (Event04) EventType() string               { return "fifty.Event04" }
 func (Event04) EventVersion() int               { return 1 }
 func (e Event04) EventKey() string              { return e.ID }
-func (e Event04) Validate() error               { return validate(e.fields()) }
-func (e *Event04) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event04) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event04) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event04) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event04) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -107,14 +109,14 @@ type Event05 struct {
 func (Event05) EventType() string               { return "fifty.Event05" }
 func (Event05) EventVersion() int               { return 1 }
 func (e Event05) EventKey() string              { return e.ID }
-func (e Event05) Validate() error               { return validate(e.fields()) }
-func (e *Event05) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event05) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event05) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event05) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event05) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -130,14 +132,14 @@ type Event06 struct {
 func (Event06) EventType() string               { return "fifty.Event06" }
 func (Event06) EventVersion() int               { return 1 }
 func (e Event06) EventKey() string              { return e.ID }
-func (e Event06) Validate() error               { return validate(e.fields()) }
-func (e *Event06) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event06) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event06) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event06) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event06) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -153,14 +155,14 @@ type Event07 struct {
 func (Event07) EventType() string               { return "fifty.Event07" }
 func (Event07) EventVersion() int               { return 1 }
 func (e Event07) EventKey() string              { return e.ID }
-func (e Event07) Validate() error               { return validate(e.fields()) }
-func (e *Event07) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event07) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event07) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event07) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event07) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -176,14 +178,14 @@ type Event08 struct {
 func (Event08) EventType() string               { return "fifty.Event08" }
 func (Event08) EventVersion() int               { return 1 }
 func (e Event08) EventKey() string              { return e.ID }
-func (e Event08) Validate() error               { return validate(e.fields()) }
-func (e *Event08) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event08) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event08) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event08) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event08) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -199,14 +201,14 @@ type Event09 struct {
 func (Event09) EventType() string               { return "fifty.Event09" }
 func (Event09) EventVersion() int               { return 1 }
 func (e Event09) EventKey() string              { return e.ID }
-func (e Event09) Validate() error               { return validate(e.fields()) }
-func (e *Event09) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event09) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event09) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event09) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event09) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -222,14 +224,14 @@ type Event10 struct {
 func (Event10) EventType() string               { return "fifty.Event10" }
 func (Event10) EventVersion() int               { return 1 }
 func (e Event10) EventKey() string              { return e.ID }
-func (e Event10) Validate() error               { return validate(e.fields()) }
-func (e *Event10) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event10) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event10) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event10) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event10) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -245,14 +247,14 @@ type Event11 struct {
 func (Event11) EventType() string               { return "fifty.Event11" }
 func (Event11) EventVersion() int               { return 1 }
 func (e Event11) EventKey() string              { return e.ID }
-func (e Event11) Validate() error               { return validate(e.fields()) }
-func (e *Event11) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event11) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event11) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event11) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event11) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -268,14 +270,14 @@ type Event12 struct {
 func (Event12) EventType() string               { return "fifty.Event12" }
 func (Event12) EventVersion() int               { return 1 }
 func (e Event12) EventKey() string              { return e.ID }
-func (e Event12) Validate() error               { return validate(e.fields()) }
-func (e *Event12) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event12) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event12) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event12) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event12) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -291,14 +293,14 @@ type Event13 struct {
 func (Event13) EventType() string               { return "fifty.Event13" }
 func (Event13) EventVersion() int               { return 1 }
 func (e Event13) EventKey() string              { return e.ID }
-func (e Event13) Validate() error               { return validate(e.fields()) }
-func (e *Event13) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event13) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event13) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event13) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event13) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -314,14 +316,14 @@ type Event14 struct {
 func (Event14) EventType() string               { return "fifty.Event14" }
 func (Event14) EventVersion() int               { return 1 }
 func (e Event14) EventKey() string              { return e.ID }
-func (e Event14) Validate() error               { return validate(e.fields()) }
-func (e *Event14) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event14) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event14) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event14) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event14) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -337,14 +339,14 @@ type Event15 struct {
 func (Event15) EventType() string               { return "fifty.Event15" }
 func (Event15) EventVersion() int               { return 1 }
 func (e Event15) EventKey() string              { return e.ID }
-func (e Event15) Validate() error               { return validate(e.fields()) }
-func (e *Event15) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event15) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event15) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event15) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event15) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -360,14 +362,14 @@ type Event16 struct {
 func (Event16) EventType() string               { return "fifty.Event16" }
 func (Event16) EventVersion() int               { return 1 }
 func (e Event16) EventKey() string              { return e.ID }
-func (e Event16) Validate() error               { return validate(e.fields()) }
-func (e *Event16) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event16) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event16) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event16) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event16) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -383,14 +385,14 @@ type Event17 struct {
 func (Event17) EventType() string               { return "fifty.Event17" }
 func (Event17) EventVersion() int               { return 1 }
 func (e Event17) EventKey() string              { return e.ID }
-func (e Event17) Validate() error               { return validate(e.fields()) }
-func (e *Event17) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event17) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event17) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event17) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event17) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -406,14 +408,14 @@ type Event18 struct {
 func (Event18) EventType() string               { return "fifty.Event18" }
 func (Event18) EventVersion() int               { return 1 }
 func (e Event18) EventKey() string              { return e.ID }
-func (e Event18) Validate() error               { return validate(e.fields()) }
-func (e *Event18) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event18) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event18) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event18) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event18) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -429,14 +431,14 @@ type Event19 struct {
 func (Event19) EventType() string               { return "fifty.Event19" }
 func (Event19) EventVersion() int               { return 1 }
 func (e Event19) EventKey() string              { return e.ID }
-func (e Event19) Validate() error               { return validate(e.fields()) }
-func (e *Event19) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event19) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event19) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event19) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event19) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -452,14 +454,14 @@ type Event20 struct {
 func (Event20) EventType() string               { return "fifty.Event20" }
 func (Event20) EventVersion() int               { return 1 }
 func (e Event20) EventKey() string              { return e.ID }
-func (e Event20) Validate() error               { return validate(e.fields()) }
-func (e *Event20) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event20) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event20) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event20) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event20) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -475,14 +477,14 @@ type Event21 struct {
 func (Event21) EventType() string               { return "fifty.Event21" }
 func (Event21) EventVersion() int               { return 1 }
 func (e Event21) EventKey() string              { return e.ID }
-func (e Event21) Validate() error               { return validate(e.fields()) }
-func (e *Event21) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event21) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event21) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event21) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event21) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -498,14 +500,14 @@ type Event22 struct {
 func (Event22) EventType() string               { return "fifty.Event22" }
 func (Event22) EventVersion() int               { return 1 }
 func (e Event22) EventKey() string              { return e.ID }
-func (e Event22) Validate() error               { return validate(e.fields()) }
-func (e *Event22) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event22) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event22) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event22) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event22) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -521,14 +523,14 @@ type Event23 struct {
 func (Event23) EventType() string               { return "fifty.Event23" }
 func (Event23) EventVersion() int               { return 1 }
 func (e Event23) EventKey() string              { return e.ID }
-func (e Event23) Validate() error               { return validate(e.fields()) }
-func (e *Event23) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event23) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event23) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event23) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event23) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -544,14 +546,14 @@ type Event24 struct {
 func (Event24) EventType() string               { return "fifty.Event24" }
 func (Event24) EventVersion() int               { return 1 }
 func (e Event24) EventKey() string              { return e.ID }
-func (e Event24) Validate() error               { return validate(e.fields()) }
-func (e *Event24) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event24) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event24) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event24) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event24) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -567,14 +569,14 @@ type Event25 struct {
 func (Event25) EventType() string               { return "fifty.Event25" }
 func (Event25) EventVersion() int               { return 1 }
 func (e Event25) EventKey() string              { return e.ID }
-func (e Event25) Validate() error               { return validate(e.fields()) }
-func (e *Event25) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event25) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event25) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event25) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event25) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -590,14 +592,14 @@ type Event26 struct {
 func (Event26) EventType() string               { return "fifty.Event26" }
 func (Event26) EventVersion() int               { return 1 }
 func (e Event26) EventKey() string              { return e.ID }
-func (e Event26) Validate() error               { return validate(e.fields()) }
-func (e *Event26) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event26) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event26) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event26) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event26) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -613,14 +615,14 @@ type Event27 struct {
 func (Event27) EventType() string               { return "fifty.Event27" }
 func (Event27) EventVersion() int               { return 1 }
 func (e Event27) EventKey() string              { return e.ID }
-func (e Event27) Validate() error               { return validate(e.fields()) }
-func (e *Event27) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event27) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event27) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event27) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event27) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -636,14 +638,14 @@ type Event28 struct {
 func (Event28) EventType() string               { return "fifty.Event28" }
 func (Event28) EventVersion() int               { return 1 }
 func (e Event28) EventKey() string              { return e.ID }
-func (e Event28) Validate() error               { return validate(e.fields()) }
-func (e *Event28) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event28) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event28) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event28) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event28) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -659,14 +661,14 @@ type Event29 struct {
 func (Event29) EventType() string               { return "fifty.Event29" }
 func (Event29) EventVersion() int               { return 1 }
 func (e Event29) EventKey() string              { return e.ID }
-func (e Event29) Validate() error               { return validate(e.fields()) }
-func (e *Event29) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event29) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event29) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event29) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event29) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -682,14 +684,14 @@ type Event30 struct {
 func (Event30) EventType() string               { return "fifty.Event30" }
 func (Event30) EventVersion() int               { return 1 }
 func (e Event30) EventKey() string              { return e.ID }
-func (e Event30) Validate() error               { return validate(e.fields()) }
-func (e *Event30) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event30) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event30) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event30) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event30) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -705,14 +707,14 @@ type Event31 struct {
 func (Event31) EventType() string               { return "fifty.Event31" }
 func (Event31) EventVersion() int               { return 1 }
 func (e Event31) EventKey() string              { return e.ID }
-func (e Event31) Validate() error               { return validate(e.fields()) }
-func (e *Event31) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event31) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event31) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event31) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event31) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -728,14 +730,14 @@ type Event32 struct {
 func (Event32) EventType() string               { return "fifty.Event32" }
 func (Event32) EventVersion() int               { return 1 }
 func (e Event32) EventKey() string              { return e.ID }
-func (e Event32) Validate() error               { return validate(e.fields()) }
-func (e *Event32) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event32) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event32) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event32) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event32) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -751,14 +753,14 @@ type Event33 struct {
 func (Event33) EventType() string               { return "fifty.Event33" }
 func (Event33) EventVersion() int               { return 1 }
 func (e Event33) EventKey() string              { return e.ID }
-func (e Event33) Validate() error               { return validate(e.fields()) }
-func (e *Event33) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event33) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event33) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event33) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event33) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -774,14 +776,14 @@ type Event34 struct {
 func (Event34) EventType() string               { return "fifty.Event34" }
 func (Event34) EventVersion() int               { return 1 }
 func (e Event34) EventKey() string              { return e.ID }
-func (e Event34) Validate() error               { return validate(e.fields()) }
-func (e *Event34) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event34) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event34) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event34) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event34) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -797,14 +799,14 @@ type Event35 struct {
 func (Event35) EventType() string               { return "fifty.Event35" }
 func (Event35) EventVersion() int               { return 1 }
 func (e Event35) EventKey() string              { return e.ID }
-func (e Event35) Validate() error               { return validate(e.fields()) }
-func (e *Event35) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event35) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event35) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event35) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event35) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -820,14 +822,14 @@ type Event36 struct {
 func (Event36) EventType() string               { return "fifty.Event36" }
 func (Event36) EventVersion() int               { return 1 }
 func (e Event36) EventKey() string              { return e.ID }
-func (e Event36) Validate() error               { return validate(e.fields()) }
-func (e *Event36) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event36) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event36) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event36) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event36) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -843,14 +845,14 @@ type Event37 struct {
 func (Event37) EventType() string               { return "fifty.Event37" }
 func (Event37) EventVersion() int               { return 1 }
 func (e Event37) EventKey() string              { return e.ID }
-func (e Event37) Validate() error               { return validate(e.fields()) }
-func (e *Event37) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event37) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event37) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event37) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event37) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -866,14 +868,14 @@ type Event38 struct {
 func (Event38) EventType() string               { return "fifty.Event38" }
 func (Event38) EventVersion() int               { return 1 }
 func (e Event38) EventKey() string              { return e.ID }
-func (e Event38) Validate() error               { return validate(e.fields()) }
-func (e *Event38) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event38) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event38) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event38) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event38) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -889,14 +891,14 @@ type Event39 struct {
 func (Event39) EventType() string               { return "fifty.Event39" }
 func (Event39) EventVersion() int               { return 1 }
 func (e Event39) EventKey() string              { return e.ID }
-func (e Event39) Validate() error               { return validate(e.fields()) }
-func (e *Event39) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event39) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event39) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event39) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event39) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -912,14 +914,14 @@ type Event40 struct {
 func (Event40) EventType() string               { return "fifty.Event40" }
 func (Event40) EventVersion() int               { return 1 }
 func (e Event40) EventKey() string              { return e.ID }
-func (e Event40) Validate() error               { return validate(e.fields()) }
-func (e *Event40) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event40) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event40) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event40) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event40) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -935,14 +937,14 @@ type Event41 struct {
 func (Event41) EventType() string               { return "fifty.Event41" }
 func (Event41) EventVersion() int               { return 1 }
 func (e Event41) EventKey() string              { return e.ID }
-func (e Event41) Validate() error               { return validate(e.fields()) }
-func (e *Event41) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event41) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event41) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event41) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event41) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -958,14 +960,14 @@ type Event42 struct {
 func (Event42) EventType() string               { return "fifty.Event42" }
 func (Event42) EventVersion() int               { return 1 }
 func (e Event42) EventKey() string              { return e.ID }
-func (e Event42) Validate() error               { return validate(e.fields()) }
-func (e *Event42) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event42) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event42) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event42) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event42) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -981,14 +983,14 @@ type Event43 struct {
 func (Event43) EventType() string               { return "fifty.Event43" }
 func (Event43) EventVersion() int               { return 1 }
 func (e Event43) EventKey() string              { return e.ID }
-func (e Event43) Validate() error               { return validate(e.fields()) }
-func (e *Event43) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event43) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event43) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event43) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event43) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -1004,14 +1006,14 @@ type Event44 struct {
 func (Event44) EventType() string               { return "fifty.Event44" }
 func (Event44) EventVersion() int               { return 1 }
 func (e Event44) EventKey() string              { return e.ID }
-func (e Event44) Validate() error               { return validate(e.fields()) }
-func (e *Event44) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event44) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event44) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event44) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event44) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -1027,14 +1029,14 @@ type Event45 struct {
 func (Event45) EventType() string               { return "fifty.Event45" }
 func (Event45) EventVersion() int               { return 1 }
 func (e Event45) EventKey() string              { return e.ID }
-func (e Event45) Validate() error               { return validate(e.fields()) }
-func (e *Event45) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event45) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event45) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event45) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event45) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -1050,14 +1052,14 @@ type Event46 struct {
 func (Event46) EventType() string               { return "fifty.Event46" }
 func (Event46) EventVersion() int               { return 1 }
 func (e Event46) EventKey() string              { return e.ID }
-func (e Event46) Validate() error               { return validate(e.fields()) }
-func (e *Event46) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event46) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event46) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event46) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event46) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -1073,14 +1075,14 @@ type Event47 struct {
 func (Event47) EventType() string               { return "fifty.Event47" }
 func (Event47) EventVersion() int               { return 1 }
 func (e Event47) EventKey() string              { return e.ID }
-func (e Event47) Validate() error               { return validate(e.fields()) }
-func (e *Event47) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event47) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event47) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event47) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event47) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -1096,14 +1098,14 @@ type Event48 struct {
 func (Event48) EventType() string               { return "fifty.Event48" }
 func (Event48) EventVersion() int               { return 1 }
 func (e Event48) EventKey() string              { return e.ID }
-func (e Event48) Validate() error               { return validate(e.fields()) }
-func (e *Event48) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event48) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event48) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event48) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event48) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -1119,14 +1121,14 @@ type Event49 struct {
 func (Event49) EventType() string               { return "fifty.Event49" }
 func (Event49) EventVersion() int               { return 1 }
 func (e Event49) EventKey() string              { return e.ID }
-func (e Event49) Validate() error               { return validate(e.fields()) }
-func (e *Event49) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event49) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event49) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event49) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event49) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }
 
@@ -1142,13 +1144,13 @@ type Event50 struct {
 func (Event50) EventType() string               { return "fifty.Event50" }
 func (Event50) EventVersion() int               { return 1 }
 func (e Event50) EventKey() string              { return e.ID }
-func (e Event50) Validate() error               { return validate(e.fields()) }
-func (e *Event50) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Event50) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Event50) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Event50) fields() []field {
-	return []field{
-		fieldOf("id", &e.ID, required, nonZero, isUUID),
-		fieldOf("seq", &e.Seq, required),
-		fieldOf("note", &e.Note, optional),
+func (e *Event50) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("id", &e.ID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("seq", &e.Seq, wire.Required),
+		wire.FieldOf("note", &e.Note, wire.Optional),
 	}
 }

@@ -3,6 +3,8 @@
 
 package pingevents
 
+import "github.com/evgenhq/evgen/runtime/wire"
+
 // Pinged is the event ping.Pinged, version 1.
 type Pinged struct {
 	Round Round `json:"round"`
@@ -12,12 +14,12 @@ type Pinged struct {
 // Validate reports the first field, in contract order, that breaks the contract.
 func (Pinged) EventType() string               { return "ping.Pinged" }
 func (Pinged) EventVersion() int               { return 1 }
-func (e Pinged) Validate() error               { return validate(e.fields()) }
-func (e *Pinged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Pinged) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Pinged) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Pinged) fields() []field {
-	return []field{
-		fieldOf("round", &e.Round, required, Round.Validate),
+func (e *Pinged) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("round", &e.Round, wire.Required, Round.Validate),
 	}
 }
 
@@ -30,12 +32,12 @@ type Ponged struct {
 // Validate reports the first field, in contract order, that breaks the contract.
 func (Ponged) EventType() string               { return "pong.Ponged" }
 func (Ponged) EventVersion() int               { return 1 }
-func (e Ponged) Validate() error               { return validate(e.fields()) }
-func (e *Ponged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Ponged) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Ponged) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Ponged) fields() []field {
-	return []field{
-		fieldOf("round", &e.Round, required),
+func (e *Ponged) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("round", &e.Round, wire.Required),
 	}
 }
 
@@ -45,11 +47,11 @@ type Round struct {
 }
 
 // Validate reports the first field of Round, in contract order, that breaks the contract.
-func (v Round) Validate() error               { return validate(v.fields()) }
-func (v *Round) UnmarshalJSON(b []byte) error { return decodeObject(b, v.fields()) }
+func (v Round) Validate() error               { return wire.Validate(v.fields()) }
+func (v *Round) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, v.fields()) }
 
-func (v *Round) fields() []field {
-	return []field{
-		fieldOf("n", &v.N, required),
+func (v *Round) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("n", &v.N, wire.Required),
 	}
 }

@@ -3,7 +3,10 @@
 
 package producerevents
 
-import "strconv"
+import (
+	"github.com/evgenhq/evgen/runtime/wire"
+	"strconv"
+)
 
 // Ping is the event producer.Ping, version 1, keyed by seq.
 type Ping struct {
@@ -15,11 +18,11 @@ type Ping struct {
 func (Ping) EventType() string               { return "producer.Ping" }
 func (Ping) EventVersion() int               { return 1 }
 func (e Ping) EventKey() string              { return strconv.FormatInt(e.Seq, 10) }
-func (e Ping) Validate() error               { return validate(e.fields()) }
-func (e *Ping) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e Ping) Validate() error               { return wire.Validate(e.fields()) }
+func (e *Ping) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *Ping) fields() []field {
-	return []field{
-		fieldOf("seq", &e.Seq, required),
+func (e *Ping) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("seq", &e.Seq, wire.Required),
 	}
 }

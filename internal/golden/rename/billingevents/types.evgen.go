@@ -3,7 +3,10 @@
 
 package billingevents
 
-import "strconv"
+import (
+	"github.com/evgenhq/evgen/runtime/wire"
+	"strconv"
+)
 
 // AccountClosed is the event billing.AccountClosed, version 1, keyed by account_id.
 type AccountClosed struct {
@@ -15,12 +18,12 @@ type AccountClosed struct {
 func (AccountClosed) EventType() string               { return "billing.AccountClosed" }
 func (AccountClosed) EventVersion() int               { return 1 }
 func (e AccountClosed) EventKey() string              { return strconv.FormatInt(e.AccountID, 10) }
-func (e AccountClosed) Validate() error               { return validate(e.fields()) }
-func (e *AccountClosed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e AccountClosed) Validate() error               { return wire.Validate(e.fields()) }
+func (e *AccountClosed) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *AccountClosed) fields() []field {
-	return []field{
-		fieldOf("account_id", &e.AccountID, required),
+func (e *AccountClosed) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("account_id", &e.AccountID, wire.Required),
 	}
 }
 
@@ -34,13 +37,13 @@ type PlanBilled struct {
 // Validate reports the first field, in contract order, that breaks the contract.
 func (PlanBilled) EventType() string               { return "billing.PlanBilled" }
 func (PlanBilled) EventVersion() int               { return 1 }
-func (e PlanBilled) Validate() error               { return validate(e.fields()) }
-func (e *PlanBilled) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e PlanBilled) Validate() error               { return wire.Validate(e.fields()) }
+func (e *PlanBilled) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *PlanBilled) fields() []field {
-	return []field{
-		fieldOf("plan", &e.Plan, required, nonZero, Plan.Validate),
-		fieldOf("amount", &e.Amount, required, nonZero, isDecimal),
+func (e *PlanBilled) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("plan", &e.Plan, wire.Required, wire.NonZero, Plan.Validate),
+		wire.FieldOf("amount", &e.Amount, wire.Required, wire.NonZero, wire.Decimal),
 	}
 }
 
@@ -69,7 +72,7 @@ func (v Plan) Validate() error {
 	if v.Valid() {
 		return nil
 	}
-	return unknownValue(string(v), "basic, premium")
+	return wire.UnknownValue(string(v), "basic, premium")
 }
 
-func (v *Plan) UnmarshalJSON(b []byte) error { return decodeEnum(b, v) }
+func (v *Plan) UnmarshalJSON(b []byte) error { return wire.DecodeEnum(b, v) }

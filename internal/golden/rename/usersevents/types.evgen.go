@@ -3,7 +3,10 @@
 
 package usersevents
 
-import "strconv"
+import (
+	"github.com/evgenhq/evgen/runtime/wire"
+	"strconv"
+)
 
 // AccountClosed is the event users.AccountClosed, version 1, keyed by user_id.
 type AccountClosed struct {
@@ -15,12 +18,12 @@ type AccountClosed struct {
 func (AccountClosed) EventType() string               { return "users.AccountClosed" }
 func (AccountClosed) EventVersion() int               { return 1 }
 func (e AccountClosed) EventKey() string              { return e.UserID }
-func (e AccountClosed) Validate() error               { return validate(e.fields()) }
-func (e *AccountClosed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e AccountClosed) Validate() error               { return wire.Validate(e.fields()) }
+func (e *AccountClosed) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *AccountClosed) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
+func (e *AccountClosed) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
 	}
 }
 
@@ -33,12 +36,12 @@ type PlanChosen struct {
 // Validate reports the first field, in contract order, that breaks the contract.
 func (PlanChosen) EventType() string               { return "users.PlanChosen" }
 func (PlanChosen) EventVersion() int               { return 1 }
-func (e PlanChosen) Validate() error               { return validate(e.fields()) }
-func (e *PlanChosen) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e PlanChosen) Validate() error               { return wire.Validate(e.fields()) }
+func (e *PlanChosen) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *PlanChosen) fields() []field {
-	return []field{
-		fieldOf("plan", &e.Plan, required, nonZero, Plan.Validate),
+func (e *PlanChosen) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("plan", &e.Plan, wire.Required, wire.NonZero, Plan.Validate),
 	}
 }
 
@@ -52,12 +55,12 @@ type BillingAccountClosed struct {
 func (BillingAccountClosed) EventType() string               { return "billing.AccountClosed" }
 func (BillingAccountClosed) EventVersion() int               { return 1 }
 func (e BillingAccountClosed) EventKey() string              { return strconv.FormatInt(e.AccountID, 10) }
-func (e BillingAccountClosed) Validate() error               { return validate(e.fields()) }
-func (e *BillingAccountClosed) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e BillingAccountClosed) Validate() error               { return wire.Validate(e.fields()) }
+func (e *BillingAccountClosed) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *BillingAccountClosed) fields() []field {
-	return []field{
-		fieldOf("account_id", &e.AccountID, required),
+func (e *BillingAccountClosed) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("account_id", &e.AccountID, wire.Required),
 	}
 }
 
@@ -71,13 +74,13 @@ type PlanBilled struct {
 // Validate reports the first field, in contract order, that breaks the contract.
 func (PlanBilled) EventType() string               { return "billing.PlanBilled" }
 func (PlanBilled) EventVersion() int               { return 1 }
-func (e PlanBilled) Validate() error               { return validate(e.fields()) }
-func (e *PlanBilled) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e PlanBilled) Validate() error               { return wire.Validate(e.fields()) }
+func (e *PlanBilled) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *PlanBilled) fields() []field {
-	return []field{
-		fieldOf("plan", &e.Plan, required, nonZero, BillingPlan.Validate),
-		fieldOf("amount", &e.Amount, required, nonZero, isDecimal),
+func (e *PlanBilled) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("plan", &e.Plan, wire.Required, wire.NonZero, BillingPlan.Validate),
+		wire.FieldOf("amount", &e.Amount, wire.Required, wire.NonZero, wire.Decimal),
 	}
 }
 
@@ -104,10 +107,10 @@ func (v Plan) Validate() error {
 	if v.Valid() {
 		return nil
 	}
-	return unknownValue(string(v), "free, pro")
+	return wire.UnknownValue(string(v), "free, pro")
 }
 
-func (v *Plan) UnmarshalJSON(b []byte) error { return decodeEnum(b, v) }
+func (v *Plan) UnmarshalJSON(b []byte) error { return wire.DecodeEnum(b, v) }
 
 // BillingPlan is the type Plan of the billing contract, carried in by a consumed event.
 //
@@ -134,7 +137,7 @@ func (v BillingPlan) Validate() error {
 	if v.Valid() {
 		return nil
 	}
-	return unknownValue(string(v), "basic, premium")
+	return wire.UnknownValue(string(v), "basic, premium")
 }
 
-func (v *BillingPlan) UnmarshalJSON(b []byte) error { return decodeEnum(b, v) }
+func (v *BillingPlan) UnmarshalJSON(b []byte) error { return wire.DecodeEnum(b, v) }
