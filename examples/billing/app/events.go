@@ -91,14 +91,18 @@ func (h handlers) HandleUserDeleted(ctx context.Context, e billingevents.UserDel
 
 // apply edits billing's copy of a user when version is newer than the
 // copy's, and records the change; applied is false, and nothing is
-// written, for a stale event or a user billing never heard of.
+// written, for a stale event.
 func (h handlers) apply(ctx context.Context, m runtime.Meta, userID string, version int64, edit func(*Customer)) (c Customer, applied bool, err error) {
 	tx := runtime.Tx(ctx)
 	c, err = getCustomer(ctx, tx, userID)
 	switch {
 	case errors.Is(err, errNotFound):
-		h.log.WarnContext(ctx, "event about a user billing never heard of; ignored", "event", m.Type, "event_id", m.ID, "user_id", userID)
-		return c, false, nil
+		// Users publishes a user's registration before any change, but a
+		// billing that started after the registration never got it. The
+		// error retries the event, then dead-letters it, to be redriven
+		// once billing has caught up (see docs/recovery.md); dropping it
+		// would lose the change for good.
+		return c, false, fmt.Errorf("%s v%d about user %s, whom billing does not know: its registration was not applied", m.Type, version, userID)
 	case err != nil:
 		return c, false, err
 	case version <= c.Version:
