@@ -34,6 +34,7 @@ type config struct {
 	GenEvents   int           // events in the generated contract set
 	Cases       string        // comma-separated names or globs
 	JSON        string        // file to write every run to, "" for none
+	CPUProfile  string        // file to write a CPU profile of the whole run to, "" for none
 }
 
 func defaultConfig() config {
@@ -73,6 +74,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.GenEvents, "gen-events", c.GenEvents, "events in the generated contract set")
 	fs.StringVar(&c.Cases, "cases", c.Cases, "cases to run: comma-separated names or globs (see -list)")
 	fs.StringVar(&c.JSON, "json", c.JSON, "write every run and the summary to this JSON file")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write a CPU profile of the benchmark process (not of RabbitMQ or PostgreSQL) to this file")
 	list := fs.Bool("list", false, "list the cases and exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -65,7 +66,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "bench: %d cases x %d runs on %d CPUs (load %s)\n", len(cases), cfg.Repeat, m.CPUs, m.Load)
 	e := newEnv(cfg, stderr)
 	defer e.close()
+	stopProfile, err := startCPUProfile(cfg.CPUProfile)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
 	reports := runCases(ctx, e, cases)
+	if err := stopProfile(); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+	}
 
 	code := 0
 	if err := printTable(stdout, reports); err != nil {
@@ -88,6 +97,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	return code
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called; "" profiles nothing.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, errors.Join(fmt.Errorf("start CPU profile: %w", err), f.Close())
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 func listCases(w io.Writer) error {
