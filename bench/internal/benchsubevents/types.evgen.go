@@ -3,7 +3,10 @@
 
 package benchsubevents
 
-import "time"
+import (
+	"github.com/evgenhq/evgen/runtime/wire"
+	"time"
+)
 
 // EmailChanged is the event benchpub.EmailChanged, version 1, keyed by user_id.
 //
@@ -19,13 +22,13 @@ type EmailChanged struct {
 func (EmailChanged) EventType() string               { return "benchpub.EmailChanged" }
 func (EmailChanged) EventVersion() int               { return 1 }
 func (e EmailChanged) EventKey() string              { return e.UserID }
-func (e EmailChanged) Validate() error               { return validate(e.fields()) }
-func (e *EmailChanged) UnmarshalJSON(b []byte) error { return decodeObject(b, e.fields()) }
+func (e EmailChanged) Validate() error               { return wire.Validate(e.fields()) }
+func (e *EmailChanged) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
-func (e *EmailChanged) fields() []field {
-	return []field{
-		fieldOf("user_id", &e.UserID, required, nonZero, isUUID),
-		fieldOf("email", &e.Email, required, nonZero),
-		fieldOf("changed_at", &e.ChangedAt, required, nonZero),
+func (e *EmailChanged) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero),
+		wire.FieldOf("changed_at", &e.ChangedAt, wire.Required, wire.NonZero),
 	}
 }
