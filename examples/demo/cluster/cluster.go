@@ -1,0 +1,190 @@
+// Package cluster starts the example services, users and billing, and
+// talks to them over their HTTP APIs, for the demo and the end-to-end
+// tests: as two separate processes over RabbitMQ, or both inside this
+// process over the in-process transport when there is no broker.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// Mode is how the services run.
+type Mode int
+
+// The modes.
+const (
+	// Processes runs each service as its own process, built by Build,
+	// over RabbitMQ.
+	Processes Mode = iota
+	// InProcess runs both services in this process over
+	// runtime.InProcess: no broker, and nothing survives the process.
+	InProcess
+)
+
+// Options configure a Cluster.
+type Options struct {
+	Mode Mode
+	// BinDir holds the users and billing binaries (see Build); Processes
+	// only.
+	BinDir string
+	// AMQPURL is the broker; Processes only.
+	AMQPURL string
+	// Namespace prefixes the RabbitMQ exchanges and queues; Close deletes
+	// them.
+	Namespace string
+	// UsersDB and BillingDB are the services' databases: SQLite file paths
+	// or postgres:// URLs.
+	UsersDB, BillingDB string
+	// LogDir receives users.log and billing.log.
+	LogDir string
+}
+
+// Cluster is a running pair of services.
+type Cluster struct {
+	// Users and Billing talk to the services' HTTP APIs.
+	Users   UsersAPI
+	Billing BillingAPI
+
+	opts     Options
+	users    service
+	billing  service
+	bus      *gochannel.GoChannel // InProcess only
+	injector *runtime.Service     // see PublishAsUsers
+}
+
+// service is one running service, a process or a goroutine.
+type service interface {
+	// start launches the service and returns without waiting for it to be
+	// ready.
+	start() error
+	// stop ends the service with sig (SIGTERM: gracefully; SIGKILL: at
+	// once) and waits until it ended.
+	stop(sig syscall.Signal) error
+	// exited is closed when the service ended.
+	exited() <-chan struct{}
+	// pid is the process ID; 0 in process.
+	pid() int
+}
+
+// Start starts both services and waits until both answer.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	if err := os.MkdirAll(opts.LogDir, 0o755); err != nil {
+		return nil, fmt.Errorf("log directory: %w", err)
+	}
+	usersAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	billingAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{opts: opts, Users: UsersAPI{newClient(usersAddr)}, Billing: BillingAPI{newClient(billingAddr)}}
+	switch opts.Mode {
+	case Processes:
+		c.users = newProcess(filepath.Join(opts.BinDir, "users"), usersAddr, opts.UsersDB, opts, "users")
+		c.billing = newProcess(filepath.Join(opts.BinDir, "billing"), billingAddr, opts.BillingDB, opts, "billing")
+	case InProcess:
+		c.bus = runtime.NewInProcessBus()
+		c.users = newInProcessUsers(usersAddr, opts, c.bus)
+		c.billing = newInProcessBilling(billingAddr, opts, c.bus)
+	default:
+		return nil, fmt.Errorf("unknown mode %d", opts.Mode)
+	}
+	// Billing first: its queue must exist before users publishes, or the
+	// broker has nowhere to put users' first events (the runtime's relay
+	// would hold them back until it does).
+	if err := c.startAndWait(ctx, c.billing, c.Billing.Client, "billing"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := c.startAndWait(ctx, c.users, c.Users.Client, "users"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// startAndWait starts s and waits until its /healthz answers.
+func (c *Cluster) startAndWait(ctx context.Context, s service, client *Client, name string) error {
+	if err := s.start(); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		if client.Healthy(ctx) {
+			return nil
+		}
+		select {
+		case <-s.exited():
+			return fmt.Errorf("%s exited at start; its log:\n%s", name, c.LogTail(name, 20))
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not answer on %s: %w; its log:\n%s", name, client.base, ctx.Err(), c.LogTail(name, 20))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// StopBilling ends billing's process with sig: syscall.SIGTERM for a
+// graceful shutdown, syscall.SIGKILL for a crash (Processes only).
+func (c *Cluster) StopBilling(sig syscall.Signal) error {
+	return c.billing.stop(sig)
+}
+
+// StartBilling starts billing again, with the same database, and waits
+// until it answers.
+func (c *Cluster) StartBilling(ctx context.Context) error {
+	return c.startAndWait(ctx, c.billing, c.Billing.Client, "billing")
+}
+
+// BillingPID is the process ID of billing; 0 in process.
+func (c *Cluster) BillingPID() int { return c.billing.pid() }
+
+// UsersPID is the process ID of users; 0 in process.
+func (c *Cluster) UsersPID() int { return c.users.pid() }
+
+// LogTail returns the last n lines of the service's log.
+func (c *Cluster) LogTail(name string, n int) string {
+	return tail(filepath.Join(c.opts.LogDir, name+".log"), n)
+}
+
+// Close stops both services gracefully and, over RabbitMQ, deletes the
+// namespace's exchanges and queues.
+func (c *Cluster) Close() error {
+	var errs []error
+	if c.injector != nil {
+		errs = append(errs, c.injector.Close())
+	}
+	for _, s := range []service{c.users, c.billing} {
+		if s != nil {
+			errs = append(errs, s.stop(syscall.SIGTERM))
+		}
+	}
+	if c.opts.Mode == Processes {
+		errs = append(errs, DeleteTopology(c.opts.AMQPURL, c.opts.Namespace))
+	}
+	return errors.Join(errs...)
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago, for a service to listen on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}

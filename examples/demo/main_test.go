@@ -1,0 +1,30 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestDemoInProcess tells every story with both services in this process,
+// so that CI covers the demo's fallback for machines without RabbitMQ;
+// .ci/run runs the demo against RabbitMQ too.
+func TestDemoInProcess(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-inprocess"}, &out); err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"billing caught up from its queue: the last email, version 3",
+		"users marked Ada payment_overdue",
+		"Ada is active again, with billing's reason",
+		"Ada is deleted on both sides",
+		"billing's inbox dropped the copy",
+		"All four stories did what they claimed",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
