@@ -26,6 +26,11 @@ type evgenRun struct {
 // newEvgenRun declares the consumer's topology, as the consuming service
 // does when it starts, so that published events are routed to its queue.
 func (e *env) newEvgenRun(ctx context.Context) (*evgenRun, error) {
+	// The runtime retries a broker that is down until its context ends;
+	// the benchmark fails at once instead.
+	if _, err := e.adminConn(); err != nil {
+		return nil, err
+	}
 	r := &evgenRun{e: e, namespace: uniqueName("evgen")}
 	svc, err := r.service(benchsubevents.Contract, runtime.NewMemoryStore(), 1)
 	if err != nil {

@@ -59,7 +59,7 @@ func (r caseReport) formatRuns() string {
 
 func (r caseReport) formatRatio() string {
 	switch {
-	case r.Ceiling == "" && r.Error == "":
+	case r.Ceiling == "" || r.Error != "":
 		return "-"
 	case r.Ceiling == r.Case:
 		return "1.00 (ceiling)"

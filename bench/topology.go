@@ -24,6 +24,9 @@ type route struct {
 // event before confirming it, as it would in production.
 func (e *env) declareRoute(prefix string) (route, error) {
 	r := route{Exchange: uniqueName(prefix + "_x"), Queue: uniqueName(prefix + "_q")}
+	if _, err := e.adminConn(); err != nil {
+		return r, err // nothing declared, nothing to remove
+	}
 	e.mu.Lock()
 	e.routes = append(e.routes, r)
 	e.mu.Unlock()
