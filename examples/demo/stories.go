@@ -83,11 +83,20 @@ func (d *demo) appliedOnce(ctx context.Context, id string) error {
 		got = append(got, fmt.Sprintf("v%d %s", ch.Version, ch.Email))
 	}
 	want := []string{"v1 ada@example.com", "v2 ada@work.example", "v3 ada@home.example"}
-	if !slices.Equal(got, want) {
-		return fmt.Errorf("billing's applied changes are %q, want %q", got, want)
+	if slices.Equal(got, want) {
+		d.ok("billing applied each change once, in order (GET /customers/{id}/changes): %s", join(got))
+		return nil
 	}
-	d.ok("billing applied each change once, in order (GET /customers/{id}/changes): %s", join(got))
-	return nil
+	// Watermill's gochannel, under the in-process transport, hands a
+	// restarted subscriber the events it missed in no particular order; a
+	// RabbitMQ queue keeps them in order.
+	if reordered := []string{want[0], want[2]}; d.mode == cluster.InProcess && slices.Equal(got, reordered) {
+		d.ok("billing applied each change at most once and kept the newest: %s", join(got))
+		d.say("      (the in-process bus handed billing version 3 before version 2, which billing then skipped as stale;")
+		d.say("       unlike a RabbitMQ queue, it does not keep order when it hands over missed events)")
+		return nil
+	}
+	return fmt.Errorf("billing's applied changes are %q, want %q", got, want)
 }
 
 // stopBilling stops billing: its process with SIGTERM, or its goroutine.
@@ -215,6 +224,10 @@ func (d *demo) lateAndTwice(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	applied, err := d.c.Billing.Changes(ctx, g.ID)
+	if err != nil {
+		return err
+	}
 	pub, err := d.c.PublishAsUsers()
 	if err != nil {
 		return err
@@ -224,14 +237,10 @@ func (d *demo) lateAndTwice(ctx context.Context) error {
 	if err := d.deliver(ctx, g.ID, "events_consumed_total", func() error { return pub.PublishUserEmailChanged(ctx, stale) }); err != nil {
 		return err
 	}
-	if err := d.unchanged(ctx, g.ID, "billing handled it and kept the newer email: an event older than its copy changes nothing"); err != nil {
+	if err := d.unchanged(ctx, g.ID, len(applied), "billing handled it and kept the newer email: an event older than its copy changes nothing"); err != nil {
 		return err
 	}
-	changes, err := d.c.Billing.Changes(ctx, g.ID)
-	if err != nil {
-		return err
-	}
-	last := changes[len(changes)-1]
+	last := applied[len(applied)-1]
 	d.step("4.3", "The version 3 event arrives a second time, with the same event ID (%s).", last.EventID)
 	again := usersevents.UserEmailChanged{UserID: g.ID, Email: last.Email, Version: last.Version, ChangedAt: last.AppliedAt}
 	if err := d.deliver(ctx, g.ID, "events_duplicates_total", func() error {
@@ -239,7 +248,7 @@ func (d *demo) lateAndTwice(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return d.unchanged(ctx, g.ID, "billing's inbox dropped the copy before its handler ran (events_duplicates_total +1)")
+	return d.unchanged(ctx, g.ID, len(applied), "billing's inbox dropped the copy before its handler ran (events_duplicates_total +1)")
 }
 
 // deliver publishes with publish and waits until billing's counter of
@@ -266,9 +275,9 @@ func (d *demo) deliver(ctx context.Context, id, counter string, publish func() e
 	return nil
 }
 
-// unchanged checks that billing's copy of Grace is still at version 3 with
-// three changes applied.
-func (d *demo) unchanged(ctx context.Context, id, claim string) error {
+// unchanged checks that billing's copy of Grace is still at version 3
+// with no change applied since it had applied applied.
+func (d *demo) unchanged(ctx context.Context, id string, applied int, claim string) error {
 	v, err := d.look(ctx, id)
 	if err != nil {
 		return err
@@ -277,7 +286,7 @@ func (d *demo) unchanged(ctx context.Context, id, claim string) error {
 	if err != nil {
 		return err
 	}
-	if v.Customer.Email != "grace@newer.example" || v.Customer.Version != 3 || len(changes) != 3 {
+	if v.Customer.Email != "grace@newer.example" || v.Customer.Version != 3 || len(changes) != applied {
 		return fmt.Errorf("billing's copy changed: %s v%d, %d changes applied", v.Customer.Email, v.Customer.Version, len(changes))
 	}
 	d.show(v)
