@@ -60,8 +60,10 @@ type patch struct {
 }
 
 // change applies p. A new email and a new plan are each one change, with
-// its own version and event; the name is users' own business and is not
-// announced.
+// its own version and event. A new name is users' own business and is not
+// announced, but it takes a version too: the version is also what keeps a
+// concurrent change from being overwritten (see updateUser). Consumers
+// only compare versions, so the gap does not matter to them.
 func (s *users) change(ctx context.Context, id string, p patch) (User, error) {
 	var u User
 	err := s.write(ctx, func(tx *sql.Tx, pub *usersevents.Publisher) error {
@@ -73,8 +75,8 @@ func (s *users) change(ctx context.Context, id string, p patch) (User, error) {
 			return errNotEditable(u)
 		}
 		read, now := u.Version, time.Now().UTC()
-		if p.Name != nil {
-			u.Name = *p.Name
+		if p.Name != nil && *p.Name != u.Name {
+			u.Name, u.Version = *p.Name, u.Version+1
 		}
 		if p.Email != nil && *p.Email != u.Email {
 			u.Email, u.Version = *p.Email, u.Version+1

@@ -36,9 +36,9 @@ type User struct {
 	StatusReason string `json:"status_reason,omitempty"`
 	// BalanceDueCents sums the user's invoices billing has not seen paid.
 	BalanceDueCents int64 `json:"balance_due_cents"`
-	// Version is 1 at registration and one more with each published
-	// change; every event about the user carries it, so that consumers
-	// can tell a stale event from a newer one.
+	// Version is 1 at registration and one more with each change; every
+	// event about the user carries it, so that consumers can tell a stale
+	// event from a newer one.
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
