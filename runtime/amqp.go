@@ -105,13 +105,19 @@ func declareExchange(ch *amqp.Channel, name string) error {
 	return nil
 }
 
-// queueArgs sets the queue type only for quorum queues: a classic queue
-// declared without the argument stays compatible with older declarations.
-// Rejected deliveries fall into the dead-letter queue instead of vanishing.
+// queueArgs sets the queue type only for quorum queues and streams: a
+// classic queue declared without the argument stays compatible with older
+// declarations. Rejected deliveries fall into the dead-letter queue instead
+// of vanishing.
 func queueArgs(q QueueSpec) amqp.Table {
 	args := amqp.Table{}
-	if q.Type == QuorumQueue {
+	switch q.Type {
+	case QuorumQueue:
 		args["x-queue-type"] = string(QuorumQueue)
+	case StreamQueue:
+		args["x-queue-type"] = string(StreamQueue)
+		args["x-max-age"] = fmt.Sprintf("%ds", int64(q.MaxAge/time.Second))
+		args["x-max-length-bytes"] = q.MaxBytes
 	}
 	if q.DeadLetterTo != "" {
 		args["x-dead-letter-exchange"] = ""

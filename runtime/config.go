@@ -55,7 +55,35 @@ type Config struct {
 	// PublisherChannels is the number of AMQP channels confirmed publishes
 	// are spread over; default 2.
 	PublisherChannels int
+	// EventLog sets the retention of the event log a producing service
+	// keeps of its own events, for consumers to sync from; see
+	// docs/recovery.md.
+	EventLog EventLogConfig
 }
+
+// EventLogConfig is the retention of a producer's event log: a RabbitMQ
+// stream that keeps every event the producer publishes. The broker drops
+// the oldest segments once either limit is passed, so a consumer can sync
+// from at most that far back. A stream keeps its arguments once declared:
+// change them with a RabbitMQ policy (max-age, stream-max-segment-size-bytes,
+// max-length-bytes), not here.
+type EventLogConfig struct {
+	// Disabled declares no log: consumers cannot sync from this producer,
+	// only ask it to re-announce its state.
+	Disabled bool
+	// MaxAge is how long events are kept; default DefaultLogMaxAge.
+	MaxAge time.Duration
+	// MaxBytes caps the log's size on disk; default DefaultLogMaxBytes.
+	MaxBytes int64
+}
+
+// Default event log retention: a week, the same as the inbox's, so a
+// consumer restored from a backup up to a week old can still catch up, and
+// at most 1 GiB, so a busy producer cannot fill the broker's disk.
+const (
+	DefaultLogMaxAge   = 7 * 24 * time.Hour
+	DefaultLogMaxBytes = 1 << 30
+)
 
 // RetryPolicy bounds the retries of a failing handler. Zero fields take
 // the defaults; MaxAttempts 1 disables retries.
@@ -112,6 +140,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.PublisherChannels == 0 {
 		c.PublisherChannels = 2
+	}
+	if c.EventLog.MaxAge == 0 {
+		c.EventLog.MaxAge = DefaultLogMaxAge
+	}
+	if c.EventLog.MaxBytes == 0 {
+		c.EventLog.MaxBytes = DefaultLogMaxBytes
 	}
 }
 
@@ -171,6 +205,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PublishTimeout < 0 {
 		add("Config.PublishTimeout is negative")
+	}
+	if c.EventLog.MaxAge < time.Second || c.EventLog.MaxBytes < 1 {
+		add("Config.EventLog: MaxAge (%v) must be at least 1s and MaxBytes (%d) positive", c.EventLog.MaxAge, c.EventLog.MaxBytes)
 	}
 	errs = append(errs, c.Contract.validate()...)
 	return errors.Join(errs...)

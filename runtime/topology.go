@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // TopologyPlan is the RabbitMQ topology a service declares at start-up.
@@ -19,29 +20,52 @@ type ExchangeSpec struct {
 	Producer string
 }
 
-// QueueSpec is one durable queue of the consuming service.
+// QueueSpec is one durable queue: the consuming service's queue and
+// dead-letter queue, or the producing service's event log.
 type QueueSpec struct {
 	Name string
-	Type QueueType
+	Type QueueType // StreamQueue for the event log
 	// DeadLetterTo names the queue that rejected deliveries fall into (the
 	// service's dead-letter queue); "" for the dead-letter queue itself.
 	DeadLetterTo string
+	// MaxAge and MaxBytes are the retention of a stream; zero otherwise.
+	MaxAge   time.Duration
+	MaxBytes int64
 }
 
-// BindingSpec binds the service's queue to one consumed event.
+// BindingSpec binds a queue to events of an exchange: the service's queue
+// to one consumed event, or the event log to all of its producer's events.
 type BindingSpec struct {
 	Queue      string
 	Exchange   string
-	RoutingKey string // "<type>.v<version>"
+	RoutingKey string // "<type>.v<version>", or "#" for the event log
 }
+
+// StreamQueue is the queue type of a producer's event log. It is not a
+// valid Config.QueueType: consuming services read from classic or quorum
+// queues.
+const StreamQueue QueueType = "stream"
 
 // Topology returns the plan cfg's service declares: its own exchange when it
 // publishes, the exchanges of the producers it consumes from (declared too,
 // so that binding works before a producer ever started), and, when it
 // consumes, its queue, its dead-letter queue and one binding per consumed
-// event.
+// event. A service that publishes also declares its event log (unless
+// cfg.EventLog.Disabled), bound to its exchange with "#", after the rest.
 func Topology(cfg Config) TopologyPlan {
 	cfg.setDefaults()
+	p := consumerTopology(cfg)
+	if len(cfg.Contract.Publishes) > 0 && !cfg.EventLog.Disabled {
+		n := names{cfg.Namespace}
+		log := n.eventLog(cfg.Contract.Service)
+		p.Queues = append(p.Queues, QueueSpec{Name: log, Type: StreamQueue, MaxAge: cfg.EventLog.MaxAge, MaxBytes: cfg.EventLog.MaxBytes})
+		p.Bindings = append(p.Bindings, BindingSpec{Queue: log, Exchange: n.exchange(cfg.Contract.Service), RoutingKey: "#"})
+	}
+	return p
+}
+
+// consumerTopology is the plan without the event log.
+func consumerTopology(cfg Config) TopologyPlan {
 	n := names{cfg.Namespace}
 	var p TopologyPlan
 	seen := map[string]bool{}
@@ -75,6 +99,9 @@ func (p TopologyPlan) String() string {
 	}
 	for _, q := range p.Queues {
 		fmt.Fprintf(&b, "queue    %s (%s, durable)", q.Name, q.Type)
+		if q.Type == StreamQueue {
+			fmt.Fprintf(&b, ", event log kept %v or %d bytes", q.MaxAge, q.MaxBytes)
+		}
 		if q.DeadLetterTo != "" {
 			fmt.Fprintf(&b, ", rejected -> %s", q.DeadLetterTo)
 		}
@@ -93,4 +120,12 @@ func (n names) exchange(producer string) string { return n.namespace + "." + pro
 func (n names) queue(service string) string     { return n.namespace + "." + service }
 func (n names) deadLetterQueue(service string) string {
 	return n.namespace + "." + service + ".dlq"
+}
+
+// eventLog is the stream that keeps every event producer publishes.
+func (n names) eventLog(producer string) string { return n.namespace + "." + producer + ".log" }
+
+// resyncQueue is where producer takes requests to re-announce its state.
+func (n names) resyncQueue(producer string) string {
+	return n.namespace + "." + producer + ".resync"
 }
