@@ -15,7 +15,7 @@ import (
 // reconnecting after the connection or channel is lost. Topology errors the
 // broker will keep returning (a queue declared with other arguments, access
 // refused) stop it with an error.
-func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}) error {
+func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}, ready func()) error {
 	var conn *amqp.Connection
 	// On the way out, stop feeding the worker and let it finish the
 	// deliveries it holds (their acks need the channel) before closing.
@@ -45,6 +45,7 @@ func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, workerD
 			continue
 		}
 		attempt = 0
+		ready()
 		if !sess.pump(ctx, out) {
 			sess.stop()
 			return nil

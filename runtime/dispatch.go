@@ -91,6 +91,9 @@ func (s *Service) applyAlone(ctx context.Context, d *delivery, h EventHandler, m
 		}
 		return err
 	}
+	if s.hooks.beforeCommit != nil {
+		s.hooks.beforeCommit(tx, m)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit inbox transaction: %w", err)
 	}
@@ -140,6 +143,9 @@ func (s *Service) call(ctx context.Context, tx InboxTx, d *delivery, h EventHand
 // ack removes a handled (or duplicate) event from the queue. A failed ack
 // is only logged: the broker redelivers and the inbox skips the duplicate.
 func (s *Service) ack(d *delivery, m Meta) {
+	if s.hooks.beforeAck != nil {
+		s.hooks.beforeAck(m)
+	}
 	if d.duplicate {
 		s.inc(s.metrics.duplicates, m)
 	} else {

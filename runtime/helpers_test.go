@@ -1,23 +1,70 @@
-package runtime
+package runtime_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/evgenhq/evgen/runtime"
 )
 
-var (
-	usersInfo   = EventInfo{Producer: "users", Name: "UserRegistered", Type: "users.UserRegistered", Version: 1, Key: "user_id"}
-	invoiceInfo = EventInfo{Producer: "billing", Name: "InvoicePaid", Type: "billing.InvoicePaid", Version: 2}
+// userRegistered and invoicePaid stand in for generated event types; the
+// strict UnmarshalJSON is what generated code does for required fields.
+type userRegistered struct {
+	UserID string `json:"user_id"`
+	Email  string `json:"email,omitempty"`
+}
 
-	usersContract    = Contract{Service: "users", Publishes: []EventInfo{usersInfo}}
-	billingContract  = Contract{Service: "billing", Publishes: []EventInfo{invoiceInfo}, Consumes: []EventInfo{usersInfo}}
-	shippingContract = Contract{Service: "shipping", Consumes: []EventInfo{usersInfo, invoiceInfo}}
+func (userRegistered) EventType() string  { return "users.UserRegistered" }
+func (userRegistered) EventVersion() int  { return 1 }
+func (e userRegistered) EventKey() string { return e.UserID }
+func (e userRegistered) Validate() error {
+	if e.UserID == "" {
+		return errors.New("user_id: required")
+	}
+	return nil
+}
+
+func (e *userRegistered) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		UserID *string `json:"user_id"`
+		Email  string  `json:"email"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw.UserID == nil {
+		return fmt.Errorf("user_id: required field missing")
+	}
+	e.UserID, e.Email = *raw.UserID, raw.Email
+	return nil
+}
+
+type invoicePaid struct {
+	InvoiceID string `json:"invoice_id"`
+}
+
+func (invoicePaid) EventType() string { return "billing.InvoicePaid" }
+func (invoicePaid) EventVersion() int { return 2 }
+func (invoicePaid) Validate() error   { return nil }
+
+var (
+	usersInfo   = runtime.EventInfo{Producer: "users", Name: "UserRegistered", Type: "users.UserRegistered", Version: 1, Key: "user_id"}
+	invoiceInfo = runtime.EventInfo{Producer: "billing", Name: "InvoicePaid", Type: "billing.InvoicePaid", Version: 2}
+
+	usersContract    = runtime.Contract{Service: "users", Publishes: []runtime.EventInfo{usersInfo}}
+	billingContract  = runtime.Contract{Service: "billing", Publishes: []runtime.EventInfo{invoiceInfo}, Consumes: []runtime.EventInfo{usersInfo}}
+	shippingContract = runtime.Contract{Service: "shipping", Consumes: []runtime.EventInfo{usersInfo, invoiceInfo}}
 )
 
 // testLogger keeps test output quiet unless EVGEN_TEST_LOG is set.
@@ -29,28 +76,53 @@ func testLogger() *slog.Logger {
 }
 
 // fastRetry keeps retry waits short in tests.
-var fastRetry = RetryPolicy{MaxAttempts: 3, Backoff: Backoff{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
+var fastRetry = runtime.RetryPolicy{MaxAttempts: 3, Backoff: runtime.Backoff{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
 
-func newService(t *testing.T, cfg Config) *Service {
+// newService builds a service with test defaults: quiet logs, short
+// backoffs, its own metrics registry.
+func newService(t *testing.T, cfg runtime.Config) (*runtime.Service, *prometheus.Registry) {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger()
 	}
-	if cfg.Retry == (RetryPolicy{}) {
+	if cfg.Retry == (runtime.RetryPolicy{}) {
 		cfg.Retry = fastRetry
 	}
-	if cfg.Connect == (Backoff{}) {
-		cfg.Connect = Backoff{Initial: 20 * time.Millisecond, Max: 500 * time.Millisecond}
+	if cfg.Connect == (runtime.Backoff{}) {
+		cfg.Connect = runtime.Backoff{Initial: 20 * time.Millisecond, Max: 500 * time.Millisecond}
 	}
-	svc, err := NewService(cfg)
+	reg := prometheus.NewRegistry()
+	if cfg.Metrics == nil {
+		cfg.Metrics = reg
+	}
+	svc, err := runtime.NewService(cfg)
 	if err != nil {
 		t.Fatalf("NewService: %v", err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	return svc
+	return svc, reg
 }
 
-// running is a service started by start; stop ends it and reports Run's
+// metric sums the samples of the named metric in reg.
+func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			sum += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum
+}
+
+// running is a service started by start; stop ends it and returns Run's
 // error.
 type running struct {
 	cancel context.CancelFunc
@@ -71,7 +143,7 @@ func (r *running) stop() error {
 	return r.err
 }
 
-func start(t *testing.T, svc *Service) *running {
+func start(t *testing.T, svc *runtime.Service) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1)}
@@ -101,11 +173,10 @@ type recorder struct {
 	mu     sync.Mutex
 	ids    []string
 	users  []string
-	metas  []Meta
 	counts map[string]int
 }
 
-func (r *recorder) add(userID string, m Meta) {
+func (r *recorder) add(userID string, m runtime.Meta) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.counts == nil {
@@ -113,7 +184,6 @@ func (r *recorder) add(userID string, m Meta) {
 	}
 	r.ids = append(r.ids, m.ID)
 	r.users = append(r.users, userID)
-	r.metas = append(r.metas, m)
 	r.counts[m.ID]++
 }
 
@@ -123,6 +193,8 @@ func (r *recorder) len() int {
 	return len(r.ids)
 }
 
+// snapshot returns the user IDs in handling order and the times each event
+// ID was handled.
 func (r *recorder) snapshot() ([]string, map[string]int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -133,9 +205,27 @@ func (r *recorder) snapshot() ([]string, map[string]int) {
 	return append([]string(nil), r.users...), counts
 }
 
-func (r *recorder) handler() EventHandler {
-	return On(func(_ context.Context, e userRegistered, m Meta) error {
+func (r *recorder) handler() runtime.EventHandler {
+	return runtime.On(func(_ context.Context, e userRegistered, m runtime.Meta) error {
 		r.add(e.UserID, m)
 		return nil
 	})
+}
+
+// capture is a Publisher that keeps what it is given.
+type capture struct{ msgs []*message.Message }
+
+func (c *capture) Publish(_ context.Context, msgs ...*message.Message) error {
+	c.msgs = append(c.msgs, msgs...)
+	return nil
+}
+
+// encode builds the message Publish would send for e.
+func encode(t *testing.T, e runtime.Event, opts ...runtime.PublishOption) *message.Message {
+	t.Helper()
+	var c capture
+	if err := runtime.Publish(context.Background(), &c, e, opts...); err != nil {
+		t.Fatal(err)
+	}
+	return c.msgs[0]
 }

@@ -14,8 +14,11 @@ import (
 // NewInProcessBus returns the Watermill gochannel Pub/Sub that services in
 // one process share with InProcess. It keeps every event for subscribers
 // that come later (so services may start in any order), in memory only.
+// It logs to slog.Default, with Watermill's per-message info logs ("No
+// subscribers to send message") lowered to debug.
 func NewInProcessBus() *gochannel.GoChannel {
-	return gochannel.NewGoChannel(gochannel.Config{Persistent: true}, watermill.NewSlogLogger(slog.Default()))
+	logger := watermill.NewSlogLoggerWithLevelMapping(slog.Default(), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	return gochannel.NewGoChannel(gochannel.Config{Persistent: true}, logger)
 }
 
 // InProcess returns a transport over bus, for unit tests and for demos
@@ -59,7 +62,7 @@ func (b *inProcessBinding) publish(_ context.Context, msgs []*message.Message) e
 
 // consume subscribes to the topic of every binding and merges them into
 // out until ctx ends.
-func (b *inProcessBinding) consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}) error {
+func (b *inProcessBinding) consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}, ready func()) error {
 	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer func() {
@@ -79,6 +82,7 @@ func (b *inProcessBinding) consume(ctx context.Context, out chan<- *delivery, wo
 			b.forward(ctx, msgs, out, bd)
 		}()
 	}
+	ready()
 	<-ctx.Done()
 	return nil
 }

@@ -27,6 +27,18 @@ type Service struct {
 	mu       sync.Mutex
 	handlers map[string]EventHandler // by routing key
 	running  bool
+
+	ready     chan struct{}
+	readyOnce sync.Once
+
+	hooks crashHooks
+}
+
+// crashHooks let tests stop the worker at the two points where a crash
+// matters to the inbox: before the commit and between commit and ack.
+type crashHooks struct {
+	beforeCommit func(tx InboxTx, m Meta)
+	beforeAck    func(m Meta)
 }
 
 // NewService checks cfg, applies its defaults and binds the transport. It
@@ -47,6 +59,7 @@ func NewService(cfg Config) (*Service, error) {
 		publishes: routingKeys(cfg.Contract.Publishes),
 		consumes:  routingKeys(cfg.Contract.Consumes),
 		handlers:  map[string]EventHandler{},
+		ready:     make(chan struct{}),
 	}
 	s.transport, err = cfg.Transport.bind(s.transportEnv())
 	if err != nil {
@@ -75,6 +88,11 @@ func (s *Service) transportEnv() transportEnv {
 	}
 	return env
 }
+
+// Ready is closed once Run has declared the topology and started
+// consuming: from then on every event the service consumes is kept in its
+// queue. Use it for readiness probes, and in tests before publishing.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
 
 // Topology returns the plan Run declares.
 func (s *Service) Topology() TopologyPlan { return Topology(s.cfg) }
@@ -150,7 +168,7 @@ func (s *Service) Run(ctx context.Context) error {
 	out := make(chan *delivery, s.cfg.Prefetch)
 	workerDone := make(chan struct{})
 	go s.work(ctx, out, workerDone)
-	err := s.transport.consume(ctx, out, workerDone)
+	err := s.transport.consume(ctx, out, workerDone, func() { s.readyOnce.Do(func() { close(s.ready) }) })
 	<-workerDone
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil

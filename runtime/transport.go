@@ -35,11 +35,12 @@ type binding interface {
 	// publish sends msgs and returns once the transport accepted them all
 	// (for AMQP: confirmed by the broker).
 	publish(ctx context.Context, msgs []*message.Message) error
-	// consume connects (retrying until ctx ends), declares the topology
-	// and sends deliveries to out until ctx ends. It then stops the
-	// consumer, closes out, waits for workerDone (so in-flight deliveries
-	// can still be acked) and releases its connection.
-	consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}) error
+	// consume connects (retrying until ctx ends), declares the topology,
+	// calls ready once the topology is declared and the consumer started
+	// (the first time), and sends deliveries to out until ctx ends. It then
+	// stops the consumer, closes out, waits for workerDone (so in-flight
+	// deliveries can still be acked) and releases its connection.
+	consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}, ready func()) error
 	// close releases what publish opened.
 	close() error
 }

@@ -1,0 +1,143 @@
+package runtime_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/internal/testenv"
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// broker is a test's view of the real RabbitMQ: a namespace of its own and
+// a raw connection for looking at queues.
+type broker struct {
+	url   string
+	ns    string
+	conn  *amqp.Connection
+	plans []runtime.TopologyPlan
+}
+
+func newBroker(t *testing.T) *broker {
+	t.Helper()
+	return brokerAt(t, testenv.AMQPURL(t))
+}
+
+func brokerAt(t *testing.T, url string) *broker {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatalf("dial RabbitMQ: %v", err)
+	}
+	b := &broker{url: url, ns: testenv.UniqueName("evgentest"), conn: conn}
+	// Registered first, so it runs last: after every service stopped.
+	t.Cleanup(func() {
+		conn.Close()
+		for _, p := range b.plans {
+			b.deleteTopology(t, p)
+		}
+	})
+	return b
+}
+
+// service builds a service on the broker, in the test's namespace; its
+// queues and exchanges are deleted when the test ends.
+func (b *broker) service(t *testing.T, c runtime.Contract, store runtime.Store, mods ...func(*runtime.Config)) (*runtime.Service, *prometheus.Registry) {
+	t.Helper()
+	cfg := runtime.Config{Contract: c, Transport: runtime.AMQP(b.url), Store: store, Namespace: b.ns}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	b.plans = append(b.plans, runtime.Topology(cfg))
+	return newService(t, cfg)
+}
+
+// deleteTopology deletes plan's queues and exchanges, each on a fresh
+// channel so that one failure does not hide the others. It dials anew: the
+// test may have restarted the broker.
+func (b *broker) deleteTopology(t *testing.T, plan runtime.TopologyPlan) {
+	t.Helper()
+	conn, err := amqp.Dial(b.url)
+	if err != nil {
+		t.Errorf("cleanup: dial RabbitMQ: %v", err)
+		return
+	}
+	defer conn.Close()
+	do := func(what string, f func(ch *amqp.Channel) error) {
+		ch, err := conn.Channel()
+		if err == nil {
+			err = f(ch)
+			ch.Close()
+		}
+		if err != nil {
+			t.Errorf("cleanup: delete %s: %v", what, err)
+		}
+	}
+	for _, q := range plan.Queues {
+		do(q.Name, func(ch *amqp.Channel) error { _, err := ch.QueueDelete(q.Name, false, false, false); return err })
+	}
+	for _, e := range plan.Exchanges {
+		do(e.Name, func(ch *amqp.Channel) error { return ch.ExchangeDelete(e.Name, false, false) })
+	}
+}
+
+func (b *broker) channel(t *testing.T) *amqp.Channel {
+	t.Helper()
+	ch, err := b.conn.Channel()
+	if err != nil {
+		t.Fatalf("open channel: %v", err)
+	}
+	t.Cleanup(func() { ch.Close() })
+	return ch
+}
+
+// ready waits until svc declared its topology and consumes.
+func ready(t *testing.T, svc *runtime.Service) {
+	t.Helper()
+	select {
+	case <-svc.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("service not ready after 10s")
+	}
+}
+
+// takeDeadLetters waits until n events are in service's dead-letter queue
+// and returns them (acked).
+func (b *broker) takeDeadLetters(t *testing.T, service string, n int) []amqp.Delivery {
+	t.Helper()
+	ch := b.channel(t)
+	var got []amqp.Delivery
+	eventually(t, 10*time.Second, "dead letters", func() bool {
+		d, ok, err := ch.Get(b.ns+"."+service+".dlq", true)
+		if err != nil {
+			t.Fatalf("get from dead-letter queue: %v", err)
+		}
+		if ok {
+			got = append(got, d)
+		}
+		return len(got) >= n
+	})
+	return got
+}
+
+// publishRaw sends a hand-made publishing, as a foreign or broken producer
+// would.
+func (b *broker) publishRaw(t *testing.T, exchange, key string, p amqp.Publishing) {
+	t.Helper()
+	ch := b.channel(t)
+	if err := ch.Confirm(false); err != nil {
+		t.Fatal(err)
+	}
+	dc, err := ch.PublishWithDeferredConfirm(exchange, key, true, false, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if ok, err := dc.WaitContext(ctx); !ok || err != nil {
+		t.Fatalf("raw publish not confirmed: %v", err)
+	}
+}

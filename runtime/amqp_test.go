@@ -1,0 +1,298 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/runtime"
+)
+
+func quorum(c *runtime.Config) { c.QueueType = runtime.QuorumQueue }
+
+// Issue 4, test 1: each consuming service gets every event; the replicas
+// of one service share its queue and together handle each event once.
+func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
+	b := newBroker(t)
+	const n = 300
+	billingStore := runtime.NewMemoryStore() // replicas share their database
+	var billingRec, shippingRec recorder
+	for range 2 {
+		svc, _ := b.service(t, billingContract, billingStore)
+		if err := svc.Register(billingRec.handler()); err != nil {
+			t.Fatal(err)
+		}
+		start(t, svc)
+		ready(t, svc)
+	}
+	shipping, _ := b.service(t, shippingContract, runtime.NewMemoryStore(), quorum)
+	if err := runtime.RegisterAll(shipping, shippingRec.handler(),
+		runtime.On(func(context.Context, invoicePaid, runtime.Meta) error { return nil })); err != nil {
+		t.Fatal(err)
+	}
+	start(t, shipping)
+	ready(t, shipping)
+
+	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
+	publishMany(t, users, n, 8)
+
+	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
+		eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.len() >= n })
+		got, counts := rec.snapshot()
+		if len(got) != n || len(counts) != n {
+			t.Errorf("%s handled %d deliveries of %d distinct events, want %d of %d", name, len(got), len(counts), n, n)
+		}
+	}
+}
+
+// publishMany publishes n events user-0..user-(n-1) from workers goroutines.
+func publishMany(t *testing.T, p runtime.Publisher, n, workers int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if err := runtime.Publish(context.Background(), p, userRegistered{UserID: fmt.Sprintf("user-%d", i)}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("publish: %v", err)
+	}
+}
+
+// Issue 4, test 2: events published while the consumer is down wait in its
+// queue and are handled, all and in order, when it comes back.
+func TestStoppedConsumerCatchesUpInOrder(t *testing.T) {
+	b := newBroker(t)
+	store := runtime.NewMemoryStore()
+	first, _ := b.service(t, billingContract, store)
+	if err := first.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error { return nil })); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, first)
+	ready(t, first)
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
+	const n = 1000
+	want := make([]string, n)
+	for i := range n {
+		want[i] = fmt.Sprintf("user-%d", i)
+		if err := runtime.Publish(context.Background(), users, userRegistered{UserID: want[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var rec recorder
+	second, _ := b.service(t, billingContract, store)
+	if err := second.Register(rec.handler()); err != nil {
+		t.Fatal(err)
+	}
+	start(t, second)
+	eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.len() >= n })
+	got, _ := rec.snapshot()
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("handled out of order or not all: got %d events, first difference at %d", len(got), firstDiff(got, want))
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// Issue 4, test 4: a handler that always fails is retried, then its event
+// goes to the dead-letter queue with the reason, and the events behind it
+// are handled.
+func TestFailingHandlerDeadLettersAndOthersFlow(t *testing.T) {
+	b := newBroker(t)
+	var rec recorder
+	calls := map[string]int{}
+	var mu sync.Mutex
+	billing, reg := b.service(t, billingContract, runtime.NewMemoryStore())
+	err := billing.Register(runtime.On(func(_ context.Context, e userRegistered, m runtime.Meta) error {
+		if e.UserID == "bad" {
+			mu.Lock()
+			calls[m.ID]++
+			mu.Unlock()
+			return errors.New("payment provider says no")
+		}
+		rec.add(e.UserID, m)
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, billing)
+	ready(t, billing)
+	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
+	bad := encode(t, userRegistered{UserID: "bad"})
+	if err := users.Publish(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	publishMany(t, users, 5, 1)
+
+	dead := b.takeDeadLetters(t, "billing", 1)[0]
+	eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.len() == 5 })
+	if dead.MessageId != bad.UUID {
+		t.Fatalf("dead-lettered %s, want %s", dead.MessageId, bad.UUID)
+	}
+	checkDeadLetterHeaders(t, dead, "payment provider says no", "3", b.ns+".users", "users.UserRegistered.v1")
+	mu.Lock()
+	defer mu.Unlock()
+	if calls[bad.UUID] != 3 {
+		t.Errorf("failing handler called %d times, want 3 (Retry.MaxAttempts)", calls[bad.UUID])
+	}
+	if got := metric(t, reg, "evgen_events_retried_total"); got != 2 {
+		t.Errorf("retried metric = %v, want 2", got)
+	}
+	if got := metric(t, reg, "evgen_events_dead_lettered_total"); got != 1 {
+		t.Errorf("dead-lettered metric = %v, want 1", got)
+	}
+}
+
+func checkDeadLetterHeaders(t *testing.T, d amqp.Delivery, reason, attempts, exchange, key string) {
+	t.Helper()
+	h := d.Headers
+	if s, _ := h[runtime.HeaderDLQError].(string); !strings.Contains(s, reason) {
+		t.Errorf("%s = %q, want it to contain %q", runtime.HeaderDLQError, s, reason)
+	}
+	if h[runtime.HeaderDLQAttempts] != attempts {
+		t.Errorf("%s = %v, want %s", runtime.HeaderDLQAttempts, h[runtime.HeaderDLQAttempts], attempts)
+	}
+	if h[runtime.HeaderDLQExchange] != exchange || h[runtime.HeaderDLQRoutingKey] != key {
+		t.Errorf("original routing %v / %v, want %s / %s", h[runtime.HeaderDLQExchange], h[runtime.HeaderDLQRoutingKey], exchange, key)
+	}
+	if s, _ := h[runtime.HeaderDLQTime].(string); s == "" {
+		t.Errorf("no %s header", runtime.HeaderDLQTime)
+	} else if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		t.Errorf("%s: %v", runtime.HeaderDLQTime, err)
+	}
+}
+
+// Issue 4, test 5: a payload that is not JSON, one missing a required
+// field and an event type the service does not know are dead-lettered at
+// once, each with its reason.
+func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
+	b := newBroker(t)
+	var rec recorder
+	billing, reg := b.service(t, billingContract, runtime.NewMemoryStore())
+	if err := billing.Register(rec.handler()); err != nil {
+		t.Fatal(err)
+	}
+	start(t, billing)
+	ready(t, billing)
+
+	exchange, key := b.ns+".users", "users.UserRegistered.v1"
+	raw := func(id, typ, version, body string) amqp.Publishing {
+		return amqp.Publishing{MessageId: id, Body: []byte(body), DeliveryMode: amqp.Persistent, Headers: amqp.Table{
+			runtime.HeaderType: typ, runtime.HeaderEventVersion: version, "x-delivery-count": int64(1),
+		}}
+	}
+	b.publishRaw(t, exchange, key, raw("not-json", "users.UserRegistered", "1", "{nope"))
+	b.publishRaw(t, exchange, key, raw("missing-field", "users.UserRegistered", "1", `{"email":"a@b"}`))
+	// An unknown type reaches the queue only through a binding it does not
+	// match; the default exchange puts it there as a misrouted event would.
+	b.publishRaw(t, "", b.ns+".billing", raw("unknown-type", "users.UserDeleted", "1", `{}`))
+	b.publishRaw(t, exchange, key, raw("good", "users.UserRegistered", "1", `{"user_id":"u"}`))
+
+	dead := b.takeDeadLetters(t, "billing", 3)
+	reasons := map[string]string{
+		"not-json":      "decode users.UserRegistered v1",
+		"missing-field": "user_id: required",
+		"unknown-type":  "no handler for this event type",
+	}
+	for _, d := range dead {
+		want, ok := reasons[d.MessageId]
+		if !ok {
+			t.Errorf("unexpected dead letter %s", d.MessageId)
+			continue
+		}
+		wantAttempts, wantKey := "1", key
+		if d.MessageId == "unknown-type" {
+			wantAttempts, wantExchange := "0", ""
+			checkDeadLetterHeaders(t, d, want, wantAttempts, wantExchange, b.ns+".billing")
+			continue
+		}
+		checkDeadLetterHeaders(t, d, want, wantAttempts, exchange, wantKey)
+	}
+	eventually(t, 10*time.Second, "the good event", func() bool { return rec.len() == 1 })
+	if got := metric(t, reg, "evgen_events_retried_total"); got != 0 {
+		t.Errorf("retried %v times, want none for permanent failures", got)
+	}
+}
+
+// A publish that no queue is bound to is returned by the broker: Publish
+// reports ErrUnroutable instead of success, since the event is nowhere.
+func TestPublishUnroutable(t *testing.T) {
+	b := newBroker(t)
+	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := runtime.Publish(ctx, users, userRegistered{UserID: "u"})
+	if !errors.Is(err, runtime.ErrUnroutable) {
+		t.Fatalf("err = %v, want ErrUnroutable", err)
+	}
+	// Once a consumer's queue is bound, the same publish is confirmed.
+	billing, _ := b.service(t, billingContract, runtime.NewMemoryStore())
+	var rec recorder
+	if err := billing.Register(rec.handler()); err != nil {
+		t.Fatal(err)
+	}
+	start(t, billing)
+	ready(t, billing)
+	if err := runtime.Publish(ctx, users, userRegistered{UserID: "u"}); err != nil {
+		t.Fatalf("publish after binding: %v", err)
+	}
+}
+
+// A service publishes only its contract's events.
+func TestPublishRejectsForeignEvent(t *testing.T) {
+	svc, _ := newService(t, runtime.Config{Contract: billingContract, Transport: runtime.AMQP("amqp://127.0.0.1:1/"), Store: runtime.NewMemoryStore()})
+	err := runtime.Publish(context.Background(), svc, userRegistered{UserID: "u"})
+	if err == nil || !strings.Contains(err.Error(), "does not publish users.UserRegistered.v1") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Before the broker is reachable, Run keeps trying to connect until its
+// context ends (then returns nil), and Publish gives up at its deadline
+// instead of blocking.
+func TestWaitsForBrokerUntilContextEnds(t *testing.T) {
+	url := "amqp://guest:guest@127.0.0.1:1/" // nothing listens on port 1
+	billing, _ := newService(t, runtime.Config{Contract: billingContract, Transport: runtime.AMQP(url), Store: runtime.NewMemoryStore()})
+	if err := billing.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error { return nil })); err != nil {
+		t.Fatal(err)
+	}
+	pctx, pcancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer pcancel()
+	err := runtime.Publish(pctx, billing, invoicePaid{InvoiceID: "i"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish = %v, want the context's deadline", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := billing.Run(ctx); err != nil {
+		t.Fatalf("Run = %v, want nil after its context ended", err)
+	}
+}

@@ -1,0 +1,13 @@
+package runtime
+
+// CrashHooks stop a service's worker where a crash matters to the inbox;
+// external tests set them with SetCrashHooks.
+type CrashHooks struct {
+	BeforeCommit func(tx InboxTx, m Meta)
+	BeforeAck    func(m Meta)
+}
+
+// SetCrashHooks installs h on s before Run.
+func SetCrashHooks(s *Service, h CrashHooks) {
+	s.hooks = crashHooks{beforeCommit: h.BeforeCommit, beforeAck: h.BeforeAck}
+}
