@@ -9,7 +9,7 @@
 // fresh temporary directory and a fresh RabbitMQ namespace, and removes
 // both at the end.
 //
-//	go run ./examples/demo [-inprocess] [-amqp URL] [-keep]
+//	go run ./examples/demo [-inprocess | -broker] [-amqp URL] [-keep]
 package main
 
 import (
@@ -52,9 +52,13 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	inProcess := fs.Bool("inprocess", false, "run both services in this process, without RabbitMQ, even when one is reachable")
 	amqpURL := fs.String("amqp", env("EVGEN_AMQP_URL", defaultAMQPURL), "RabbitMQ `URL` (env EVGEN_AMQP_URL)")
+	broker := fs.Bool("broker", false, "fail, instead of falling back to the in-process transport, when RabbitMQ is unreachable (CI uses it)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (databases and the services' logs)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *inProcess && *broker {
+		return errors.New("-inprocess and -broker exclude each other")
 	}
 	dir, err := os.MkdirTemp("", "evgen-demo-")
 	if err != nil {
@@ -78,7 +82,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		LogDir: dir, AMQPURL: *amqpURL, BinDir: filepath.Join(dir, "bin"),
 	}
 	fmt.Fprintln(out, "evgen demo: two services, users and billing, that share nothing but events.")
-	if err := chooseMode(ctx, &opts, *inProcess, out); err != nil {
+	if err := chooseMode(ctx, &opts, *inProcess, *broker, out); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -107,10 +111,14 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 }
 
 // chooseMode runs the services as processes over RabbitMQ when it answers
-// (building them first), and in this process otherwise.
-func chooseMode(ctx context.Context, opts *cluster.Options, inProcess bool, out io.Writer) error {
+// (building them first), and in this process otherwise, unless the broker
+// is required.
+func chooseMode(ctx context.Context, opts *cluster.Options, inProcess, broker bool, out io.Writer) error {
 	if !inProcess {
 		if err := cluster.Reachable(opts.AMQPURL); err != nil {
+			if broker {
+				return fmt.Errorf("-broker: no RabbitMQ at %s: %w", opts.AMQPURL, err)
+			}
 			fmt.Fprintf(out, "No RabbitMQ at %s (%v): running both services in this process, over the in-process transport.\n", opts.AMQPURL, err)
 			inProcess = true
 		}
