@@ -40,6 +40,8 @@ type memoryStore struct {
 	applied map[inboxKey]time.Time
 	claimed map[inboxKey]*memoryClaim
 	outbox  []*message.Message // committed, not yet sent, in publish order
+	// positions are consumers' committed positions in event logs.
+	positions map[logPositionKey]int64
 
 	wake    chan struct{} // a publish tells a waiting relay
 	relayMu sync.Mutex    // one relay sends at a time, so order holds
@@ -91,6 +93,7 @@ type memoryTx struct {
 	s          *memoryStore
 	claims     []inboxKey
 	savepoints []memorySavepoint
+	positions  map[logPositionKey]int64 // set in this transaction
 	done       bool
 }
 
@@ -187,6 +190,9 @@ func (tx *memoryTx) end(commit bool) error {
 		return sql.ErrTxDone
 	}
 	tx.done = true
+	if commit {
+		tx.commitPositions()
+	}
 	now := time.Now()
 	for _, k := range tx.claims {
 		if commit {

@@ -67,3 +67,10 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Error("New(nil db): want an error")
 	}
 }
+
+func TestOutboxToRabbitMQ(t *testing.T) {
+	url := testenv.AMQPURL(t)
+	storetest.RunBroker(t, url, func(t *testing.T) runtime.Store {
+		return newStore(t, pgstore.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+	})
+}

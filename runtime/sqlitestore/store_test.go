@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/sqlitestore"
 	"github.com/evgenhq/evgen/runtime/storetest"
@@ -79,4 +80,11 @@ func TestDrop(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d evgen tables left after Drop", n)
 	}
+}
+
+func TestOutboxToRabbitMQ(t *testing.T) {
+	url := testenv.AMQPURL(t)
+	storetest.RunBroker(t, url, func(t *testing.T) runtime.Store {
+		return newStore(t, sqlitestore.Options{RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+	})
 }
