@@ -36,12 +36,17 @@ func (s *Store) Begin(ctx context.Context) (runtime.InboxTx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: begin inbox transaction: %w", err)
 	}
-	return &inboxTx{tx: tx, claim: `INSERT INTO ` + s.inbox + ` (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`}, nil
+	return &inboxTx{
+		tx:          tx,
+		claim:       `INSERT INTO ` + s.inbox + ` (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		setPosition: s.setPositionQuery(),
+	}, nil
 }
 
 type inboxTx struct {
-	tx    *sql.Tx
-	claim string
+	tx          *sql.Tx
+	claim       string
+	setPosition string
 }
 
 // Claim inserts the inbox row. A row that exists already, committed or

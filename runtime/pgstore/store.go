@@ -136,6 +136,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	queries = append(queries, offsets...)
 	queries = append(queries, s.inboxSchema()...)
+	queries = append(queries, s.positionSchema()...)
 	return s.inTx(ctx, "migrate", func(tx *sql.Tx) error {
 		for _, q := range queries {
 			if _, err := tx.ExecContext(ctx, q.Query, q.Args...); err != nil {
@@ -149,7 +150,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Drop deletes the store's tables and everything in them: for tests'
 // cleanup, never for a service's database.
 func (s *Store) Drop(ctx context.Context) error {
-	q := fmt.Sprintf("DROP TABLE IF EXISTS %s, %s, %s", s.inbox, s.outbox, s.offsets)
+	q := fmt.Sprintf("DROP TABLE IF EXISTS %s, %s, %s, %s", s.inbox, s.outbox, s.offsets, s.positionsTable())
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("pgstore: drop tables: %w", err)
 	}

@@ -30,12 +30,17 @@ func (s *Store) Begin(ctx context.Context) (runtime.InboxTx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: begin inbox transaction: %w", err)
 	}
-	return &inboxTx{tx: tx, claim: `INSERT INTO ` + s.inbox + ` (consumer, event_id, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`}, nil
+	return &inboxTx{
+		tx:          tx,
+		claim:       `INSERT INTO ` + s.inbox + ` (consumer, event_id, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		setPosition: s.setPositionQuery(),
+	}, nil
 }
 
 type inboxTx struct {
-	tx    *sql.Tx
-	claim string
+	tx          *sql.Tx
+	claim       string
+	setPosition string
 }
 
 // Claim inserts the inbox row; a row that exists already, committed or

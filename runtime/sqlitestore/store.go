@@ -137,7 +137,7 @@ func (s *Store) Retention() time.Duration { return s.opts.Retention }
 // Migrate creates the store's tables if they do not exist.
 func (s *Store) Migrate(ctx context.Context) error {
 	return s.inTx(ctx, "migrate", func(tx *sql.Tx) error {
-		for _, q := range append(s.inboxSchema(), s.outboxSchema()...) {
+		for _, q := range append(append(s.inboxSchema(), s.outboxSchema()...), s.positionSchema()...) {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("%s: %w", q, err)
 			}
@@ -150,7 +150,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // cleanup, never for a service's database.
 func (s *Store) Drop(ctx context.Context) error {
 	return s.inTx(ctx, "drop tables", func(tx *sql.Tx) error {
-		for _, table := range []string{s.inbox, s.outbox} {
+		for _, table := range []string{s.inbox, s.outbox, s.positionsTable()} {
 			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
 				return err
 			}
