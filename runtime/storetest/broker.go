@@ -133,6 +133,7 @@ func RunBroker(t *testing.T, url string, newStore NewStore) {
 		defer mu.Unlock()
 		return len(handled) >= len(committed)
 	})
+	waitBacklogEmpty(t, outbox) // every confirm returned to the relay and was counted
 	stopRelay()
 	stopBilling()
 
