@@ -32,6 +32,18 @@ type InboxTx interface {
 	Rollback() error
 }
 
+// BatchClaimer is implemented by inbox transactions that claim many events
+// in one statement, saving a database round trip per event. Such claims come
+// before any savepoint set after them, so RollbackTo does not undo them: a
+// consumer that claims a batch this way and sees a handler fail rolls the
+// whole transaction back and handles the batch again event by event.
+type BatchClaimer interface {
+	// ClaimAll claims eventIDs for consumer as Claim would, in order;
+	// won[i] reports whether eventIDs[i] was new. An ID repeated in the
+	// list wins at most once.
+	ClaimAll(ctx context.Context, consumer string, eventIDs []string) (won []bool, err error)
+}
+
 // Outbox lets a producer write events in the same transaction as its own
 // data; a relay forwards them to the broker after the commit.
 type Outbox interface {

@@ -3,8 +3,10 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/pgstore"
 )
 
@@ -12,7 +14,8 @@ import (
 // event one claim plus one row of the handler's own state, as the consume
 // benchmark of issue 7 counts them: one transaction per event against
 // batches of 100 in one transaction, with and without a savepoint per
-// event (the savepoint lets one failing handler undo only its own event).
+// event (the savepoint lets one failing handler undo only its own event),
+// and with the batch's claims in one statement (ClaimAll).
 //
 //	go test -run '^$' -bench Claim -benchtime 5000x ./runtime/pgstore/
 func BenchmarkClaim(b *testing.B) {
@@ -20,10 +23,12 @@ func BenchmarkClaim(b *testing.B) {
 		name       string
 		batch      int
 		savepoints bool
+		claimAll   bool
 	}{
-		{"tx_per_event", 1, false},
-		{"batch_100_savepoints", 100, true},
-		{"batch_100_no_savepoints", 100, false},
+		{"tx_per_event", 1, false, false},
+		{"batch_100_savepoints", 100, true, false},
+		{"batch_100_no_savepoints", 100, false, false},
+		{"batch_100_claim_all", 100, false, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			s := newStore(b, pgstore.Options{Logger: quiet})
@@ -32,19 +37,31 @@ func BenchmarkClaim(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for done := 0; done < b.N; {
+				n := min(bc.batch, b.N-done)
+				ids := make([]string, n)
+				for i := range ids {
+					ids[i] = fmt.Sprintf("event-%d", done+i)
+				}
 				tx, err := s.Begin(ctx)
 				if err != nil {
 					b.Fatal(err)
 				}
-				for i := 0; i < bc.batch && done < b.N; i, done = i+1, done+1 {
+				if bc.claimAll {
+					won, err := tx.(runtime.BatchClaimer).ClaimAll(ctx, "billing", ids)
+					if err != nil || !slices.Equal(won, slices.Repeat([]bool{true}, n)) {
+						b.Fatalf("claim all = %v, %v", won, err)
+					}
+				}
+				for i, id := range ids {
 					if bc.savepoints {
 						if err := tx.Savepoint(ctx, fmt.Sprintf("ev%d", i)); err != nil {
 							b.Fatal(err)
 						}
 					}
-					id := fmt.Sprintf("event-%d", done)
-					if ok, err := tx.Claim(ctx, "billing", id); err != nil || !ok {
-						b.Fatalf("claim %s = %v, %v", id, ok, err)
+					if !bc.claimAll {
+						if ok, err := tx.Claim(ctx, "billing", id); err != nil || !ok {
+							b.Fatalf("claim %s = %v, %v", id, ok, err)
+						}
 					}
 					if _, err := tx.SQL().ExecContext(ctx, insert, id); err != nil {
 						b.Fatal(err)
@@ -53,6 +70,7 @@ func BenchmarkClaim(b *testing.B) {
 				if err := tx.Commit(); err != nil {
 					b.Fatal(err)
 				}
+				done += n
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})

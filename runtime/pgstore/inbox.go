@@ -39,13 +39,17 @@ func (s *Store) Begin(ctx context.Context) (runtime.InboxTx, error) {
 	return &inboxTx{
 		tx:          tx,
 		claim:       `INSERT INTO ` + s.inbox + ` (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		claimAll:    `INSERT INTO ` + s.inbox + ` (consumer, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id`,
 		setPosition: s.setPositionQuery(),
 	}, nil
 }
 
+var _ runtime.BatchClaimer = (*inboxTx)(nil)
+
 type inboxTx struct {
 	tx          *sql.Tx
 	claim       string
+	claimAll    string
 	setPosition string
 }
 
@@ -104,4 +108,30 @@ func (t *inboxTx) Rollback() error {
 		return fmt.Errorf("pgstore: roll back inbox transaction: %w", err)
 	}
 	return nil
+}
+
+// ClaimAll claims eventIDs in one INSERT; see runtime.BatchClaimer.
+func (t *inboxTx) ClaimAll(ctx context.Context, consumer string, eventIDs []string) ([]bool, error) {
+	rows, err := t.tx.QueryContext(ctx, t.claimAll, consumer, eventIDs)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: claim %d events for %s: %w", len(eventIDs), consumer, err)
+	}
+	defer rows.Close()
+	inserted := make(map[string]bool, len(eventIDs))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("pgstore: claim %d events for %s: %w", len(eventIDs), consumer, err)
+		}
+		inserted[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: claim %d events for %s: %w", len(eventIDs), consumer, err)
+	}
+	won := make([]bool, len(eventIDs))
+	for i, id := range eventIDs {
+		won[i] = inserted[id]
+		delete(inserted, id) // a repeated ID wins once
+	}
+	return won, nil
 }

@@ -24,6 +24,7 @@ func RunInbox(t *testing.T, newStore NewStore) {
 		{"ConcurrentClaimsOneWins", testConcurrentClaims},
 		{"WaitingClaimWinsAfterRollback", testWaitingClaim},
 		{"Prune", testPrune},
+		{"ClaimAll", testClaimAll},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, newStore(t)) })
 	}
@@ -268,4 +269,35 @@ func testPrune(t *testing.T, s runtime.Store) {
 		t.Errorf("Prune(0) deleted %d rows, want 1", n)
 	}
 	claimOnce(t, s, "billing", "old", true) // forgotten: applied again
+}
+
+// testClaimAll runs for stores whose transactions are runtime.BatchClaimers.
+func testClaimAll(t *testing.T, s runtime.Store) {
+	ctx := testContext(t)
+	tx := begin(t, s)
+	bc, ok := tx.(runtime.BatchClaimer)
+	if !ok {
+		rollback(t, tx)
+		t.Skipf("%T does not claim in batches", tx)
+	}
+	claim(t, tx, "billing", "e0", true)
+	won, err := bc.ClaimAll(ctx, "billing", []string{"e1", "e0", "e2", "e1"})
+	if err != nil {
+		t.Fatalf("claim all: %v", err)
+	}
+	if want := []bool{true, false, true, false}; !slices.Equal(won, want) {
+		t.Errorf("ClaimAll(e1 e0 e2 e1) = %v, want %v", won, want)
+	}
+	commit(t, tx)
+
+	tx = begin(t, s)
+	won, err = tx.(runtime.BatchClaimer).ClaimAll(ctx, "billing", []string{"e2", "e3"})
+	if err != nil {
+		t.Fatalf("claim all: %v", err)
+	}
+	rollback(t, tx)
+	if want := []bool{false, true}; !slices.Equal(won, want) {
+		t.Errorf("ClaimAll(e2 e3) after commit = %v, want %v", won, want)
+	}
+	claimOnce(t, s, "billing", "e3", true) // the rolled-back batch claim is forgotten
 }
