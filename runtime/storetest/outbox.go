@@ -26,6 +26,7 @@ func RunOutbox(t *testing.T, newStore NewStore) {
 		{"CommitOrder", testCommitOrder},
 		{"FailedPublishRetried", testFailedPublishRetried},
 		{"RelayKilledAndRestarted", testRelayRestarted},
+		{"PruneKeepsUnsent", testPruneOutbox},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, newStore(t)) })
 	}
@@ -345,4 +346,30 @@ func waitBacklogEmpty(t *testing.T, s runtime.Store) {
 			t.Fatalf("backlog still %v", backlog(t, s))
 		}
 	}
+}
+
+// testPruneOutbox: Prune deletes sent outbox rows (the SQL stores keep them
+// until then; the memory store drops them once sent), never unsent ones.
+func testPruneOutbox(t *testing.T, s runtime.Store) {
+	sent := publishN(t, s, 2)
+	rec := NewRecorder()
+	stop := relay(t, s, rec)
+	rec.WaitFor(t, sent...)
+	waitBacklogEmpty(t, s)
+	stop()
+	unsent := newMessage(7)
+	publish(t, s, unsent)
+
+	n, err := s.(runtime.Pruner).Prune(testContext(t), 0)
+	if err != nil {
+		t.Fatalf("prune: %v", err)
+	}
+	want := int64(len(sent))
+	if s.DB() == nil {
+		want = 0
+	}
+	if n != want {
+		t.Errorf("Prune(0) deleted %d rows, want the %d sent outbox rows", n, want)
+	}
+	assertBacklog(t, s, []string{unsent.UUID})
 }
