@@ -1,0 +1,230 @@
+package runtime
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// SyncProgress is how far a sync has read a producer's event log.
+type SyncProgress struct {
+	Producer string
+	// First and Offset are the offsets of the first and the latest message
+	// read; -1 before any.
+	First, Offset int64
+	// Tail is the offset of this sync's marker, the log's end as of the
+	// start; -1 while unknown (the estimate then stays empty).
+	Tail int64
+	// Read counts the log's messages read so far, of every kind.
+	Read int64
+	// Applied, Duplicates, Skipped and DeadLettered split the events read:
+	// handled, dropped by the inbox as applied before, not consumed by
+	// this service, and moved to its dead-letter queue.
+	Applied, Duplicates, Skipped, DeadLettered int64
+	Elapsed                                    time.Duration
+	Rate                                       float64 // messages read per second
+	Done                                       bool    // the sync read its marker
+}
+
+// Total is about how many messages the sync reads in all (the marker
+// included), or -1 while unknown.
+func (p SyncProgress) Total() int64 {
+	if p.Tail < 0 || p.First < 0 {
+		return -1
+	}
+	return max(p.Tail-p.First+1, p.Read)
+}
+
+// Left estimates the time to the end at the current rate; -1 when unknown.
+func (p SyncProgress) Left() time.Duration {
+	total := p.Total()
+	if p.Done {
+		return 0
+	}
+	if total < 0 || p.Rate <= 0 {
+		return -1
+	}
+	return time.Duration(float64(total-p.Read) / p.Rate * float64(time.Second))
+}
+
+// String is one line for logs and terminals.
+func (p SyncProgress) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d", p.Read)
+	if t := p.Total(); t >= 0 {
+		fmt.Fprintf(&b, "/%d (%d%%)", t, 100*p.Read/max(t, 1))
+	}
+	fmt.Fprintf(&b, " read, %d applied, %d duplicates, %d skipped", p.Applied, p.Duplicates, p.Skipped)
+	if p.DeadLettered > 0 {
+		fmt.Fprintf(&b, ", %d dead-lettered", p.DeadLettered)
+	}
+	fmt.Fprintf(&b, ", %.0f/s", p.Rate)
+	if left := p.Left(); left > 0 {
+		fmt.Fprintf(&b, ", %v left", left.Round(time.Second))
+	}
+	return b.String()
+}
+
+// ProgressBar returns a SyncOptions.Progress function that redraws one
+// line on w, a terminal, as a bar: "[#####-----] 512/1000 (51%) ...".
+func ProgressBar(w io.Writer) func(SyncProgress) {
+	const width = 30
+	return func(p SyncProgress) {
+		filled := 0
+		if t := p.Total(); t > 0 {
+			filled = int(min(int64(width), width*p.Read/t))
+		}
+		if p.Done {
+			filled = width
+		}
+		fmt.Fprintf(w, "\r%s [%s%s] %s\x1b[K", p.Producer, strings.Repeat("#", filled), strings.Repeat("-", width-filled), p)
+		if p.Done {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// syncTracker counts a sync's progress, reports it, and keeps its metrics.
+type syncTracker struct {
+	s     *Service
+	opts  SyncOptions
+	began time.Time
+	m     *syncMetrics
+
+	mu sync.Mutex
+	p  SyncProgress
+}
+
+func newSyncTracker(s *Service, producer string, opts SyncOptions) *syncTracker {
+	return &syncTracker{
+		s: s, opts: opts, began: time.Now(), m: s.syncMetrics(producer),
+		p: SyncProgress{Producer: producer, First: -1, Offset: -1, Tail: -1},
+	}
+}
+
+func (t *syncTracker) setTail(off int64) {
+	t.mu.Lock()
+	t.p.Tail = off
+	t.mu.Unlock()
+	t.m.tail.Set(float64(off))
+}
+
+func (t *syncTracker) read(off int64) {
+	t.mu.Lock()
+	if t.p.First < 0 {
+		t.p.First = off
+	}
+	t.p.Offset = off
+	t.p.Read++
+	t.mu.Unlock()
+	t.m.offset.Set(float64(off))
+}
+
+func (t *syncTracker) count(o syncOutcome) {
+	t.mu.Lock()
+	switch o {
+	case outcomeApplied:
+		t.p.Applied++
+	case outcomeDuplicate:
+		t.p.Duplicates++
+	case outcomeSkipped:
+		t.p.Skipped++
+	case outcomeDeadLettered:
+		t.p.DeadLettered++
+	}
+	t.mu.Unlock()
+	t.m.events.WithLabelValues(t.s.cfg.Contract.Service, t.p.Producer, o.String()).Inc()
+}
+
+func (t *syncTracker) snapshot() SyncProgress {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.p
+	p.Elapsed = time.Since(t.began)
+	if secs := p.Elapsed.Seconds(); secs > 0 {
+		p.Rate = float64(p.Read) / secs
+	}
+	return p
+}
+
+// report logs the progress and passes it to the callback.
+func (t *syncTracker) report(done bool) SyncProgress {
+	p := t.snapshot()
+	p.Done = done
+	if left := p.Left(); left >= 0 {
+		t.m.left.Set(left.Seconds())
+	}
+	msg := "sync progress"
+	if done {
+		msg = "sync done"
+	}
+	t.s.log.Info(msg, "producer", p.Producer, "read", p.Read, "of_about", p.Total(), "applied", p.Applied,
+		"duplicates", p.Duplicates, "skipped", p.Skipped, "dead_lettered", p.DeadLettered,
+		"rate_per_s", int64(p.Rate), "left", p.Left().Round(time.Second))
+	if t.opts.Progress != nil {
+		t.opts.Progress(p)
+	}
+	return p
+}
+
+// finish reports the last progress: done when err is nil.
+func (t *syncTracker) finish(err error) SyncProgress {
+	t.m.running.Set(0)
+	if err != nil {
+		p := t.snapshot()
+		t.s.log.Warn("sync stopped", "producer", p.Producer, "read", p.Read, "offset", p.Offset, "err", err)
+		return p
+	}
+	return t.report(true)
+}
+
+func (o syncOutcome) String() string {
+	return [...]string{"applied", "duplicate", "skipped", "dead_lettered"}[o]
+}
+
+// syncMetrics are the gauges and counter of one producer's sync.
+type syncMetrics struct {
+	running, offset, tail, left prometheus.Gauge
+	events                      *prometheus.CounterVec
+}
+
+// syncMetrics registers the sync collectors with the service's registry
+// (once per registry: register returns the existing ones) and returns
+// those of producer, with running set.
+func (s *Service) syncMetrics(producer string) *syncMetrics {
+	labels := []string{"service", "producer"}
+	gauge := func(name, help string) *prometheus.GaugeVec {
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "evgen", Subsystem: "sync", Name: name, Help: help}, labels)
+		if s.cfg.Metrics != nil {
+			if existing, err := register(s.cfg.Metrics, g); err == nil {
+				g = existing
+			} else {
+				s.log.Warn("register sync metrics", "err", err)
+			}
+		}
+		return g
+	}
+	events := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "evgen", Subsystem: "sync", Name: "events_total",
+		Help: "Events read from producers' event logs by syncs, by outcome: applied, duplicate, skipped, dead_lettered.",
+	}, []string{"service", "producer", "outcome"})
+	if s.cfg.Metrics != nil {
+		if existing, err := register(s.cfg.Metrics, events); err == nil {
+			events = existing
+		}
+	}
+	lv := []string{s.cfg.Contract.Service, producer}
+	m := &syncMetrics{
+		running: gauge("running", "1 while a sync from the producer's event log runs.").WithLabelValues(lv...),
+		offset:  gauge("offset", "Offset of the latest message a sync read from the producer's event log.").WithLabelValues(lv...),
+		tail:    gauge("tail_offset", "Offset of the running sync's marker: the log's end as of its start.").WithLabelValues(lv...),
+		left:    gauge("seconds_left", "Estimated seconds until the running sync reaches its marker.").WithLabelValues(lv...),
+		events:  events,
+	}
+	m.running.Set(1)
+	return m
+}
