@@ -41,7 +41,12 @@ func allCases() []benchCase {
 			Name: "publish-evgen", Group: "publish", Ceiling: publishCeiling,
 			Targets: []target{atLeast(0.6, publishCeiling), atLeast(3, "publish-watermill-8")},
 			About:   "the generated publisher over runtime.Service (typed event, validation, CloudEvents headers, runtime-pipelined confirms), -concurrency goroutines",
-			Run:     publishEvgen,
+			Run:     publishEvgen(false),
+		},
+		{
+			Name: "publish-evgen-no-log", Group: "publish", Ceiling: publishCeiling,
+			About: "publish-evgen with the producer's event log (a stream bound to its exchange) disabled: the cost of the broker's second copy",
+			Run:   publishEvgen(true),
 		},
 		{
 			Name: "publish-evgen-outbox", Group: "publish", Ceiling: publishCeiling,

@@ -131,7 +131,7 @@ func consumeEvgen(kind inboxKind, concurrent bool) func(ctx context.Context, e *
 		if concurrent {
 			concurrency = e.cfg.Consumers
 		}
-		r, err := e.newEvgenRun(ctx)
+		r, err := e.newEvgenRun(ctx, false)
 		if err != nil {
 			return res, err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/bench/internal/benchsubevents"
+	"github.com/evgenhq/evgen/runtime"
 )
 
 // latencyEvgen publishes -rate events/s for -duration through the generated
@@ -20,7 +21,7 @@ func latencyEvgen(concurrent bool) func(ctx context.Context, e *env) (result, er
 		if concurrent {
 			concurrency = e.cfg.Consumers
 		}
-		r, err := e.newEvgenRun(ctx)
+		r, err := e.newEvgenRun(ctx, false)
 		if err != nil {
 			return res, err
 		}
@@ -56,11 +57,11 @@ func latencyEvgen(concurrent bool) func(ctx context.Context, e *env) (result, er
 			return res, err
 		}
 		defer func() { err = errors.Join(err, stop()) }()
-		pubSvc, pub, err := r.publisher()
+		pub, stopPub, err := r.publisher(ctx, runtime.NewMemoryStore())
 		if err != nil {
 			return res, err
 		}
-		defer func() { err = errors.Join(err, pubSvc.Close()) }()
+		defer func() { err = errors.Join(err, stopPub()) }()
 
 		published, err := paced(ctx, n, e.cfg.Rate, e.cfg.Concurrency, func(ctx context.Context, i int, at time.Time) error {
 			return pub.PublishEmailChanged(ctx, benchEvent(i, e.cfg.Payload, at))

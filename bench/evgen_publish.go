@@ -7,48 +7,53 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/bench/internal/benchpubevents"
+	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/pgstore"
 )
 
-// publishEvgen times the generated publisher over runtime.Service: typed
-// event, validation, CloudEvents headers, confirms pipelined by the runtime.
-func publishEvgen(ctx context.Context, e *env) (res result, err error) {
-	r, err := e.newEvgenRun(ctx)
-	if err != nil {
-		return res, err
+// publishEvgen times the generated publisher over a running
+// runtime.Service: typed event, validation, CloudEvents headers, confirms
+// pipelined by the runtime, and (unless noEventLog) a copy in the
+// producer's event log, which the broker writes as well as the queue's.
+func publishEvgen(noEventLog bool) func(ctx context.Context, e *env) (result, error) {
+	return func(ctx context.Context, e *env) (res result, err error) {
+		r, err := e.newEvgenRun(ctx, noEventLog)
+		if err != nil {
+			return res, err
+		}
+		defer func() { err = errors.Join(err, r.remove()) }()
+		pub, stop, err := r.publisher(ctx, runtime.NewMemoryStore())
+		if err != nil {
+			return res, err
+		}
+		defer func() { err = errors.Join(err, stop()) }()
+		// The runtime connects its publisher on the first Publish; the other
+		// publishers connect before the clock starts, so this one does too.
+		// The event's index is past the timed ones.
+		if err := pub.PublishEmailChanged(ctx, benchEvent(e.cfg.Events, e.cfg.Payload, time.Now())); err != nil {
+			return res, fmt.Errorf("first publish: %w", err)
+		}
+		n := e.cfg.Events
+		elapsed, err := inParallel(ctx, n, e.cfg.Concurrency, func(ctx context.Context, i int) error {
+			return pub.PublishEmailChanged(ctx, benchEvent(i, e.cfg.Payload, time.Now()))
+		})
+		if err != nil {
+			return res, err
+		}
+		if err := e.awaitDepth(ctx, r.queue, n+1); err != nil {
+			return res, fmt.Errorf("after publishing: %w", err)
+		}
+		return throughput(n, elapsed), nil
 	}
-	defer func() { err = errors.Join(err, r.remove()) }()
-	svc, pub, err := r.publisher()
-	if err != nil {
-		return res, err
-	}
-	defer func() { err = errors.Join(err, svc.Close()) }()
-	// The runtime connects on the first Publish; the other publishers connect
-	// before the clock starts, so this one does too. The event's index is
-	// past the timed ones.
-	if err := pub.PublishEmailChanged(ctx, benchEvent(e.cfg.Events, e.cfg.Payload, time.Now())); err != nil {
-		return res, fmt.Errorf("first publish: %w", err)
-	}
-	n := e.cfg.Events
-	elapsed, err := inParallel(ctx, n, e.cfg.Concurrency, func(ctx context.Context, i int) error {
-		return pub.PublishEmailChanged(ctx, benchEvent(i, e.cfg.Payload, time.Now()))
-	})
-	if err != nil {
-		return res, err
-	}
-	if err := e.awaitDepth(ctx, r.queue, n+1); err != nil {
-		return res, fmt.Errorf("after publishing: %w", err)
-	}
-	return throughput(n, elapsed), nil
 }
 
 // publishEvgenOutbox times the outbox path: -concurrency goroutines each
 // commit PostgreSQL transactions holding one row of their own state and one
-// event written through pgstore's outbox Publisher(tx); the store's relay
-// forwards them to RabbitMQ. The clock stops when every event is in the
-// consumer's queue.
+// event written through pgstore's outbox Publisher(tx); the producer
+// service, running over that store, relays them to RabbitMQ. The clock
+// stops when every event is in the consumer's queue.
 func publishEvgenOutbox(ctx context.Context, e *env) (res result, err error) {
-	r, err := e.newEvgenRun(ctx)
+	r, err := e.newEvgenRun(ctx, false)
 	if err != nil {
 		return res, err
 	}
@@ -67,26 +72,17 @@ func publishEvgenOutbox(ctx context.Context, e *env) (res result, err error) {
 		return res, err
 	}
 	defer func() { err = errors.Join(err, e.dropStateTables(t)) }()
-	svc, direct, err := r.publisher()
+	direct, stop, err := r.publisher(ctx, store)
 	if err != nil {
 		return res, err
 	}
-	defer func() { err = errors.Join(err, svc.Close()) }()
+	defer func() { err = errors.Join(err, stop()) }()
 	if err := direct.PublishEmailChanged(ctx, benchEvent(e.cfg.Events, e.cfg.Payload, time.Now())); err != nil {
 		return res, fmt.Errorf("first publish: %w", err)
 	}
 
-	relayCtx, stopRelay := context.WithCancel(ctx)
-	relayDone := make(chan error, 1)
-	go func() { relayDone <- store.Relay(relayCtx, svc) }()
-	defer func() {
-		stopRelay()
-		if rerr := <-relayDone; rerr != nil && !errors.Is(rerr, context.Canceled) {
-			err = errors.Join(err, fmt.Errorf("outbox relay: %w", rerr))
-		}
-	}()
-
 	n := e.cfg.Events
+	insert := fmt.Sprintf(`INSERT INTO %s (event_id, body_bytes) VALUES ($1, $2)`, t.State)
 	start := time.Now()
 	_, err = inParallel(ctx, n, e.cfg.Concurrency, func(ctx context.Context, i int) error {
 		tx, err := db.BeginTx(ctx, nil)
@@ -94,7 +90,7 @@ func publishEvgenOutbox(ctx context.Context, e *env) (res result, err error) {
 			return fmt.Errorf("begin: %w", err)
 		}
 		ev := benchEvent(i, e.cfg.Payload, time.Now())
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (event_id, body_bytes) VALUES ($1, $2)`, t.State), ev.UserID, len(ev.Email)); err != nil {
+		if _, err := tx.ExecContext(ctx, insert, ev.UserID, len(ev.Email)); err != nil {
 			return errors.Join(fmt.Errorf("write own state: %w", err), tx.Rollback())
 		}
 		if err := benchpubevents.NewPublisher(store.Publisher(tx)).PublishEmailChanged(ctx, ev); err != nil {

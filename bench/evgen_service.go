@@ -15,41 +15,48 @@ import (
 
 // evgenRun is one run's evgen topology: the benchmark's producer (benchpub)
 // and consumer (benchsub) services under a namespace of their own, so that
-// their exchange and queues are unique to the run and deleted after it.
+// their exchange, queues and event log are unique to the run and deleted
+// after it.
 type evgenRun struct {
-	e         *env
-	namespace string
-	plan      runtime.TopologyPlan // what benchsub declares: exchange, queue, dead-letter queue
-	queue     string               // benchsub's queue
+	e          *env
+	namespace  string
+	noEventLog bool                   // benchpub declares no event log (EventLog.Disabled)
+	plans      []runtime.TopologyPlan // what both services declare
+	queue      string                 // benchsub's queue
 }
 
 // newEvgenRun declares the consumer's topology, as the consuming service
 // does when it starts, so that published events are routed to its queue.
-func (e *env) newEvgenRun(ctx context.Context) (*evgenRun, error) {
+func (e *env) newEvgenRun(ctx context.Context, noEventLog bool) (*evgenRun, error) {
 	// The runtime retries a broker that is down until its context ends;
 	// the benchmark fails at once instead.
 	if _, err := e.adminConn(); err != nil {
 		return nil, err
 	}
-	r := &evgenRun{e: e, namespace: uniqueName("evgen")}
-	svc, err := r.service(benchsubevents.Contract, runtime.NewMemoryStore(), 1)
+	r := &evgenRun{e: e, namespace: uniqueName("evgen"), noEventLog: noEventLog}
+	sub, err := r.service(benchsubevents.Contract, runtime.NewMemoryStore(), 1)
 	if err != nil {
 		return nil, err
 	}
-	r.plan = svc.Topology()
-	if len(r.plan.Bindings) == 0 {
-		return nil, fmt.Errorf("benchsub's topology binds no queue:\n%s", r.plan)
+	pub, err := r.service(benchpubevents.Contract, runtime.NewMemoryStore(), 1)
+	if err != nil {
+		return nil, err
 	}
-	r.queue = r.plan.Bindings[0].Queue
+	plan := sub.Topology()
+	if len(plan.Bindings) == 0 {
+		return nil, fmt.Errorf("benchsub's topology binds no queue:\n%s", plan)
+	}
+	r.queue = plan.Bindings[0].Queue
+	r.plans = []runtime.TopologyPlan{plan, pub.Topology()}
 	e.mu.Lock()
-	e.evgenPlans = append(e.evgenPlans, r.plan)
+	e.evgenPlans = append(e.evgenPlans, r.plans...)
 	e.mu.Unlock()
 	// Running the consumer service briefly declares exactly the topology the
 	// runtime wants; declaring it here by hand could drift from it.
-	if err := benchsubevents.RegisterHandlers(svc, discardHandler{}); err != nil {
+	if err := benchsubevents.RegisterHandlers(sub, discardHandler{}); err != nil {
 		return nil, fmt.Errorf("register handlers: %w", err)
 	}
-	stop, err := r.start(ctx, svc)
+	stop, err := r.start(ctx, sub)
 	if err != nil {
 		return nil, errors.Join(err, r.remove())
 	}
@@ -68,6 +75,7 @@ func (r *evgenRun) service(contract runtime.Contract, store runtime.Store, concu
 		Logger:      r.e.runtimeLog(),
 		Namespace:   r.namespace,
 		Concurrency: concurrency,
+		EventLog:    runtime.EventLogConfig{Disabled: r.noEventLog},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("evgen service %s: %w", contract.Service, err)
@@ -75,17 +83,26 @@ func (r *evgenRun) service(contract runtime.Contract, store runtime.Store, concu
 	return svc, nil
 }
 
-// publisher is benchpub's service, with a memory store: it publishes
-// straight to the broker.
-func (r *evgenRun) publisher() (*runtime.Service, *benchpubevents.Publisher, error) {
-	svc, err := r.service(benchpubevents.Contract, runtime.NewMemoryStore(), 1)
+// publisher runs benchpub's service over store, as a producer runs in
+// production: its topology (exchange, event log) declared and its outbox
+// relayed. stop ends it.
+func (r *evgenRun) publisher(ctx context.Context, store runtime.Store) (pub *benchpubevents.Publisher, stop func() error, err error) {
+	svc, err := r.service(benchpubevents.Contract, store, 1)
 	if err != nil {
 		return nil, nil, err
 	}
-	return svc, benchpubevents.NewPublisher(svc), nil
+	stop, err = r.start(ctx, svc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return benchpubevents.NewPublisher(svc), stop, nil
 }
 
-// start runs svc until stop is called, once its queue has a consumer.
+// startTimeout bounds a service's start-up: connect, migrate, declare.
+const startTimeout = 30 * time.Second
+
+// start runs svc until stop is called, once it is ready: its topology
+// declared and, for a consumer, consuming.
 func (r *evgenRun) start(ctx context.Context, svc *runtime.Service) (stop func() error, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -93,27 +110,28 @@ func (r *evgenRun) start(ctx context.Context, svc *runtime.Service) (stop func()
 	stop = func() error {
 		cancel()
 		if err := <-done; err != nil {
-			return fmt.Errorf("run benchsub: %w", err)
+			return fmt.Errorf("stop service: %w", err)
 		}
 		return nil
 	}
-	ready := make(chan error, 1)
-	go func() { ready <- r.e.awaitConsumer(ctx, r.queue) }()
 	select {
-	case err := <-ready:
-		if err != nil {
-			return nil, errors.Join(err, stop())
-		}
+	case <-svc.Ready():
 		return stop, nil
 	case err := <-done:
 		cancel()
-		return nil, fmt.Errorf("benchsub stopped before consuming: %w", err)
+		return nil, fmt.Errorf("service stopped before it was ready: %w", err)
+	case <-time.After(startTimeout):
+		return nil, errors.Join(fmt.Errorf("service not ready after %s", startTimeout), stop())
 	}
 }
 
-// remove deletes the run's queues and exchanges.
+// remove deletes the run's queues, event log and exchanges.
 func (r *evgenRun) remove() error {
-	return r.e.removePlan(r.plan)
+	var errs []error
+	for _, p := range r.plans {
+		errs = append(errs, r.e.removePlan(p))
+	}
+	return errors.Join(errs...)
 }
 
 func (e *env) removePlan(p runtime.TopologyPlan) error {
@@ -135,11 +153,11 @@ func (e *env) removePlan(p runtime.TopologyPlan) error {
 // prefill publishes n events through the generated publisher, so that a
 // consume case times consumption only.
 func (r *evgenRun) prefill(ctx context.Context, n int) (err error) {
-	svc, pub, err := r.publisher()
+	pub, stop, err := r.publisher(ctx, runtime.NewMemoryStore())
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, svc.Close()) }()
+	defer func() { err = errors.Join(err, stop()) }()
 	now := time.Now()
 	_, err = inParallel(ctx, n, r.e.cfg.Concurrency, func(ctx context.Context, i int) error {
 		return pub.PublishEmailChanged(ctx, benchEvent(i, r.e.cfg.Payload, now))
