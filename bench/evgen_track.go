@@ -11,8 +11,10 @@ import (
 // trackingStore wraps the store a consumer case measures, to learn when
 // each event's inbox transaction committed: the moment its effect is
 // durable, which is where the clock of a consume or latency case stops.
-// It changes nothing else (it drops only the optional Pruner, whose
-// start-up pass would delete nothing in fresh tables).
+// It changes nothing on the queue path the cases measure. It hides the
+// stores' optional interfaces: Pruner, whose start-up pass would delete
+// nothing in fresh tables, and LogPositions, which only Sync (replay from an
+// event log, not benchmarked) uses.
 type trackingStore struct {
 	runtime.Store
 	committed func(ids []string, at time.Time)
