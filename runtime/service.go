@@ -27,6 +27,8 @@ type Service struct {
 	mu       sync.Mutex
 	handlers map[string]EventHandler // by routing key
 	running  bool
+	// snapshots answer resync requests, by routing key; see resync.go.
+	snapshots map[string]SnapshotProvider
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -141,8 +143,7 @@ func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 		return err
 	}
 	for _, msg := range msgs {
-		m, _ := metaFromMessage(msg, 0)
-		s.inc(s.metrics.published, m)
+		s.metrics.published.WithLabelValues(s.cfg.Contract.Service, msg.Metadata.Get(HeaderType), msg.Metadata.Get(HeaderEventVersion)).Inc()
 	}
 	return nil
 }
@@ -160,10 +161,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.cfg.Store.Migrate(ctx); err != nil {
 		return fmt.Errorf("runtime: service %s: migrate store: %w", s.cfg.Contract.Service, err)
 	}
-	relayDone, pruneDone := make(chan struct{}), make(chan struct{})
+	relayDone, pruneDone, resyncDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go s.relay(ctx, relayDone)
 	go s.prune(ctx, pruneDone)
-	defer func() { <-relayDone; <-pruneDone }()
+	go s.serveResync(ctx, resyncDone)
+	defer func() { <-relayDone; <-pruneDone; <-resyncDone }()
 
 	out := make(chan *delivery, s.cfg.Prefetch)
 	workerDone := make(chan struct{})

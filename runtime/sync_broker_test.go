@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,23 +67,28 @@ func rcLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// run starts svc until the test ends and waits until it is ready.
-func (e *rcEnv) run(t *testing.T, svc *runtime.Service) {
+// run starts svc and waits until it is ready; it runs until stop is
+// called or the test ends.
+func (e *rcEnv) run(t *testing.T, svc *runtime.Service) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("Run did not return within 30s of cancel")
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return within 30s of cancel")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case <-svc.Ready():
 	case err := <-done:
@@ -90,6 +96,7 @@ func (e *rcEnv) run(t *testing.T, svc *runtime.Service) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("service not ready after 15s")
 	}
+	return stop
 }
 
 // messages returns how many messages a classic queue holds.

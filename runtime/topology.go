@@ -50,13 +50,18 @@ const StreamQueue QueueType = "stream"
 // publishes, the exchanges of the producers it consumes from (declared too,
 // so that binding works before a producer ever started), and, when it
 // consumes, its queue, its dead-letter queue and one binding per consumed
-// event. A service that publishes also declares its event log (unless
-// cfg.EventLog.Disabled), bound to its exchange with "#", after the rest.
+// event. A service that publishes also declares, after the rest, the queue
+// where it takes requests to re-announce its state (see RequestResync) and
+// its event log (unless cfg.EventLog.Disabled), bound to its exchange with
+// "#".
 func Topology(cfg Config) TopologyPlan {
 	cfg.setDefaults()
 	p := consumerTopology(cfg)
+	n := names{cfg.Namespace}
+	if len(cfg.Contract.Publishes) > 0 {
+		p.Queues = append(p.Queues, QueueSpec{Name: n.resyncQueue(cfg.Contract.Service), Type: cfg.QueueType})
+	}
 	if len(cfg.Contract.Publishes) > 0 && !cfg.EventLog.Disabled {
-		n := names{cfg.Namespace}
 		log := n.eventLog(cfg.Contract.Service)
 		p.Queues = append(p.Queues, QueueSpec{Name: log, Type: StreamQueue, MaxAge: cfg.EventLog.MaxAge, MaxBytes: cfg.EventLog.MaxBytes})
 		p.Bindings = append(p.Bindings, BindingSpec{Queue: log, Exchange: n.exchange(cfg.Contract.Service), RoutingKey: "#"})
