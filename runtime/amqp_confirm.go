@@ -9,35 +9,31 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-var errNacked = errors.New("broker nacked the event (internal error); retrying")
+var errNotConfirmed = errors.New("broker did not confirm the event (nack, or channel closed)")
 
-// confirmChannel is one channel in confirm mode with its waiters. Every
-// publish is mandatory: RabbitMQ returns an event that no queue is bound
-// to (basic.return) before it confirms it, and the matcher turns that into
-// ErrUnroutable for the waiter.
+// maxInFlight bounds the unconfirmed publishes per channel. It gives
+// back-pressure and sizes the returns buffer (see confirmChannel).
+const maxInFlight = 1024
+
+// confirmChannel is one channel in confirm mode. Each publish waits for
+// its own amqp091 DeferredConfirmation, woken straight by the connection's
+// reader goroutine, so any number of publishes are in flight at once.
+//
+// Every publish is mandatory: RabbitMQ returns an event that no queue is
+// bound to (basic.return) and then confirms it. The reader hands the return
+// to the buffered returns channel before it processes the confirm, so the
+// waiter, woken by the confirm, finds the return by draining that channel
+// (under mu) into returned. The buffer never fills: each in-flight publish
+// causes at most one return, and a publish holds its slot of maxInFlight
+// until its waiter drained, so the reader never blocks on it (a blocked
+// reader would drop the return after amqp091's notify timeout).
 type confirmChannel struct {
 	ch    *amqp.Channel
-	pubMu sync.Mutex // serialises sequence number and publish
+	slots chan struct{} // one per publish in flight
 
 	mu       sync.Mutex
-	pending  map[uint64]*waiter
-	returned map[string]int // message IDs returned and not yet confirmed
-	err      error          // set when the channel closed
-}
-
-// waiter receives the outcome of one publish.
-type waiter struct {
-	id   string
-	done chan error
-}
-
-func (w *waiter) wait(ctx context.Context) error {
-	select {
-	case err := <-w.done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for confirm of %s: %w", w.id, ctx.Err())
-	}
+	returns  chan amqp.Return
+	returned map[string]int // message IDs returned, not yet matched to a confirm
 }
 
 func openConfirmChannel(conn *amqp.Connection) (*confirmChannel, error) {
@@ -48,97 +44,68 @@ func openConfirmChannel(conn *amqp.Connection) (*confirmChannel, error) {
 	if err := ch.Confirm(false); err != nil {
 		return nil, fmt.Errorf("enable publisher confirms: %w", err)
 	}
-	c := &confirmChannel{ch: ch, pending: map[uint64]*waiter{}, returned: map[string]int{}}
-	// Returns must arrive unbuffered: the connection's reader goroutine then
-	// cannot go on to the confirm of a returned event before the matcher took
-	// the return, and the matcher takes one thing at a time, so it records
-	// the return before it sees the confirm. Confirms may be buffered.
-	returns := ch.NotifyReturn(make(chan amqp.Return))
-	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 256))
-	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
-	go c.match(confirms, returns, closed)
+	c := &confirmChannel{
+		ch:       ch,
+		slots:    make(chan struct{}, maxInFlight),
+		returned: map[string]int{},
+	}
+	c.returns = ch.NotifyReturn(make(chan amqp.Return, maxInFlight))
 	return c, nil
 }
 
-func (c *confirmChannel) closed() bool {
+func (c *confirmChannel) closed() bool { return c.ch.IsClosed() }
+
+// publish sends o and waits for its confirm: nil, ErrUnroutable, or an
+// error when the broker nacked, the channel closed or ctx ended.
+func (c *confirmChannel) publish(ctx context.Context, o outgoing) error {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a publish slot: %w", ctx.Err())
+	}
+	defer func() { <-c.slots }()
+	dc, err := c.ch.PublishWithDeferredConfirmWithContext(ctx, o.exchange, o.key, true, false, o.pub)
+	if err != nil {
+		return fmt.Errorf("publish to %q with %q: %w", o.exchange, o.key, err)
+	}
+	ack, err := dc.WaitContext(ctx)
+	if err != nil {
+		// The confirm, and a return before it, may still come: the next
+		// waiter's drain records it, and nothing ever matches it. Bounded
+		// by the IDs of abandoned publishes.
+		return fmt.Errorf("wait for confirm of %s: %w", o.pub.MessageId, err)
+	}
+	if !ack {
+		return errNotConfirmed
+	}
+	if c.wasReturned(o.pub.MessageId) {
+		return ErrUnroutable
+	}
+	return nil
+}
+
+// wasReturned drains the returns received so far and consumes one return
+// of id if there is one.
+func (c *confirmChannel) wasReturned(id string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.err != nil
-}
-
-// publish sends o and returns the waiter for its confirm.
-func (c *confirmChannel) publish(ctx context.Context, o outgoing) (*waiter, error) {
-	w := &waiter{id: o.pub.MessageId, done: make(chan error, 1)}
-	c.pubMu.Lock()
-	defer c.pubMu.Unlock()
-	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
-		return nil, c.err
-	}
-	seq := c.ch.GetNextPublishSeqNo()
-	c.pending[seq] = w
-	c.mu.Unlock()
-	if err := c.ch.PublishWithContext(ctx, o.exchange, o.key, true, false, o.pub); err != nil {
-		c.mu.Lock()
-		delete(c.pending, seq)
-		c.mu.Unlock()
-		return nil, fmt.Errorf("publish to %q with %q: %w", o.exchange, o.key, err)
-	}
-	return w, nil
-}
-
-// match hands confirms and returns to waiters until the channel closes,
-// then fails every waiter still pending, so none waits on a dead channel.
-func (c *confirmChannel) match(confirms <-chan amqp.Confirmation, returns <-chan amqp.Return, closed <-chan *amqp.Error) {
-	for confirms != nil {
+	for drained := false; !drained; {
 		select {
-		case r, ok := <-returns:
+		case r, ok := <-c.returns:
 			if !ok {
-				returns = nil
-				continue
+				drained = true
+				break
 			}
-			c.mu.Lock()
 			c.returned[r.MessageId]++
-			c.mu.Unlock()
-		case cf, ok := <-confirms:
-			if !ok {
-				confirms = nil
-				continue
-			}
-			c.confirm(cf)
+		default:
+			drained = true
 		}
 	}
-	reason := errors.New("channel closed before the broker confirmed")
-	if e, ok := <-closed; ok && e != nil {
-		reason = fmt.Errorf("channel closed before the broker confirmed: %w", e)
+	if c.returned[id] == 0 {
+		return false
 	}
-	c.mu.Lock()
-	c.err = reason
-	for seq, w := range c.pending {
-		w.done <- reason
-		delete(c.pending, seq)
+	if c.returned[id]--; c.returned[id] == 0 {
+		delete(c.returned, id)
 	}
-	c.mu.Unlock()
-}
-
-func (c *confirmChannel) confirm(cf amqp.Confirmation) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	w := c.pending[cf.DeliveryTag]
-	if w == nil {
-		return
-	}
-	delete(c.pending, cf.DeliveryTag)
-	var err error
-	switch {
-	case !cf.Ack:
-		err = errNacked
-	case c.returned[w.id] > 0:
-		if c.returned[w.id]--; c.returned[w.id] == 0 {
-			delete(c.returned, w.id)
-		}
-		err = ErrUnroutable
-	}
-	w.done <- err
+	return true
 }

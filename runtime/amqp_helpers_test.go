@@ -21,12 +21,12 @@ type broker struct {
 	plans []runtime.TopologyPlan
 }
 
-func newBroker(t *testing.T) *broker {
+func newBroker(t testing.TB) *broker {
 	t.Helper()
 	return brokerAt(t, testenv.AMQPURL(t))
 }
 
-func brokerAt(t *testing.T, url string) *broker {
+func brokerAt(t testing.TB, url string) *broker {
 	t.Helper()
 	conn, err := amqp.Dial(url)
 	if err != nil {
@@ -45,7 +45,7 @@ func brokerAt(t *testing.T, url string) *broker {
 
 // service builds a service on the broker, in the test's namespace; its
 // queues and exchanges are deleted when the test ends.
-func (b *broker) service(t *testing.T, c runtime.Contract, store runtime.Store, mods ...func(*runtime.Config)) (*runtime.Service, *prometheus.Registry) {
+func (b *broker) service(t testing.TB, c runtime.Contract, store runtime.Store, mods ...func(*runtime.Config)) (*runtime.Service, *prometheus.Registry) {
 	t.Helper()
 	cfg := runtime.Config{Contract: c, Transport: runtime.AMQP(b.url), Store: store, Namespace: b.ns}
 	for _, m := range mods {
@@ -58,7 +58,7 @@ func (b *broker) service(t *testing.T, c runtime.Contract, store runtime.Store, 
 // deleteTopology deletes plan's queues and exchanges, each on a fresh
 // channel so that one failure does not hide the others. It dials anew: the
 // test may have restarted the broker.
-func (b *broker) deleteTopology(t *testing.T, plan runtime.TopologyPlan) {
+func (b *broker) deleteTopology(t testing.TB, plan runtime.TopologyPlan) {
 	t.Helper()
 	conn, err := amqp.Dial(b.url)
 	if err != nil {
@@ -84,7 +84,7 @@ func (b *broker) deleteTopology(t *testing.T, plan runtime.TopologyPlan) {
 	}
 }
 
-func (b *broker) channel(t *testing.T) *amqp.Channel {
+func (b *broker) channel(t testing.TB) *amqp.Channel {
 	t.Helper()
 	ch, err := b.conn.Channel()
 	if err != nil {
@@ -140,4 +140,22 @@ func (b *broker) publishRaw(t *testing.T, exchange, key string, p amqp.Publishin
 	if ok, err := dc.WaitContext(ctx); !ok || err != nil {
 		t.Fatalf("raw publish not confirmed: %v", err)
 	}
+}
+
+// bindSink declares a queue bound to producer's exchange with key, so that
+// publishes are routable without a consuming service; deleted at the end.
+func (b *broker) bindSink(t testing.TB, producer, key string) {
+	t.Helper()
+	ch := b.channel(t)
+	exchange, queue := b.ns+"."+producer, b.ns+".sink"
+	if err := ch.ExchangeDeclare(exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.QueueBind(queue, key, exchange, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.plans = append(b.plans, runtime.TopologyPlan{Queues: []runtime.QueueSpec{{Name: queue}}, Exchanges: []runtime.ExchangeSpec{{Name: exchange}}})
 }

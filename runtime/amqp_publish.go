@@ -94,40 +94,42 @@ func (p *confirmPublisher) send(ctx context.Context, out []outgoing) error {
 	}
 }
 
-// sendOnce publishes every event of out before waiting for any confirm,
-// and returns the events still unconfirmed with the first error.
+// sendOnce publishes every event of out at once (each on its own
+// goroutine when there are several, so their confirms overlap) and returns
+// the events not confirmed with the first error, ErrUnroutable first.
 func (p *confirmPublisher) sendOnce(ctx context.Context, out []outgoing) ([]outgoing, error) {
 	pc, err := p.conn(ctx)
 	if err != nil {
 		return out, err
 	}
-	waiters := make([]*waiter, len(out))
-	var firstErr error
-	for i, o := range out {
-		if err := pc.ensureExchange(o.exchange); err != nil {
-			firstErr = err
-			break
+	if len(out) == 1 {
+		if err := pc.send(ctx, out[0]); err != nil {
+			return out, err
 		}
-		waiters[i], err = pc.channel().publish(ctx, o)
-		if err != nil {
-			firstErr = err
-			break
-		}
+		return nil, nil
 	}
+	errs := make([]error, len(out))
+	var wg sync.WaitGroup
+	for i, o := range out {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = pc.send(ctx, o)
+		}()
+	}
+	wg.Wait()
 	var retry []outgoing
-	for i, w := range waiters {
-		if w == nil {
-			retry = append(retry, out[i])
+	var first error
+	for i, err := range errs {
+		if err == nil {
 			continue
 		}
-		if err := w.wait(ctx); err != nil {
-			if firstErr == nil || errors.Is(err, ErrUnroutable) {
-				firstErr = err
-			}
-			retry = append(retry, out[i])
+		retry = append(retry, out[i])
+		if first == nil || errors.Is(err, ErrUnroutable) {
+			first = err
 		}
 	}
-	return retry, firstErr
+	return retry, first
 }
 
 // conn returns the open connection, starting a connection attempt (with
@@ -200,11 +202,11 @@ type pubConn struct {
 	next  atomic.Uint64
 
 	declMu   sync.Mutex
-	declared map[string]bool
+	declared sync.Map // exchange name -> true; read on every publish
 }
 
 func openPubConn(conn *amqp.Connection, n int) (*pubConn, error) {
-	pc := &pubConn{conn: conn, declared: map[string]bool{}}
+	pc := &pubConn{conn: conn}
 	for range n {
 		c, err := openConfirmChannel(conn)
 		if err != nil {
@@ -228,21 +230,25 @@ func (pc *pubConn) healthy() bool {
 	return true
 }
 
-// channel spreads publishes over the channels round-robin.
-func (pc *pubConn) channel() *confirmChannel {
-	return pc.chans[pc.next.Add(1)%uint64(len(pc.chans))]
+// send publishes o on the next channel, round-robin, and waits for its
+// confirm.
+func (pc *pubConn) send(ctx context.Context, o outgoing) error {
+	if err := pc.ensureExchange(o.exchange); err != nil {
+		return err
+	}
+	return pc.chans[pc.next.Add(1)%uint64(len(pc.chans))].publish(ctx, o)
 }
 
 // ensureExchange declares the producer's exchange once per connection, on
 // a channel of its own, so a publish never fails for an exchange that no
 // consumer has declared yet ("" is the default exchange).
 func (pc *pubConn) ensureExchange(name string) error {
-	if name == "" {
+	if _, ok := pc.declared.Load(name); ok || name == "" {
 		return nil
 	}
 	pc.declMu.Lock()
 	defer pc.declMu.Unlock()
-	if pc.declared[name] {
+	if _, ok := pc.declared.Load(name); ok {
 		return nil
 	}
 	ch, err := pc.conn.Channel()
@@ -253,6 +259,6 @@ func (pc *pubConn) ensureExchange(name string) error {
 	if err := declareExchange(ch, name); err != nil {
 		return err
 	}
-	pc.declared[name] = true
+	pc.declared.Store(name, true)
 	return nil
 }

@@ -80,7 +80,7 @@ var fastRetry = runtime.RetryPolicy{MaxAttempts: 3, Backoff: runtime.Backoff{Ini
 
 // newService builds a service with test defaults: quiet logs, short
 // backoffs, its own metrics registry.
-func newService(t *testing.T, cfg runtime.Config) (*runtime.Service, *prometheus.Registry) {
+func newService(t testing.TB, cfg runtime.Config) (*runtime.Service, *prometheus.Registry) {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger()
