@@ -23,6 +23,7 @@ type command struct {
 var commands = []command{
 	{"validate", "check a contract set and report every problem", runValidate},
 	{"generate", "write the typed Go package of a service", runGenerate},
+	{"dlq", "list, show, redrive or drop a service's dead-lettered events", runDLQ},
 	{"version", "print the evgen version", runVersion},
 }
 
