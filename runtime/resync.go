@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -128,4 +129,16 @@ func (s *Service) RequestResync(ctx context.Context, producer string, keys ...st
 	}
 	s.log.Info("resync requested", "producer", producer, "keys", len(keys), "request_id", id)
 	return nil
+}
+
+// RegisterSnapshots registers every provider with r and reports every
+// failure in one error; generated RegisterSnapshots functions call it.
+func RegisterSnapshots(r SnapshotRegistrar, ps ...SnapshotProvider) error {
+	var errs []error
+	for _, p := range ps {
+		if err := r.RegisterSnapshot(p); err != nil {
+			errs = append(errs, fmt.Errorf("register snapshot %s v%d: %w", p.Type, p.Version, err))
+		}
+	}
+	return errors.Join(errs...)
 }

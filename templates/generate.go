@@ -48,6 +48,8 @@ var emitters = []emitter{
 	{file: "contract" + Suffix, cond: always, render: withJen(emitContract)},
 	{file: "handlers" + Suffix, cond: hasConsumed, render: withJen(emitHandlers)},
 	{file: "publisher" + Suffix, cond: hasOwnEvents, render: withJen(emitPublisher)},
+	{file: "snapshot" + Suffix, cond: hasSnapshots, render: withJen(emitSnapshot)},
+	{file: "sync" + Suffix, cond: hasConsumed, render: withJen(emitSync)},
 	{file: "types" + Suffix, cond: hasDecls, render: withJen(emitTypes)},
 }
 

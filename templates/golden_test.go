@@ -167,7 +167,7 @@ func TestFilesPerService(t *testing.T) {
 		want    string
 	}{
 		{"producer", "contract.evgen.go publisher.evgen.go types.evgen.go"},
-		{"consumer", "contract.evgen.go handlers.evgen.go types.evgen.go"},
+		{"consumer", "contract.evgen.go handlers.evgen.go sync.evgen.go types.evgen.go"},
 	} {
 		files, err := Generate(set, tc.service, Options{})
 		if err != nil {
