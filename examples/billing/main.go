@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/evgenhq/evgen/examples/billing/app"
+	"github.com/evgenhq/evgen/runtime"
 )
 
 func main() {
@@ -35,6 +36,7 @@ func run(args []string) error {
 	fs.StringVar(&cfg.AMQPURL, "amqp", env("EVGEN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), "RabbitMQ `URL` (env EVGEN_AMQP_URL)")
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_BILLING_DB", "billing.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_BILLING_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
+	fs.StringVar(&cfg.SyncFrom, "sync-from", env("EVGEN_BILLING_SYNC_FROM", ""), "catch up from users' event log at start: `start`, a time (RFC 3339), a duration ago (2h) or an offset; resumes where an interrupted sync stopped (env EVGEN_BILLING_SYNC_FROM)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,6 +44,9 @@ func run(args []string) error {
 		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		cfg.SyncProgress = runtime.ProgressBar(os.Stderr) // a person is watching
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return app.Run(ctx, cfg)

@@ -13,8 +13,8 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 )
 
-// tell tells the four stories in order; Ada goes through the first three,
-// Grace through the fourth.
+// tell tells the four stories in order (Ada goes through the first three,
+// Grace through the fourth), then the recovery story.
 func (d *demo) tell(ctx context.Context) error {
 	ada, err := d.catchUp(ctx)
 	if err != nil {
@@ -26,7 +26,10 @@ func (d *demo) tell(ctx context.Context) error {
 	if err := d.deletion(ctx, ada); err != nil {
 		return err
 	}
-	return d.lateAndTwice(ctx)
+	if err := d.lateAndTwice(ctx); err != nil {
+		return err
+	}
+	return d.newReplica(ctx)
 }
 
 // catchUp is story 1: billing is down while a user changes, and catches

@@ -40,6 +40,14 @@ type Config struct {
 	Namespace string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// SyncFrom, when set ("start", a time, or an offset; see
+	// runtime.ParseSyncFrom), makes the service catch up from users' event
+	// log at start-up, while it already serves and consumes: for a billing
+	// with a new or restored database. See docs/recovery.md.
+	SyncFrom string
+	// SyncProgress, when set, is shown the sync's progress (a terminal bar:
+	// runtime.ProgressBar); the runtime logs it either way.
+	SyncProgress func(runtime.SyncProgress)
 }
 
 // Run serves the API and consumes users' events until ctx ends, then
@@ -78,8 +86,23 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := billingevents.RegisterHandlers(svc, handlers{log: log}); err != nil {
 		return err
 	}
+	if cfg.SyncFrom != "" {
+		from, err := runtime.ParseSyncFrom(cfg.SyncFrom)
+		if err != nil {
+			return err
+		}
+		go syncFromLog(ctx, svc, from, cfg.SyncProgress, log)
+	}
 	a := &api{billing: &billing{db: store.DB(), store: store}, log: log}
 	return serve(ctx, cfg.HTTPAddr, a.routes(metrics), svc, log)
+}
+
+// syncFromLog catches up from users' event log next to live consumption;
+// the per-user version keeps a replayed event from undoing a live one.
+func syncFromLog(ctx context.Context, svc *runtime.Service, from runtime.SyncFrom, progress func(runtime.SyncProgress), log *slog.Logger) {
+	if err := billingevents.SyncAll(ctx, svc, from, runtime.SyncOptions{Progress: progress}); err != nil && ctx.Err() == nil {
+		log.Error("sync from users' event log failed; restart with -sync-from to resume", "err", err)
+	}
 }
 
 // serve runs the HTTP server and the event service side by side until ctx

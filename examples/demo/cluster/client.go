@@ -82,8 +82,8 @@ func (c *Client) Healthy(ctx context.Context) bool {
 	return c.Do(ctx, http.MethodGet, "/healthz", nil, nil) == nil
 }
 
-// Counter sums the service's Prometheus counter name over the series whose
-// labels include labels.
+// Counter sums the service's Prometheus counter (or gauge) name over the
+// series whose labels include labels.
 func (c *Client) Counter(ctx context.Context, name string, labels map[string]string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/metrics", nil)
 	if err != nil {
@@ -102,7 +102,7 @@ func (c *Client) Counter(ctx context.Context, name string, labels map[string]str
 	var sum float64
 	for _, m := range families[name].GetMetric() {
 		if hasLabels(m.GetLabel(), labels) {
-			sum += m.GetCounter().GetValue()
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
 		}
 	}
 	return sum, nil

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -147,6 +148,25 @@ func (c *Cluster) StopBilling(sig syscall.Signal) error {
 // until it answers.
 func (c *Cluster) StartBilling(ctx context.Context) error {
 	return c.startAndWait(ctx, c.billing, c.Billing.Client, "billing")
+}
+
+// ReplaceBilling stops billing and starts a brand-new billing process in
+// its place, on a new empty SQLite database in the log directory (whose
+// path it returns) with the extra flags args (such as -sync-from start),
+// and waits until it answers. Processes only: the in-process bus keeps no
+// event log to sync from.
+func (c *Cluster) ReplaceBilling(ctx context.Context, args ...string) (db string, err error) {
+	if c.opts.Mode != Processes {
+		return "", errors.New("replacing billing needs separate processes over RabbitMQ")
+	}
+	if err := c.billing.stop(syscall.SIGTERM); err != nil {
+		return "", err
+	}
+	db = filepath.Join(c.opts.LogDir, "billing-replica.db")
+	p := newProcess(filepath.Join(c.opts.BinDir, "billing"), strings.TrimPrefix(c.Billing.URL(), "http://"), db, c.opts, "billing")
+	p.args = append(p.args, args...)
+	c.billing = p
+	return db, c.startAndWait(ctx, c.billing, c.Billing.Client, "billing")
 }
 
 // BillingPID is the process ID of billing; 0 in process.
