@@ -52,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	// The first Ctrl-C stops after the run in progress, which deletes its
+	// The first Ctrl-C cancels the run in progress, which deletes its
 	// queues and tables; a second one kills the process.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

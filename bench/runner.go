@@ -25,7 +25,7 @@ type caseReport struct {
 
 // runCases runs every case -repeat times, in order, then computes medians,
 // ratios and verdicts. A case that fails is reported and the others still
-// run; a cancelled ctx stops after the run in progress.
+// run; a cancelled ctx ends the run in progress and runs no more.
 func runCases(ctx context.Context, e *env, cases []benchCase) []caseReport {
 	var reports []caseReport
 	for _, c := range cases {
