@@ -29,14 +29,16 @@ type Config struct {
 	// Namespace prefixes every exchange and queue name ("evgen" by
 	// default), so that tests and environments sharing a broker stay apart.
 	Namespace string
-	// Concurrency is the number of deliveries a replica works on at once.
-	// 1 (the default) handles one delivery at a time, in queue order. N > 1
-	// takes up to N deliveries into one inbox transaction, with a savepoint
-	// per event; see docs/runtime.md for what that does to order.
+	// Concurrency sets how a replica works through deliveries. 1 (the
+	// default) handles one delivery at a time, in queue order. N > 1 takes up
+	// to N deliveries into one inbox transaction (a failing handler still
+	// rolls back only its own event), with up to 4 such transactions at once;
+	// see docs/runtime.md for what that does to order.
 	Concurrency int
 	// Prefetch is how many unacknowledged deliveries the broker sends ahead
-	// of the one being handled; 0 means 2*Concurrency, at least 16. It does
-	// not change the order in which a replica handles events.
+	// of the ones being handled; 0 means 16 in ordered mode and 4*Concurrency
+	// in concurrent mode. It does not change the order in which an ordered
+	// replica handles events.
 	Prefetch int
 	// Retry bounds how a failing handler is retried before the event is
 	// dead-lettered.
@@ -126,6 +128,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Prefetch == 0 {
 		c.Prefetch = max(2*c.Concurrency, 16)
+		if c.Concurrency > 1 {
+			c.Prefetch = max(batchWorkers*c.Concurrency, 16)
+		}
 	}
 	if c.Retry.MaxAttempts == 0 {
 		c.Retry.MaxAttempts = 5
