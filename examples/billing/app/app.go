@@ -19,6 +19,7 @@ import (
 
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/storeopen"
 )
 
 // Config is what the service needs to run.
@@ -61,18 +62,16 @@ func Run(ctx context.Context, cfg Config) error {
 	if transport == nil {
 		transport = runtime.AMQP(cfg.AMQPURL)
 	}
-	store, err := openStore(ctx, cfg.DB, log)
+	// The database holds the service's tables, its inbox and its outbox,
+	// so that one transaction covers all three. Open creates the outbox
+	// now: the first request may write to it before the service runs.
+	store, err := storeopen.Open(ctx, cfg.DB, storeopen.WithLogger(log))
 	if err != nil {
 		return err
 	}
 	defer store.DB().Close()
 	if err := createTables(ctx, store.DB()); err != nil {
 		return err
-	}
-	// The outbox must exist before the first request writes to it; the
-	// runtime migrates it again, harmlessly, when it starts.
-	if err := store.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate inbox and outbox: %w", err)
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -1,0 +1,127 @@
+package storeopen_test
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/evgenhq/evgen/internal/testenv"
+	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/storeopen"
+)
+
+var ctx = context.Background()
+
+func TestBadDSN(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, dsn string
+		opts      []storeopen.Option
+		want      string
+	}{
+		{"empty", "", nil, "no database given"},
+		{"blank", "  ", nil, "no database given"},
+		{"other scheme", "mysql://root@localhost/db", nil, `scheme "mysql" is not supported`},
+		{"bad port", "postgres://127.0.0.1:notaport/test", nil, "parse PostgreSQL URL"},
+		{"unreachable", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2", nil, "connect to PostgreSQL at 127.0.0.1:1"},
+		{"SQLite path with a query", filepath.Join(dir, "x.db") + "?mode=ro", nil, "want a file path without ? or #"},
+		{"SQLite in a missing directory", filepath.Join(dir, "no", "such", "x.db"), nil, "sqlitestore: open"},
+		{"bad table prefix", filepath.Join(dir, "y.db"), []storeopen.Option{storeopen.WithTablePrefix("Bad-Prefix")}, `table prefix "Bad-Prefix"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store, err := storeopen.Open(ctx, tc.dsn, tc.opts...)
+			if err == nil {
+				store.DB().Close()
+				t.Fatalf("Open(%q) succeeded, want an error containing %q", tc.dsn, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Open(%q) = %v, want an error containing %q", tc.dsn, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSQLiteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "service.db")
+	store := open(t, path)
+	claim(t, store, "e1", true)
+	store.DB().Close()
+
+	// The same file again: the migration is idempotent and the inbox
+	// remembers what the first store applied.
+	store = open(t, path, storeopen.WithTablePrefix("evgen_"))
+	claim(t, store, "e1", false)
+	claim(t, store, "e2", true)
+}
+
+func TestPostgresSearchPath(t *testing.T) {
+	admin := testenv.Postgres(t)
+	schema := strings.ToLower(testenv.UniqueName("storeopen"))
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(testenv.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", `"`+schema+`", public`)
+	u.RawQuery = q.Encode()
+
+	store := open(t, u.String())
+	claim(t, store, "e1", true)
+	claim(t, store, "e1", false)
+
+	var tables []string
+	rows, err := admin.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	if got := strings.Join(tables, " "); !strings.Contains(got, "evgen_inbox") || !strings.Contains(got, "evgen_outbox") {
+		t.Errorf("schema %s holds tables [%s], want the store's inbox and outbox there", schema, got)
+	}
+}
+
+// open opens dsn and closes the store's database when t ends.
+func open(t *testing.T, dsn string, opts ...storeopen.Option) runtime.Store {
+	t.Helper()
+	store, err := storeopen.Open(ctx, dsn, opts...)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", dsn, err)
+	}
+	t.Cleanup(func() { store.DB().Close() })
+	return store
+}
+
+// claim claims eventID in the store's inbox, commits, and fails t unless
+// the claim's outcome is want (true: new; false: applied before).
+func claim(t *testing.T, store runtime.Store, eventID string, want bool) {
+	t.Helper()
+	tx, err := store.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	won, err := tx.Claim(ctx, "test", eventID)
+	if err != nil {
+		tx.Rollback()
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if won != want {
+		t.Errorf("claim %s: new = %v, want %v", eventID, won, want)
+	}
+}
