@@ -39,6 +39,8 @@ func TestBadRequests(t *testing.T) {
 		{"unknown customer", "POST", billing + "/invoices", `{"user_id":"00000000-0000-4000-8000-000000000000","amount_cents":5}`, 404, "no customer"},
 		{"invoice id not a UUID", "POST", billing + "/invoices/x/pay", ``, 400, "not a UUID"},
 		{"no such invoice", "POST", billing + "/invoices/00000000-0000-4000-8000-000000000000/pay", ``, 404, "not found"},
+		{"resync from a stranger", "POST", billing + "/admin/resync", `{"producer":"mailer"}`, 400, `billing consumes from ["users"] only`},
+		{"resync key not a UUID", "POST", billing + "/admin/resync", `{"producer":"users","keys":["42"]}`, 400, `key "42" is not a UUID`},
 		{"fail with bad reason", "POST", billing + "/invoices/00000000-0000-4000-8000-000000000000/fail", `{"reason":""}`, 400, "reason must be"},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
@@ -46,6 +47,24 @@ func buildAndRun(m *testing.M) int {
 // of it is removed when t ends.
 func start(t *testing.T) *cluster.Cluster {
 	t.Helper()
+	return startIn(t).Cluster
+}
+
+// deployment is a started cluster and where it lives.
+type deployment struct {
+	*cluster.Cluster
+	// Namespace prefixes the services' exchanges and queues on the broker
+	// at AMQPURL.
+	Namespace, AMQPURL string
+	// DB is the test database, and BillingSchema the schema that holds
+	// billing's tables in it, for a test that tampers with billing's data.
+	DB            *sql.DB
+	BillingSchema string
+}
+
+// startIn is start, telling where the services live.
+func startIn(t *testing.T) deployment {
+	t.Helper()
 	amqpURL, dsn := testenv.AMQPURL(t), testenv.PostgresDSN(t)
 	ns := strings.ToLower(testenv.UniqueName("e2e"))
 	usersSchema, billingSchema := ns+"_users", ns+"_billing"
@@ -75,7 +94,7 @@ func start(t *testing.T) *cluster.Cluster {
 			t.Errorf("stop the services: %v", err)
 		}
 	})
-	return c
+	return deployment{Cluster: c, Namespace: ns, AMQPURL: amqpURL, DB: db, BillingSchema: billingSchema}
 }
 
 // withSearchPath returns dsn with its search_path set to schema, where the

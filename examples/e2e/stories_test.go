@@ -170,9 +170,9 @@ func TestLateAndTwice(t *testing.T) {
 	last := changes[2]
 
 	stale := usersevents.UserEmailChanged{UserID: u.ID, Email: "dan@stale.example", Version: 2, ChangedAt: last.AppliedAt}
-	counted(t, c, "evgen_events_consumed_total", func() error { return pub.PublishUserEmailChanged(ctx, stale) })
+	counted(t, c, "evgen_events_consumed_total", "users.UserEmailChanged", func() error { return pub.PublishUserEmailChanged(ctx, stale) })
 	again := usersevents.UserEmailChanged{UserID: u.ID, Email: last.Email, Version: 3, ChangedAt: last.AppliedAt}
-	counted(t, c, "evgen_events_duplicates_total", func() error {
+	counted(t, c, "evgen_events_duplicates_total", "users.UserEmailChanged", func() error {
 		return pub.PublishUserEmailChanged(ctx, again, runtime.WithID(last.EventID))
 	})
 
@@ -188,11 +188,11 @@ func TestLateAndTwice(t *testing.T) {
 	}
 }
 
-// counted publishes and waits until billing's counter of UserEmailChanged
-// events went up by one, and fails t if it went up by more.
-func counted(t *testing.T, c *cluster.Cluster, counter string, publish func() error) {
+// counted publishes and waits until billing's counter of events of
+// eventType went up by one, and fails t if it went up by more.
+func counted(t *testing.T, c *cluster.Cluster, counter, eventType string, publish func() error) {
 	t.Helper()
-	labels := map[string]string{"type": "users.UserEmailChanged"}
+	labels := map[string]string{"type": eventType}
 	before, err := c.Billing.Counter(ctx, counter, labels)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ const maxAmountCents = 1_000_000_000_00
 // api serves the billing HTTP API.
 type api struct {
 	billing *billing
+	resync  requestResync
 	log     *slog.Logger
 }
 
@@ -29,6 +30,7 @@ func (a *api) routes(metrics prometheus.Gatherer) http.Handler {
 	mux.Handle("GET /invoices/{id}", a.handle(a.getInvoice))
 	mux.Handle("POST /invoices/{id}/pay", a.handle(a.payInvoice))
 	mux.Handle("POST /invoices/{id}/fail", a.handle(a.failInvoice))
+	mux.Handle("POST /admin/resync", a.handle(a.postResync))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

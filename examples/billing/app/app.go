@@ -93,6 +93,9 @@ func Run(ctx context.Context, cfg Config) error {
 		go syncFromLog(ctx, svc, from, cfg.SyncProgress, log)
 	}
 	a := &api{billing: &billing{db: store.DB(), store: store}, log: log}
+	if cfg.Transport == nil {
+		a.resync = svc.RequestResync // RabbitMQ: the answers come to billing's own queue
+	}
 	return serve(ctx, cfg.HTTPAddr, a.routes(metrics), svc, log)
 }
 

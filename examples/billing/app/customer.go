@@ -26,7 +26,7 @@ const (
 type Customer struct {
 	UserID string             `json:"user_id"`
 	Email  string             `json:"email"`
-	Plan   billingevents.Plan `json:"plan"`
+	Plan   billingevents.Plan `json:"plan,omitempty"` // absent when billing knows the user only as deleted
 	Status CustomerStatus     `json:"status"`
 	// Version is the version of the last users event applied: an event
 	// with a version not above it is stale (or a copy) and changes
@@ -42,7 +42,7 @@ type Change struct {
 	EventType string             `json:"event_type"`
 	EventID   string             `json:"event_id"`
 	Email     string             `json:"email"`
-	Plan      billingevents.Plan `json:"plan"`
+	Plan      billingevents.Plan `json:"plan,omitempty"`
 	Status    CustomerStatus     `json:"status"`
 	AppliedAt time.Time          `json:"applied_at"`
 }

@@ -28,14 +28,13 @@ type handlers struct {
 
 var _ billingevents.Handlers = handlers{}
 
-// HandleUserRegistered starts billing's copy of a new user.
+// HandleUserRegistered starts billing's copy of a new user. It also takes
+// the users re-announce when billing asks for a resync (see resync.go):
+// the same event, at the user's current version, so it replaces a copy
+// older than that version and leaves a copy as new or newer as it is.
 func (h handlers) HandleUserRegistered(ctx context.Context, e billingevents.UserRegistered, m runtime.Meta) error {
 	c := Customer{UserID: e.UserID, Email: e.Email, Plan: e.Plan, Status: CustomerActive, Version: e.Version, UpdatedAt: time.Now().UTC()}
-	added, err := insertCustomer(ctx, runtime.Tx(ctx), c)
-	if err != nil || !added {
-		return err
-	}
-	return recordChange(ctx, runtime.Tx(ctx), c, m.Type, m.ID)
+	return h.upsert(ctx, m, c)
 }
 
 // HandleUserEmailChanged updates the email invoices go to.
@@ -83,10 +82,34 @@ func (h handlers) HandleUserReactivated(ctx context.Context, e billingevents.Use
 }
 
 // HandleUserDeleted forgets the user: the copy keeps only its ID, version
-// and status, so that a late event cannot bring the user back.
+// and status, so that a late event cannot bring the user back. A user
+// billing never knew (users re-announces deleted users this way in a
+// resync) gets such a tombstone too.
 func (h handlers) HandleUserDeleted(ctx context.Context, e billingevents.UserDeleted, m runtime.Meta) error {
 	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Status, c.Email = CustomerDeleted, "" })
+	if errors.Is(err, errUnknownUser) {
+		return h.upsert(ctx, m, Customer{UserID: e.UserID, Status: CustomerDeleted, Version: e.Version, UpdatedAt: time.Now().UTC()})
+	}
 	return err
+}
+
+// upsert stores c as billing's copy of the user when billing has none,
+// or in place of a copy older than c, and records the change; a copy as
+// new as c or newer stays as it is (a stale or repeated snapshot).
+func (h handlers) upsert(ctx context.Context, m runtime.Meta, c Customer) error {
+	tx := runtime.Tx(ctx)
+	stored, err := insertCustomer(ctx, tx, c)
+	if err == nil && !stored {
+		stored, err = updateCustomer(ctx, tx, c)
+	}
+	if err != nil {
+		return err
+	}
+	if !stored {
+		h.log.InfoContext(ctx, "stale event ignored", "event", m.Type, "event_id", m.ID, "user_id", c.UserID, "event_version", c.Version)
+		return nil
+	}
+	return recordChange(ctx, tx, c, m.Type, m.ID)
 }
 
 // apply edits billing's copy of a user when version is newer than the
@@ -102,7 +125,7 @@ func (h handlers) apply(ctx context.Context, m runtime.Meta, userID string, vers
 		// error retries the event, then dead-letters it, to be redriven
 		// once billing has caught up (see docs/recovery.md); dropping it
 		// would lose the change for good.
-		return c, false, fmt.Errorf("%s v%d about user %s, whom billing does not know: its registration was not applied", m.Type, version, userID)
+		return c, false, fmt.Errorf("%s v%d about user %s: %w", m.Type, version, userID, errUnknownUser)
 	case err != nil:
 		return c, false, err
 	case version <= c.Version:
@@ -116,6 +139,9 @@ func (h handlers) apply(ctx context.Context, m runtime.Meta, userID string, vers
 	}
 	return c, true, recordChange(ctx, tx, c, m.Type, m.ID)
 }
+
+// errUnknownUser is an event about a user billing has no copy of.
+var errUnknownUser = errors.New("billing does not know the user: its registration was not applied (ask users to re-announce it: POST /admin/resync)")
 
 // unpaidReason says why billing refuses to close an account.
 func unpaidReason(n int) string {

@@ -83,3 +83,11 @@ func (a BillingAPI) Fail(ctx context.Context, id, reason string) (billingapp.Inv
 	err := a.Do(ctx, http.MethodPost, "/invoices/"+id+"/fail", map[string]string{"reason": reason}, &inv)
 	return inv, err
 }
+
+// Resync asks producer (users) to re-announce the current state of its
+// entities to billing alone: the users with the given IDs, or every user
+// when there are none (POST /admin/resync). It returns once the request is
+// with the broker; the answers follow through billing's queue.
+func (a BillingAPI) Resync(ctx context.Context, producer string, keys ...string) error {
+	return a.Do(ctx, http.MethodPost, "/admin/resync", map[string]any{"producer": producer, "keys": keys}, nil)
+}

@@ -77,6 +77,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := usersevents.RegisterHandlers(svc, handlers{log: log}); err != nil {
 		return err
 	}
+	// A consumer that lost its copy of the users asks users to re-announce
+	// them; the answers go to that consumer alone.
+	if err := usersevents.RegisterSnapshots(svc, snapshots{db: store.DB()}); err != nil {
+		return err
+	}
 	a := &api{users: &users{db: store.DB(), store: store}, log: log}
 	return serve(ctx, cfg.HTTPAddr, a.routes(metrics), svc, log)
 }

@@ -14,6 +14,9 @@ type SnapshotSource interface {
 	// SnapshotUserRegistered calls emit with the current UserRegistered of every entity, or
 	// only of those whose key is in keys when keys is not empty.
 	SnapshotUserRegistered(ctx context.Context, keys []string, emit func(UserRegistered) error) error
+	// SnapshotUserDeleted calls emit with the current UserDeleted of every entity, or
+	// only of those whose key is in keys when keys is not empty.
+	SnapshotUserDeleted(ctx context.Context, keys []string, emit func(UserDeleted) error) error
 }
 
 // RegisterSnapshots registers src with r, so that the service answers a
@@ -22,5 +25,6 @@ func RegisterSnapshots(r runtime.SnapshotRegistrar, src SnapshotSource) error {
 	return runtime.RegisterSnapshots(
 		r,
 		runtime.SnapshotOf(src.SnapshotUserRegistered),
+		runtime.SnapshotOf(src.SnapshotUserDeleted),
 	)
 }

@@ -129,9 +129,11 @@ func (e *UserDeletionRequested) fields() []wire.Field {
 	}
 }
 
-// UserDeleted is the event users.UserDeleted, version 1, keyed by user_id.
+// UserDeleted is the event users.UserDeleted, version 1, keyed by user_id, carrying its full state.
 //
-// A user's deletion completed. Consumers forget the user.
+// A user's deletion completed. Consumers forget the user. It is all
+// that is left of a deleted user, so users re-announces it, as the
+// user's tombstone, for a consumer that starts from nothing.
 type UserDeleted struct {
 	UserID    string    `json:"user_id"`
 	Version   int64     `json:"version"`
