@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		fmt.Fprintf(out, "\nbilling's log ends with:\n%s\nusers' log ends with:\n%s\n", c.LogTail("billing", 15), c.LogTail("users", 15))
 		return errors.New("a step did not do what it claimed; see above")
 	}
-	fmt.Fprintf(out, "\nAll four stories did what they claimed, in %.1fs.\n", time.Since(start).Seconds())
+	fmt.Fprintf(out, "\n%s\n", d.summary(time.Since(start)))
 	return nil
 }
 

@@ -14,30 +14,28 @@ import (
 // for its sync's progress to be worth showing.
 const newcomers = 150
 
-// newReplica is the recovery story: a brand-new billing with an empty
+// newReplica is the first recovery story: a brand-new billing with an empty
 // database catches up on everything that happened before it existed, from
 // users' event log, while its progress is shown.
-func (d *demo) newReplica(ctx context.Context) error {
-	d.story("Recovery: a brand-new billing catches up from users' event log")
-	if d.mode != cluster.Processes {
-		d.say("    (skipped: the in-process bus keeps no event log; run the demo with RabbitMQ)")
-		return nil
+func (d *demo) newReplica(ctx context.Context) ([]string, error) {
+	if !d.brokerStory("Recovery 1: a brand-new billing catches up from users' event log", "the in-process bus keeps no event log") {
+		return nil, nil
 	}
-	d.step("R.1", "%d people sign up and a third of them change their email; billing applies it all.", newcomers)
+	d.step("R1.1", "%d people sign up and a third of them change their email; billing applies it all.", newcomers)
 	users, err := d.signUps(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	db, err := d.c.ReplaceBilling(ctx, "-sync-from", "start")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d.step("R.2", "Billing is replaced by a brand-new process (pid %d) on an empty database (%s),", d.c.BillingPID(), db)
+	d.step("R1.2", "Billing is replaced by a brand-new process (pid %d) on an empty database (%s),", d.c.BillingPID(), db)
 	d.say("    started with -sync-from start: it reads users' event log through its own handlers and inbox.")
 	if err := d.watchSync(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	return d.sameCopies(ctx, users)
+	return users, d.sameCopies(ctx, users)
 }
 
 // signUps registers the newcomers, changes some emails, and waits until

@@ -23,6 +23,9 @@ type demo struct {
 	out         io.Writer
 	mode        cluster.Mode
 	billingDown bool
+	// stories counts the stories begun, skipped those that need RabbitMQ
+	// and were not told.
+	stories, skipped int
 }
 
 // introduce says how the services run.
@@ -44,6 +47,7 @@ func (d *demo) say(format string, args ...any) {
 
 // story prints a story's title.
 func (d *demo) story(title string) {
+	d.stories++
 	d.say("\n── %s ──", title)
 }
 

@@ -14,7 +14,8 @@ import (
 )
 
 // tell tells the four stories in order (Ada goes through the first three,
-// Grace through the fourth), then the recovery story.
+// Grace through the fourth), then the two recovery stories, which need
+// RabbitMQ.
 func (d *demo) tell(ctx context.Context) error {
 	ada, err := d.catchUp(ctx)
 	if err != nil {
@@ -26,10 +27,15 @@ func (d *demo) tell(ctx context.Context) error {
 	if err := d.deletion(ctx, ada); err != nil {
 		return err
 	}
-	if err := d.lateAndTwice(ctx); err != nil {
+	grace, err := d.lateAndTwice(ctx)
+	if err != nil {
 		return err
 	}
-	return d.newReplica(ctx)
+	newcomers, err := d.newReplica(ctx)
+	if err != nil {
+		return err
+	}
+	return d.reannounce(ctx, ada, grace, newcomers)
 }
 
 // catchUp is story 1: billing is down while a user changes, and catches
@@ -208,40 +214,41 @@ func (d *demo) deletion(ctx context.Context, ada string) error {
 }
 
 // lateAndTwice is story 4: an event older than billing's copy changes
-// nothing, and a second copy of an event is dropped by the inbox.
-func (d *demo) lateAndTwice(ctx context.Context) error {
+// nothing, and a second copy of an event is dropped by the inbox. It
+// returns Grace's ID.
+func (d *demo) lateAndTwice(ctx context.Context) (string, error) {
 	d.story("Story 4: late and twice")
 	d.step("4.1", "Grace signs up and changes her email twice.")
 	g, err := d.c.Users.Register(ctx, "grace@example.com", "Grace", "free")
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, email := range []string{"grace@new.example", "grace@newer.example"} {
 		if _, err := d.c.Users.Change(ctx, g.ID, map[string]string{"email": email}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	_, err = d.await(ctx, g.ID, "billing holds version 3", func(v view) bool {
 		return v.Customer.Email == "grace@newer.example" && v.Customer.Version == 3
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	applied, err := d.c.Billing.Changes(ctx, g.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	pub, err := d.c.PublishAsUsers()
 	if err != nil {
-		return err
+		return "", err
 	}
 	stale := usersevents.UserEmailChanged{UserID: g.ID, Email: "grace@new.example", Version: 2, ChangedAt: g.CreatedAt}
 	d.step("4.2", "A stale version 2 change arrives late, under a new event ID (as a replay from a restored backup might send it).")
 	if err := d.deliver(ctx, g.ID, "events_consumed_total", func() error { return pub.PublishUserEmailChanged(ctx, stale) }); err != nil {
-		return err
+		return "", err
 	}
 	if err := d.unchanged(ctx, g.ID, len(applied), "billing handled it and kept the newer email: an event older than its copy changes nothing"); err != nil {
-		return err
+		return "", err
 	}
 	last := applied[len(applied)-1]
 	d.step("4.3", "The version 3 event arrives a second time, with the same event ID (%s).", last.EventID)
@@ -249,9 +256,9 @@ func (d *demo) lateAndTwice(ctx context.Context) error {
 	if err := d.deliver(ctx, g.ID, "events_duplicates_total", func() error {
 		return pub.PublishUserEmailChanged(ctx, again, runtime.WithID(last.EventID))
 	}); err != nil {
-		return err
+		return "", err
 	}
-	return d.unchanged(ctx, g.ID, len(applied), "billing's inbox dropped the copy before its handler ran (events_duplicates_total +1)")
+	return g.ID, d.unchanged(ctx, g.ID, len(applied), "billing's inbox dropped the copy before its handler ran (events_duplicates_total +1)")
 }
 
 // deliver publishes with publish and waits until billing's counter of

@@ -62,6 +62,7 @@ type Cluster struct {
 	billing  service
 	bus      *gochannel.GoChannel // InProcess only
 	injector *runtime.Service     // see PublishAsUsers
+	replicas int                  // billings started by ReplaceBilling
 }
 
 // service is one running service, a process or a goroutine.
@@ -152,7 +153,7 @@ func (c *Cluster) StartBilling(ctx context.Context) error {
 
 // ReplaceBilling stops billing and starts a brand-new billing process in
 // its place, on a new empty SQLite database in the log directory (whose
-// path it returns) with the extra flags args (such as -sync-from start),
+// path it returns; each replacement gets its own) with the extra flags args (such as -sync-from start),
 // and waits until it answers. Processes only: the in-process bus keeps no
 // event log to sync from.
 func (c *Cluster) ReplaceBilling(ctx context.Context, args ...string) (db string, err error) {
@@ -162,7 +163,8 @@ func (c *Cluster) ReplaceBilling(ctx context.Context, args ...string) (db string
 	if err := c.billing.stop(syscall.SIGTERM); err != nil {
 		return "", err
 	}
-	db = filepath.Join(c.opts.LogDir, "billing-replica.db")
+	c.replicas++
+	db = filepath.Join(c.opts.LogDir, fmt.Sprintf("billing-replica-%d.db", c.replicas))
 	p := newProcess(filepath.Join(c.opts.BinDir, "billing"), strings.TrimPrefix(c.Billing.URL(), "http://"), db, c.opts, "billing")
 	p.args = append(p.args, args...)
 	c.billing = p
