@@ -15,8 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -60,9 +58,9 @@ type Cluster struct {
 	opts     Options
 	users    service
 	billing  service
-	bus      *gochannel.GoChannel // InProcess only
-	injector *runtime.Service     // see PublishAsUsers
-	replicas int                  // billings started by ReplaceBilling
+	bus      *runtime.InProcessBus // InProcess only
+	injector *runtime.Service      // see PublishAsUsers
+	replicas int                   // billings started by ReplaceBilling
 }
 
 // service is one running service, a process or a goroutine.

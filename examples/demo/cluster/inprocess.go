@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-
 	billingapp "github.com/evgenhq/evgen/examples/billing/app"
 	usersapp "github.com/evgenhq/evgen/examples/users/app"
 	"github.com/evgenhq/evgen/runtime"
@@ -26,13 +24,13 @@ type inProcess struct {
 	err     error
 }
 
-func newInProcessUsers(addr string, opts Options, bus *gochannel.GoChannel) *inProcess {
+func newInProcessUsers(addr string, opts Options, bus *runtime.InProcessBus) *inProcess {
 	return &inProcess{name: "users", logPath: filepath.Join(opts.LogDir, "users.log"), run: func(ctx context.Context, log *slog.Logger) error {
 		return usersapp.Run(ctx, usersapp.Config{HTTPAddr: addr, Transport: runtime.InProcess(bus), DB: opts.UsersDB, Namespace: opts.Namespace, Logger: log})
 	}}
 }
 
-func newInProcessBilling(addr string, opts Options, bus *gochannel.GoChannel) *inProcess {
+func newInProcessBilling(addr string, opts Options, bus *runtime.InProcessBus) *inProcess {
 	return &inProcess{name: "billing", logPath: filepath.Join(opts.LogDir, "billing.log"), run: func(ctx context.Context, log *slog.Logger) error {
 		return billingapp.Run(ctx, billingapp.Config{HTTPAddr: addr, Transport: runtime.InProcess(bus), DB: opts.BillingDB, Namespace: opts.Namespace, Logger: log})
 	}}
