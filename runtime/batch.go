@@ -47,21 +47,27 @@ func (s *Service) batchWorker(ctx context.Context, in <-chan *delivery) {
 			s.requeue(d)
 			continue
 		}
-		batch = append(batch[:0], d)
-	fill:
-		for len(batch) < s.cfg.Concurrency {
-			select {
-			case d, ok := <-in:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, d)
-			default:
-				break fill
-			}
-		}
+		batch = take(in, append(batch[:0], d), s.cfg.Concurrency)
 		s.handleBatch(ctx, batch)
 	}
+}
+
+// take appends to batch the deliveries already waiting in in, up to limit
+// in all. It never waits for one: at a low rate a batch is one event, with
+// no added latency.
+func take(in <-chan *delivery, batch []*delivery, limit int) []*delivery {
+	for len(batch) < limit {
+		select {
+		case d, ok := <-in:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, d)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // handleBatch applies batch in one transaction. Events that cannot be
@@ -88,22 +94,31 @@ func (s *Service) handleBatch(ctx context.Context, batch []*delivery) {
 	if err != nil {
 		s.log.Warn("batch transaction failed, handling its events one by one", "events", len(items), "err", err)
 		for _, it := range items {
-			s.handle(ctx, it.d, 1)
+			s.handle(ctx, it.d)
 		}
 		return
 	}
+	s.ackAll(work, applied)
+	for _, f := range failed {
+		s.retryAlone(ctx, f)
+	}
+}
+
+// ackAll settles the committed events of a batch: the events their
+// handlers published are released to the outbox, and each is acked.
+func (s *Service) ackAll(ctx context.Context, applied []batchItem) {
 	for _, it := range applied {
-		s.releaseHeld(work, it.d)
+		s.releaseHeld(ctx, it.d)
 		s.ack(it.d, it.m)
 	}
-	for _, f := range failed {
-		if IsPermanent(f.err) || s.cfg.Retry.MaxAttempts <= 1 {
-			s.deadLetter(f.d, f.m, f.err, 1)
-			continue
-		}
-		s.inc(s.metrics.retried, f.m)
-		s.log.Warn("handler failed in batch, retrying alone", "type", f.m.Type, "id", f.m.ID, "err", f.err)
-		s.handle(ctx, f.d, 2)
+}
+
+// retryAlone goes on with the retry policy for an event whose first
+// attempt failed in a batch: in a transaction of its own after a backoff,
+// or to the dead-letter queue.
+func (s *Service) retryAlone(ctx context.Context, f failedItem) {
+	if s.backOff(ctx, f.batchItem, 1, f.err) {
+		s.attempt(ctx, f.batchItem, 2)
 	}
 }
 
@@ -196,26 +211,45 @@ func (s *Service) applySavepoints(ctx context.Context, items []batchItem) (appli
 	if err != nil {
 		return nil, nil, err
 	}
-	for i, it := range items {
-		sp := "evgen_" + strconv.Itoa(i)
-		if err := tx.Savepoint(ctx, sp); err != nil {
+	for len(items) > 0 {
+		n, herr, err := s.applyUntilFailure(ctx, tx, items)
+		if err != nil {
 			return nil, nil, s.abandon(tx, err)
 		}
-		dup, herr := s.apply(ctx, tx, it.d, it.h, it.m)
-		if herr != nil {
-			if err := tx.RollbackTo(ctx, sp); err != nil {
-				return nil, nil, s.abandon(tx, err)
-			}
-			failed = append(failed, failedItem{it, herr})
-			continue
+		applied = append(applied, items[:n]...)
+		if herr == nil {
+			break
 		}
-		it.d.duplicate = dup
-		applied = append(applied, it)
+		failed = append(failed, failedItem{items[n], herr})
+		items = items[n+1:]
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, nil, err
 	}
 	return applied, failed, nil
+}
+
+// applyUntilFailure applies items one after another in tx, each behind a
+// savepoint, until one fails: that one's writes and claim are rolled back
+// to its savepoint and the events before it stay. It returns how many were
+// applied and the failure of the next one, if any; err means tx itself
+// failed and must be abandoned.
+func (s *Service) applyUntilFailure(ctx context.Context, tx InboxTx, items []batchItem) (n int, failure, err error) {
+	for i, it := range items {
+		sp := "evgen_" + strconv.Itoa(i)
+		if err := tx.Savepoint(ctx, sp); err != nil {
+			return i, nil, err
+		}
+		dup, herr := s.apply(ctx, tx, it.d, it.h, it.m)
+		if herr != nil {
+			if err := tx.RollbackTo(ctx, sp); err != nil {
+				return i, nil, err
+			}
+			return i, herr, nil
+		}
+		it.d.duplicate = dup
+	}
+	return len(items), nil, nil
 }
 
 // abandon rolls tx back after err, logging a rollback failure.

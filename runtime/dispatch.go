@@ -14,21 +14,16 @@ import (
 var errUnknownEvent = errors.New("no handler for this event type and version")
 
 // work handles deliveries until in is closed. ctx ending means shutdown:
-// the delivery in flight is finished with a context that is not cancelled
-// (so its commit and ack go through), a retry wait is cut short and puts
-// the event back on the queue, and deliveries not yet started go back too.
+// the delivery or batch in flight is finished with a context that is not
+// cancelled (so its commit and ack go through), a retry wait is cut short
+// and puts the event back on the queue, and deliveries not yet started go
+// back too.
 func (s *Service) work(ctx context.Context, in <-chan *delivery, done chan<- struct{}) {
 	defer close(done)
 	if s.cfg.Concurrency > 1 {
 		s.workBatches(ctx, in)
 	} else {
-		for d := range in {
-			if ctx.Err() != nil {
-				s.requeue(d)
-				continue
-			}
-			s.handle(ctx, d, 1)
-		}
+		s.workInOrder(ctx, in)
 	}
 }
 
@@ -45,9 +40,9 @@ func (s *Service) route(d *delivery) (EventHandler, Meta, error) {
 	return h, m, nil
 }
 
-// handle applies d alone, starting at attempt first, retrying with backoff
-// until the retry policy gives up, then dead-letters it.
-func (s *Service) handle(ctx context.Context, d *delivery, first int) {
+// handle applies d alone, retrying with backoff until the retry policy
+// gives up, then dead-letters it.
+func (s *Service) handle(ctx context.Context, d *delivery) {
 	if d.gone() {
 		return
 	}
@@ -56,26 +51,43 @@ func (s *Service) handle(ctx context.Context, d *delivery, first int) {
 		s.deadLetter(d, m, err, 0)
 		return
 	}
+	s.attempt(ctx, batchItem{d, h, m}, 1)
+}
+
+// attempt applies it alone, starting at attempt first, until it commits
+// or backOff gives up on it.
+func (s *Service) attempt(ctx context.Context, it batchItem, first int) {
 	work := context.WithoutCancel(ctx)
 	for attempt := first; ; attempt++ {
-		m.Attempt = attempt
-		err := s.applyAlone(work, d, h, m)
+		it.m.Attempt = attempt
+		err := s.applyAlone(work, it.d, it.h, it.m)
 		if err == nil {
-			s.ack(d, m)
+			s.ack(it.d, it.m)
 			return
 		}
-		if IsPermanent(err) || attempt >= s.cfg.Retry.MaxAttempts {
-			s.deadLetter(d, m, err, attempt)
-			return
-		}
-		s.inc(s.metrics.retried, m)
-		wait := s.cfg.Retry.delay(attempt)
-		s.log.Warn("handler failed, retrying", "type", m.Type, "id", m.ID, "attempt", attempt, "retry_in", wait, "err", err)
-		if !sleep(ctx, wait) {
-			s.requeue(d)
+		if !s.backOff(ctx, it, attempt, err) {
 			return
 		}
 	}
+}
+
+// backOff decides what follows a failed attempt: it dead-letters it when
+// the error is permanent or the attempts are used up, puts it back on the
+// queue when shutdown cuts the wait short, and otherwise waits and reports
+// true: try again.
+func (s *Service) backOff(ctx context.Context, it batchItem, attempt int, err error) bool {
+	if IsPermanent(err) || attempt >= s.cfg.Retry.MaxAttempts {
+		s.deadLetter(it.d, it.m, err, attempt)
+		return false
+	}
+	s.inc(s.metrics.retried, it.m)
+	wait := s.cfg.Retry.delay(attempt)
+	s.log.Warn("handler failed, retrying", "type", it.m.Type, "id", it.m.ID, "attempt", attempt, "retry_in", wait, "err", err)
+	if !sleep(ctx, wait) {
+		s.requeue(it.d)
+		return false
+	}
+	return true
 }
 
 // applyAlone runs one delivery in its own inbox transaction.

@@ -1,0 +1,112 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+)
+
+// Ordered mode. A replica handles deliveries one after another in queue
+// order. One inbox transaction per event costs a commit (an fsync on
+// PostgreSQL) per event, so the deliveries already waiting, up to
+// orderedBatch, are handled in order inside one transaction, each behind a
+// savepoint. When event k fails, the events before it commit and are
+// acked, and k goes through the retry policy alone before event k+1 is
+// started: a failing event never lets a later one be applied first.
+
+// orderedBatch is the most events an ordered replica applies in one
+// transaction. Each event's savepoint is a PostgreSQL subtransaction; past
+// 64 in one transaction (PGPROC_MAX_CACHED_SUBXIDS) the server's snapshots
+// fall back to pg_subtrans lookups that slow every session down, and
+// larger batches would save little more.
+const orderedBatch = 64
+
+// workInOrder takes whatever deliveries are waiting, up to orderedBatch,
+// and handles them in order.
+func (s *Service) workInOrder(ctx context.Context, in <-chan *delivery) {
+	batch := make([]*delivery, 0, orderedBatch)
+	for d := range in {
+		batch = take(in, append(batch[:0], d), orderedBatch)
+		s.handleInOrder(ctx, batch)
+	}
+}
+
+// handleInOrder applies batch in queue order: the leading events in one
+// transaction until one fails or cannot be routed, which is then handled
+// alone (retried, or dead-lettered) before the rest. After shutdown, what
+// was not started goes back to the queue.
+func (s *Service) handleInOrder(ctx context.Context, batch []*delivery) {
+	for len(batch) > 0 {
+		if ctx.Err() != nil {
+			for _, d := range batch {
+				s.requeue(d)
+			}
+			return
+		}
+		items := s.routable(batch)
+		if len(items) < 2 {
+			s.handle(ctx, batch[0])
+			batch = batch[1:]
+			continue
+		}
+		n, failed := s.applyInOrder(ctx, items)
+		batch = batch[n:]
+		if failed != nil {
+			s.retryAlone(ctx, *failed)
+			batch = batch[1:]
+		}
+	}
+}
+
+// routable routes the leading deliveries of batch, up to the first that
+// cannot be routed or whose channel is gone; handle deals with that one.
+func (s *Service) routable(batch []*delivery) []batchItem {
+	items := make([]batchItem, 0, len(batch))
+	for _, d := range batch {
+		if d.gone() {
+			break
+		}
+		h, m, err := s.route(d)
+		if err != nil {
+			break
+		}
+		items = append(items, batchItem{d, h, m})
+	}
+	return items
+}
+
+// applyInOrder applies items in one transaction until one fails, commits
+// and acks those before it, and returns how many it acked and the failed
+// one. A failure of the transaction itself counts as a failed attempt of
+// the first event, which the retry policy then handles alone.
+func (s *Service) applyInOrder(ctx context.Context, items []batchItem) (int, *failedItem) {
+	work := context.WithoutCancel(ctx)
+	n, failure, err := s.commitUntilFailure(work, items)
+	if err != nil {
+		return 0, &failedItem{items[0], err}
+	}
+	s.ackAll(work, items[:n])
+	if failure != nil {
+		return n, &failedItem{items[n], failure}
+	}
+	return n, nil
+}
+
+// commitUntilFailure runs applyUntilFailure in a transaction of its own
+// and commits what it applied.
+func (s *Service) commitUntilFailure(ctx context.Context, items []batchItem) (n int, failure, err error) {
+	tx, err := s.cfg.Store.Begin(ctx)
+	if err != nil {
+		return 0, nil, fmt.Errorf("begin inbox transaction: %w", err)
+	}
+	n, failure, err = s.applyUntilFailure(ctx, tx, items)
+	if err != nil || n == 0 {
+		return 0, failure, s.abandon(tx, err)
+	}
+	if s.hooks.beforeCommit != nil {
+		s.hooks.beforeCommit(tx, items[n-1].m)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, fmt.Errorf("commit inbox transaction: %w", err)
+	}
+	return n, failure, nil
+}
