@@ -11,10 +11,12 @@ import (
 // trackingStore wraps the store a consumer case measures, to learn when
 // each event's inbox transaction committed: the moment its effect is
 // durable, which is where the clock of a consume or latency case stops.
-// It changes nothing on the queue path the cases measure. It hides the
-// stores' optional interfaces: Pruner, whose start-up pass would delete
-// nothing in fresh tables, and LogPositions, which only Sync (replay from an
-// event log, not benchmarked) uses.
+// It changes nothing on the queue path the cases measure: its transactions
+// forward runtime.BatchClaimer when the store's do, so concurrent mode
+// claims a batch in one statement as it does for users. It hides the
+// stores' other optional interfaces: Pruner, whose start-up pass would
+// delete nothing in fresh tables, and LogPositions, which only Sync (replay
+// from an event log, not benchmarked) uses.
 type trackingStore struct {
 	runtime.Store
 	committed func(ids []string, at time.Time)
@@ -25,7 +27,31 @@ func (s trackingStore) Begin(ctx context.Context) (runtime.InboxTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &trackingTx{InboxTx: tx, committed: s.committed, marks: map[string]int{}}, nil
+	t := &trackingTx{InboxTx: tx, committed: s.committed, marks: map[string]int{}}
+	if bc, ok := tx.(runtime.BatchClaimer); ok {
+		return batchTrackingTx{t, bc}, nil
+	}
+	return t, nil
+}
+
+// batchTrackingTx is a trackingTx over a transaction that claims batches
+// in one statement.
+type batchTrackingTx struct {
+	*trackingTx
+	bc runtime.BatchClaimer
+}
+
+func (tx batchTrackingTx) ClaimAll(ctx context.Context, consumer string, eventIDs []string) ([]bool, error) {
+	won, err := tx.bc.ClaimAll(ctx, consumer, eventIDs)
+	if err != nil {
+		return nil, err
+	}
+	for i, ok := range won {
+		if ok {
+			tx.claimed = append(tx.claimed, eventIDs[i])
+		}
+	}
+	return won, nil
 }
 
 // trackingTx remembers the events claimed in one inbox transaction,
