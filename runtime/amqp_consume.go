@@ -143,6 +143,7 @@ func (s *consumerSession) wrap(d amqp.Delivery) *delivery {
 		exchange:   d.Exchange,
 		routingKey: d.RoutingKey,
 		ack:        func() error { return d.Ack(false) },
+		ackThrough: func() error { return d.Ack(true) },
 		nack:       func(requeue bool) error { return d.Nack(false, requeue) },
 		deadLetter: func(ctx context.Context, headers map[string]string) error {
 			return s.b.pub.send(ctx, []outgoing{{exchange: "", key: dlq, pub: deadLetterPublishing(d, headers)}})

@@ -154,7 +154,11 @@ func (s *Service) call(ctx context.Context, tx InboxTx, d *delivery, h EventHand
 
 // ack removes a handled (or duplicate) event from the queue. A failed ack
 // is only logged: the broker redelivers and the inbox skips the duplicate.
-func (s *Service) ack(d *delivery, m Meta) {
+func (s *Service) ack(d *delivery, m Meta) { s.settle(d, m, d.ack) }
+
+// settle counts d as consumed (or a duplicate) and calls ack, unless nil:
+// a later multiple-ack covers d.
+func (s *Service) settle(d *delivery, m Meta, ack func() error) {
 	if s.hooks.beforeAck != nil {
 		s.hooks.beforeAck(m)
 	}
@@ -163,7 +167,10 @@ func (s *Service) ack(d *delivery, m Meta) {
 	} else {
 		s.inc(s.metrics.consumed, m)
 	}
-	if err := d.ack(); err != nil {
+	if ack == nil {
+		return
+	}
+	if err := ack(); err != nil {
 		s.log.Warn("ack failed; the event will be redelivered and skipped by the inbox", "id", m.ID, "err", err)
 	}
 }

@@ -84,7 +84,7 @@ func (s *Service) applyInOrder(ctx context.Context, items []batchItem) (int, *fa
 	if err != nil {
 		return 0, &failedItem{items[0], err}
 	}
-	s.ackAll(work, items[:n])
+	s.ackInOrder(work, items[:n])
 	if failure != nil {
 		return n, &failedItem{items[n], failure}
 	}
@@ -109,4 +109,27 @@ func (s *Service) commitUntilFailure(ctx context.Context, items []batchItem) (n 
 		return 0, nil, fmt.Errorf("commit inbox transaction: %w", err)
 	}
 	return n, failure, nil
+}
+
+// ackInOrder settles the committed events of an ordered batch, with one
+// multiple-ack for all where the transport has it. The events come from
+// one channel: a delivery of an older, lost one is gone before the first of
+// the new one arrives, and routable stops at it.
+func (s *Service) ackInOrder(ctx context.Context, applied []batchItem) {
+	if len(applied) == 0 {
+		return
+	}
+	through := applied[len(applied)-1].d.ackThrough
+	if through == nil {
+		s.ackAll(ctx, applied)
+		return
+	}
+	for i, it := range applied {
+		s.releaseHeld(ctx, it.d)
+		if i == len(applied)-1 {
+			s.settle(it.d, it.m, through)
+		} else {
+			s.settle(it.d, it.m, nil)
+		}
+	}
 }

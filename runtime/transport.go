@@ -53,6 +53,11 @@ type delivery struct {
 	// ack removes the event from the queue; nack(true) puts it back.
 	ack  func() error
 	nack func(requeue bool) error
+	// ackThrough acks d and every earlier delivery of its channel in one
+	// frame (AMQP's multiple-ack); nil where the transport has no such
+	// thing. Only ordered mode uses it: there every earlier delivery is
+	// settled already.
+	ackThrough func() error
 	// deadLetter copies the event, with headers added, into the service's
 	// dead-letter queue and returns once that copy is safe; the caller acks
 	// afterwards.
