@@ -30,10 +30,13 @@ type Config struct {
 	// default), so that tests and environments sharing a broker stay apart.
 	Namespace string
 	// Concurrency sets how a replica works through deliveries. 1 (the
-	// default) handles one delivery at a time, in queue order. N > 1 takes up
-	// to N deliveries into one inbox transaction (a failing handler still
-	// rolls back only its own event), with up to 4 such transactions at once;
-	// see docs/runtime.md for what that does to order.
+	// default) handles one delivery at a time, in queue order, applying
+	// those already waiting (up to 64) in one inbox transaction with a
+	// savepoint each; a failing event commits those before it and is retried
+	// alone before the next one starts. N > 1 takes up to N deliveries into
+	// one inbox transaction (a failing handler still rolls back only its own
+	// event), with up to 4 such transactions at once; see docs/runtime.md
+	// for what that does to order.
 	Concurrency int
 	// Prefetch is how many unacknowledged deliveries the broker sends ahead
 	// of the ones being handled; 0 means 16 in ordered mode and 4*Concurrency
