@@ -2,9 +2,11 @@ package templates
 
 import (
 	"bytes"
+	"fmt"
 	"go/format"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/evgenhq/evgen/schema"
@@ -87,4 +89,41 @@ var trickySources = map[string]string{
 	"alignment":  "package p\n\nfunc (T) A() string { return \"a\" }\nfunc (t *T) LongName() string { return \"b\" }\n\nfunc (T) C() int { return 1 }\nfunc (tt T) D() int { return 2 }\n\ntype T struct{}\n",
 	"imports":    "package p\n\nimport \"strings\"\n\nimport (\n\"fmt\"\n\"bytes\"\n)\n\nvar _ = fmt.Sprint\n\nvar _ = bytes.Equal\n\nvar _ = strings.Cut\n",
 	"semicolons": "package p\n\nvar a = 1;\n\nvar b = 2; var c = 3\n\nfunc f() { return };\n\nconst d = 4\n",
+}
+
+// TestFormatFiles checks formatFiles on files large enough to be cut:
+// the pieces joined, a file whose later piece the printer changes beyond
+// its own lines (a misplaced build constraint, moved to the top) formatted
+// whole, an invalid file reported, and a nil file skipped.
+func TestFormatFiles(t *testing.T) {
+	var decls bytes.Buffer
+	for i := range 2000 {
+		fmt.Fprintf(&decls, "func f%d() int { return %d }\nfunc (T) m%d() string {\nreturn \"x\"\n}\n\n", i, i, i)
+	}
+	large := "package p\n\ntype T struct{}\n\n" + decls.String()
+	srcs := [][]byte{
+		[]byte(large),
+		[]byte(large + "// +build linux\n\nvar x = 1\n"),
+		[]byte(large + "func broken( {\n"),
+		nil,
+	}
+	if n := len(splitSource(srcs[0], pieceSize)); n < 4 {
+		t.Fatalf("the large file is cut into %d pieces, want several", n)
+	}
+	got, errs := formatFiles(srcs)
+	for i, src := range srcs[:2] {
+		want, err := format.Source(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs[i] != nil || !bytes.Equal(got[i], want) {
+			t.Errorf("file %d: error %v, differs from go/format: %v", i, errs[i], !bytes.Equal(got[i], want))
+		}
+	}
+	if errs[2] == nil || !strings.Contains(errs[2].Error(), "an emitter wrote invalid Go") {
+		t.Errorf("invalid file: error %v, want one saying an emitter wrote invalid Go", errs[2])
+	}
+	if got[3] != nil || errs[3] != nil {
+		t.Errorf("nil file: %q, %v; want nothing", got[3], errs[3])
+	}
 }
