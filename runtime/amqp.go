@@ -20,7 +20,7 @@ import (
 // message at a time and retries only connections that once succeeded, so
 // it allows neither batching deliveries into one inbox transaction nor
 // waiting for a broker that starts after the service. Watermill's message
-// type, marshaler interface, gochannel and logger are still used.
+// type, marshaler interface and logger are still used.
 func AMQP(url string) Transport { return amqpTransport{url: url} }
 
 type amqpTransport struct{ url string }
