@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
 )
 
 // The outbox is Watermill's SQL Pub/Sub behind its forwarder: Publisher
@@ -200,8 +201,8 @@ func (s *Store) Backlog(ctx context.Context) ([]string, error) {
 
 // pruneOutbox deletes sent rows old enough; created_at is a TIMESTAMP in
 // the session's time zone (Watermill's schema), hence LOCALTIMESTAMP.
-func (s *Store) pruneOutbox(olderThan time.Duration) wsql.Query {
-	return wsql.Query{
+func (s *Store) pruneOutbox(olderThan time.Duration) sqlstore.Query {
+	return sqlstore.Query{
 		Query: s.position() + ` DELETE FROM ` + s.outbox + ` o USING pos WHERE NOT ` + afterPosition +
 			` AND o.created_at <= LOCALTIMESTAMP - make_interval(secs => $2)`,
 		Args: []any{relayGroup, olderThan.Seconds()},

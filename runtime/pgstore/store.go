@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
 )
 
 // Options configure a Store. The zero value is usable.
@@ -51,6 +51,7 @@ type Store struct {
 	offsets string
 	schema  wsql.DefaultPostgreSQLSchema
 	offset  wsql.DefaultPostgreSQLOffsetsAdapter
+	sql     sqlstore.Store
 }
 
 var _ interface {
@@ -58,27 +59,20 @@ var _ interface {
 	runtime.Pruner
 } = (*Store)(nil)
 
-var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,39}$`)
-
 // New returns a Store on db. Call Migrate before use.
 func New(db *sql.DB, opts Options) (*Store, error) {
-	if db == nil {
-		return nil, fmt.Errorf("pgstore: db is nil")
+	shared := sqlstore.Options(opts)
+	if err := shared.Prepare("pgstore", db); err != nil {
+		return nil, err
 	}
-	opts.setDefaults()
-	if !identifier.MatchString(opts.TablePrefix) {
-		return nil, fmt.Errorf("pgstore: table prefix %q: want lower-case letters, digits and _, at most 40", opts.TablePrefix)
-	}
-	if opts.Retention < 0 || opts.RelayBatchSize < 0 || opts.RelayPollInterval < 0 {
-		return nil, fmt.Errorf("pgstore: retention, relay batch size and poll interval must not be negative")
-	}
+	opts = Options(shared)
 	s := &Store{
 		db:      db,
 		opts:    opts,
 		log:     watermill.NewSlogLogger(opts.Logger),
-		inbox:   `"` + opts.TablePrefix + `inbox"`,
-		outbox:  `"` + opts.TablePrefix + `outbox"`,
-		offsets: `"` + opts.TablePrefix + `outbox_offsets"`,
+		inbox:   shared.Table("inbox"),
+		outbox:  shared.Table("outbox"),
+		offsets: shared.Table("outbox_offsets"),
 	}
 	s.schema = wsql.DefaultPostgreSQLSchema{
 		GenerateMessagesTableName: func(string) string { return s.outbox },
@@ -88,25 +82,17 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 	s.offset = wsql.DefaultPostgreSQLOffsetsAdapter{
 		GenerateMessagesOffsetsTableName: func(string) string { return s.offsets },
 	}
+	s.sql = sqlstore.Store{
+		DB:   db,
+		Name: "pgstore",
+		// A concurrent transaction inserting the same row waits for this
+		// one to end, so exactly one of them claims the event (READ
+		// COMMITTED, the default, is enough).
+		Claim:       `INSERT INTO ` + s.inbox + ` (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		SetPosition: s.setPositionQuery(),
+		GetPosition: `SELECT log_offset FROM ` + s.positionsTable() + ` WHERE consumer = $1 AND log = $2`,
+	}
 	return s, nil
-}
-
-func (o *Options) setDefaults() {
-	if o.TablePrefix == "" {
-		o.TablePrefix = "evgen_"
-	}
-	if o.Retention == 0 {
-		o.Retention = runtime.DefaultRetention
-	}
-	if o.RelayBatchSize == 0 {
-		o.RelayBatchSize = 100
-	}
-	if o.RelayPollInterval == 0 {
-		o.RelayPollInterval = 100 * time.Millisecond
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
 }
 
 // lockKey is the advisory lock that serialises Migrate across processes:
@@ -134,16 +120,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pgstore: outbox offsets schema: %w", err)
 	}
-	queries = append(queries, offsets...)
-	queries = append(queries, s.inboxSchema()...)
-	queries = append(queries, s.positionSchema()...)
-	return s.inTx(ctx, "migrate", func(tx *sql.Tx) error {
-		for _, q := range queries {
-			if _, err := tx.ExecContext(ctx, q.Query, q.Args...); err != nil {
-				return fmt.Errorf("%s: %w", q.Query, err)
-			}
-		}
-		return nil
+	all := append(shared(queries), shared(offsets)...)
+	all = append(all, s.inboxSchema()...)
+	all = append(all, s.positionSchema()...)
+	return s.sql.InTx(ctx, "migrate", func(tx *sql.Tx) error {
+		_, err := sqlstore.Exec(ctx, tx, all)
+		return err
 	})
 }
 
@@ -163,34 +145,19 @@ func (s *Store) Drop(ctx context.Context) error {
 // redelivered or redriven: an event whose row was pruned is applied again.
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
 	var total int64
-	err := s.inTx(ctx, "prune", func(tx *sql.Tx) error {
-		for _, q := range []wsql.Query{s.pruneInbox(olderThan), s.pruneOutbox(olderThan)} {
-			res, err := tx.ExecContext(ctx, q.Query, q.Args...)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			total += n
-		}
-		return nil
+	err := s.sql.InTx(ctx, "prune", func(tx *sql.Tx) (err error) {
+		total, err = sqlstore.Exec(ctx, tx, []sqlstore.Query{s.pruneInbox(olderThan), s.pruneOutbox(olderThan)})
+		return err
 	})
 	return total, err
 }
 
-func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("pgstore: %s: begin: %w", what, err)
+// shared converts Watermill's schema queries, which have the same fields,
+// to the shared code's.
+func shared(queries []wsql.Query) []sqlstore.Query {
+	out := make([]sqlstore.Query, len(queries))
+	for i, q := range queries {
+		out[i] = sqlstore.Query(q)
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // the error that made us roll back is the one to report
-		return fmt.Errorf("pgstore: %s: %w", what, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("pgstore: %s: commit: %w", what, err)
-	}
-	return nil
+	return out
 }

@@ -1,0 +1,95 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/evgenhq/evgen/runtime"
+)
+
+var (
+	_ runtime.InboxTx       = (*InboxTx)(nil)
+	_ runtime.LogPositionTx = (*InboxTx)(nil)
+)
+
+// InboxTx is an inbox unit of work in one database transaction. The claim
+// and the handler's writes commit or roll back together.
+type InboxTx struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+// Begin opens the database transaction an inbox unit of work runs in.
+func (s *Store) Begin(ctx context.Context) (*InboxTx, error) {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: begin inbox transaction: %w", s.Name, err)
+	}
+	return &InboxTx{tx: tx, s: s}, nil
+}
+
+// Claim inserts the inbox row. A row that exists already, committed or
+// earlier in this transaction, inserts nothing: a duplicate. Which of two
+// concurrent claims wins is the database's to decide; see each store's
+// Claim statement.
+func (t *InboxTx) Claim(ctx context.Context, consumer, eventID string) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.Claim, t.s.args(consumer, eventID)...)
+	if err != nil {
+		return false, fmt.Errorf("%s: claim event %s for %s: %w", t.s.Name, eventID, consumer, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("%s: claim event %s for %s: %w", t.s.Name, eventID, consumer, err)
+	}
+	return n == 1, nil
+}
+
+// SetLogPosition records consumer's position in log in the transaction.
+func (t *InboxTx) SetLogPosition(ctx context.Context, consumer, log string, offset int64) error {
+	if _, err := t.tx.ExecContext(ctx, t.s.SetPosition, t.s.args(consumer, log, offset)...); err != nil {
+		return fmt.Errorf("%s: set position of %s in %s to %d: %w", t.s.Name, consumer, log, offset, err)
+	}
+	return nil
+}
+
+// SQL is the transaction for the handler's own writes.
+func (t *InboxTx) SQL() *sql.Tx { return t.tx }
+
+// Savepoint sets an SQL savepoint; name must be a plain identifier.
+func (t *InboxTx) Savepoint(ctx context.Context, name string) error {
+	return t.exec(ctx, "SAVEPOINT ", name)
+}
+
+// RollbackTo undoes everything since the savepoint, which stays set. In
+// PostgreSQL it also clears an error that aborted the transaction after it.
+func (t *InboxTx) RollbackTo(ctx context.Context, name string) error {
+	return t.exec(ctx, "ROLLBACK TO SAVEPOINT ", name)
+}
+
+func (t *InboxTx) exec(ctx context.Context, stmt, name string) error {
+	if err := runtime.CheckSavepointName(name); err != nil {
+		return fmt.Errorf("%s: %w", t.s.Name, err)
+	}
+	if _, err := t.tx.ExecContext(ctx, stmt+name); err != nil {
+		return fmt.Errorf("%s: %s%s: %w", t.s.Name, stmt, name, err)
+	}
+	return nil
+}
+
+// Commit commits the claims with the handler's writes.
+func (t *InboxTx) Commit() error {
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit inbox transaction: %w", t.s.Name, err)
+	}
+	return nil
+}
+
+// Rollback forgets the claims and the handler's writes. After Commit it
+// returns an error wrapping sql.ErrTxDone.
+func (t *InboxTx) Rollback() error {
+	if err := t.tx.Rollback(); err != nil {
+		return fmt.Errorf("%s: roll back inbox transaction: %w", t.s.Name, err)
+	}
+	return nil
+}
