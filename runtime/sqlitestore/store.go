@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
 )
 
 // Open opens the SQLite database at path (created if missing) set up for
@@ -80,6 +80,7 @@ type Store struct {
 	inbox  string // quoted table names
 	outbox string
 	relay  relayState
+	sql    sqlstore.Store
 }
 
 var _ interface {
@@ -87,45 +88,30 @@ var _ interface {
 	runtime.Pruner
 } = (*Store)(nil)
 
-var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,39}$`)
-
 // New returns a Store on db, best opened with Open. Call Migrate before use.
 func New(db *sql.DB, opts Options) (*Store, error) {
-	if db == nil {
-		return nil, fmt.Errorf("sqlitestore: db is nil")
+	shared := sqlstore.Options(opts)
+	if err := shared.Prepare("sqlitestore", db); err != nil {
+		return nil, err
 	}
-	opts.setDefaults()
-	if !identifier.MatchString(opts.TablePrefix) {
-		return nil, fmt.Errorf("sqlitestore: table prefix %q: want lower-case letters, digits and _, at most 40", opts.TablePrefix)
-	}
-	if opts.Retention < 0 || opts.RelayBatchSize < 0 || opts.RelayPollInterval < 0 {
-		return nil, fmt.Errorf("sqlitestore: retention, relay batch size and poll interval must not be negative")
-	}
-	return &Store{
+	s := &Store{
 		db:     db,
-		opts:   opts,
-		inbox:  `"` + opts.TablePrefix + `inbox"`,
-		outbox: `"` + opts.TablePrefix + `outbox"`,
+		opts:   Options(shared),
+		inbox:  shared.Table("inbox"),
+		outbox: shared.Table("outbox"),
 		relay:  relayState{wake: make(chan struct{}, 1)},
-	}, nil
-}
-
-func (o *Options) setDefaults() {
-	if o.TablePrefix == "" {
-		o.TablePrefix = "evgen_"
 	}
-	if o.Retention == 0 {
-		o.Retention = runtime.DefaultRetention
+	s.sql = sqlstore.Store{
+		DB:   db,
+		Name: "sqlitestore",
+		// Transactions that write are serialised by SQLite, so concurrent
+		// claims of one event cannot both win.
+		Claim:       `INSERT INTO ` + s.inbox + ` (consumer, event_id, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		SetPosition: s.setPositionQuery(),
+		GetPosition: `SELECT log_offset FROM ` + s.positionsTable() + ` WHERE consumer = ? AND log = ?`,
+		Stamped:     true,
 	}
-	if o.RelayBatchSize == 0 {
-		o.RelayBatchSize = 100
-	}
-	if o.RelayPollInterval == 0 {
-		o.RelayPollInterval = 100 * time.Millisecond
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	return s, nil
 }
 
 // DB is the database the store lives in.
@@ -136,7 +122,7 @@ func (s *Store) Retention() time.Duration { return s.opts.Retention }
 
 // Migrate creates the store's tables if they do not exist.
 func (s *Store) Migrate(ctx context.Context) error {
-	return s.inTx(ctx, "migrate", func(tx *sql.Tx) error {
+	return s.sql.InTx(ctx, "migrate", func(tx *sql.Tx) error {
 		for _, q := range append(append(s.inboxSchema(), s.outboxSchema()...), s.positionSchema()...) {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("%s: %w", q, err)
@@ -149,7 +135,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Drop deletes the store's tables and everything in them: for tests'
 // cleanup, never for a service's database.
 func (s *Store) Drop(ctx context.Context) error {
-	return s.inTx(ctx, "drop tables", func(tx *sql.Tx) error {
+	return s.sql.InTx(ctx, "drop tables", func(tx *sql.Tx) error {
 		for _, table := range []string{s.inbox, s.outbox, s.positionsTable()} {
 			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
 				return err
@@ -166,37 +152,12 @@ func (s *Store) Drop(ctx context.Context) error {
 func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
 	cutoff := time.Now().Add(-olderThan).UnixNano()
 	var total int64
-	err := s.inTx(ctx, "prune", func(tx *sql.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM ` + s.inbox + ` WHERE applied_at <= ?`,
-			`DELETE FROM ` + s.outbox + ` WHERE sent_at <= ?`,
-		} {
-			res, err := tx.ExecContext(ctx, q, cutoff)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			total += n
-		}
-		return nil
+	err := s.sql.InTx(ctx, "prune", func(tx *sql.Tx) (err error) {
+		total, err = sqlstore.Exec(ctx, tx, []sqlstore.Query{
+			{Query: `DELETE FROM ` + s.inbox + ` WHERE applied_at <= ?`, Args: []any{cutoff}},
+			{Query: `DELETE FROM ` + s.outbox + ` WHERE sent_at <= ?`, Args: []any{cutoff}},
+		})
+		return err
 	})
 	return total, err
-}
-
-func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: begin: %w", what, err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // the error that made us roll back is the one to report
-		return fmt.Errorf("sqlitestore: %s: %w", what, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: commit: %w", what, err)
-	}
-	return nil
 }
