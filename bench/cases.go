@@ -28,6 +28,16 @@ func allCases() []benchCase {
 			Run:   publishCase("pub_raw", func(e *env) publisherFactory { return e.rawPublisher }, 0),
 		},
 		{
+			Name: "publish-raw-evgen-topology", Group: "publish", Ceiling: publishCeiling,
+			About: "publish-raw into publish-evgen's broker work: its topic exchange by routing key, mandatory, the CloudEvents headers, consumer queue and event log stream; publish-evgen's like-for-like ceiling",
+			Run:   publishRawEvgenTopology(false),
+		},
+		{
+			Name: "publish-raw-evgen-topology-no-log", Group: "publish", Ceiling: publishCeiling,
+			About: "publish-raw-evgen-topology without the event log: publish-evgen-no-log's like-for-like ceiling",
+			Run:   publishRawEvgenTopology(true),
+		},
+		{
 			Name: "publish-watermill-8", Group: "publish", Ceiling: publishCeiling,
 			About: "watermill-amqp by hand: durable pub/sub config, confirms on, channel pool 8, 8 goroutines",
 			Run:   publishCase("pub_wm8", func(e *env) publisherFactory { return e.watermillPublisher }, 8),
@@ -39,14 +49,15 @@ func allCases() []benchCase {
 		},
 		{
 			Name: "publish-evgen", Group: "publish", Ceiling: publishCeiling,
-			Targets: []target{atLeast(0.6, publishCeiling), atLeast(3, "publish-watermill-8")},
+			Targets: []target{atLeast(0.6, publishCeiling), atLeast(3, "publish-watermill-8"), atLeast(0.6, "publish-raw-evgen-topology")},
 			About:   "the generated publisher over runtime.Service (typed event, validation, CloudEvents headers, runtime-pipelined confirms), -concurrency goroutines",
 			Run:     publishEvgen(false),
 		},
 		{
 			Name: "publish-evgen-no-log", Group: "publish", Ceiling: publishCeiling,
-			About: "publish-evgen with the producer's event log (a stream bound to its exchange) disabled: the cost of the broker's second copy",
-			Run:   publishEvgen(true),
+			About:   "publish-evgen with the producer's event log (a stream bound to its exchange) disabled: the cost of the broker's second copy",
+			Targets: []target{atLeast(0.6, "publish-raw-evgen-topology-no-log")},
+			Run:     publishEvgen(true),
 		},
 		{
 			Name: "publish-evgen-outbox", Group: "publish", Ceiling: publishCeiling,

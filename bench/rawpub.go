@@ -41,8 +41,19 @@ func dialPipelined(url string, channels int) (*pipelinedPublisher, error) {
 
 // publish returns once the broker confirmed msg.
 func (p *pipelinedPublisher) publish(ctx context.Context, exchange, key string, msg amqp.Publishing) error {
+	return p.send(ctx, exchange, key, false, msg)
+}
+
+// publishMandatory is publish with the mandatory flag evgen sets, so the
+// broker does the same routing check; the route is bound, so nothing is
+// returned.
+func (p *pipelinedPublisher) publishMandatory(ctx context.Context, exchange, key string, msg amqp.Publishing) error {
+	return p.send(ctx, exchange, key, true, msg)
+}
+
+func (p *pipelinedPublisher) send(ctx context.Context, exchange, key string, mandatory bool, msg amqp.Publishing) error {
 	ch := p.chans[p.next.Add(1)%uint64(len(p.chans))]
-	dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, msg)
+	dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, mandatory, false, msg)
 	if err != nil {
 		return fmt.Errorf("publish to %s: %w", exchange, err)
 	}
