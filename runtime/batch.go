@@ -168,7 +168,7 @@ func (s *Service) applyOptimistic(ctx context.Context, items []batchItem) error 
 		return s.abandon(tx, err)
 	}
 	for i, it := range items {
-		it.d.duplicate = !won[i]
+		it.d.duplicate, it.d.scope = !won[i], nil
 		if !won[i] {
 			continue
 		}

@@ -127,8 +127,11 @@ func (s *Service) releaseHeld(ctx context.Context, d *delivery) {
 }
 
 // apply claims the event in tx and, unless it was applied before, runs the
-// handler in tx. It reports whether the event was a duplicate.
+// handler in tx. It reports whether the event was a duplicate. The scope
+// of an earlier, rolled-back attempt is dropped first: a duplicate must not
+// release the events that attempt held.
 func (s *Service) apply(ctx context.Context, tx InboxTx, d *delivery, h EventHandler, m Meta) (bool, error) {
+	d.scope = nil
 	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ID)
 	if err != nil {
 		return false, fmt.Errorf("inbox claim: %w", err)
