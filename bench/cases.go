@@ -101,7 +101,7 @@ func allCases() []benchCase {
 		},
 		{
 			Name: "consume-evgen-sqlite-concurrent", Group: "consume", Ceiling: consumeCeiling,
-			About: "the same with Concurrency -consumers (batched transactions, a savepoint per event)",
+			About: "the same with Concurrency -consumers (batched transactions; savepoints only after a failure)",
 			Run:   consumeEvgen(sqliteInbox, true),
 		},
 		{
@@ -116,7 +116,7 @@ func allCases() []benchCase {
 			// hand-written batch (one round trip per statement, as a handler's
 			// writes through *sql.Tx are).
 			Targets: []target{atLeast(0.5, consumeCeiling), atLeast(0.5, "consume-raw-pg-batch-seq")},
-			About:   "the same with Concurrency -consumers (batched transactions, a savepoint per event)",
+			About:   "the same with Concurrency -consumers (batched transactions; savepoints only after a failure)",
 			Run:     consumeEvgen(postgresInbox, true),
 		},
 		{

@@ -12,8 +12,9 @@ func emitContract(f *jen.File, p *schema.Package) error {
 	svc := p.Service
 	f.PackageComment("Package " + p.Name + " is the typed event API of the " + svc.Name + " service, generated")
 	f.PackageComment("by evgen from its contract and the contracts of the services it consumes from:")
-	f.PackageComment("event types, a Publisher for its own events, and a Handlers interface for the")
-	f.PackageComment("events it consumes.")
+	f.PackageComment("event types, a Publisher for its own events, a Handlers interface for the")
+	f.PackageComment("events it consumes, and the glue for re-announcing state and syncing from")
+	f.PackageComment("event logs where the contracts call for them.")
 	var pubs, cons []jen.Code
 	for _, d := range p.Events {
 		if d.Own {

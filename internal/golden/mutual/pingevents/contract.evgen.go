@@ -3,8 +3,9 @@
 
 // Package pingevents is the typed event API of the ping service, generated
 // by evgen from its contract and the contracts of the services it consumes from:
-// event types, a Publisher for its own events, and a Handlers interface for the
-// events it consumes.
+// event types, a Publisher for its own events, a Handlers interface for the
+// events it consumes, and the glue for re-announcing state and syncing from
+// event logs where the contracts call for them.
 package pingevents
 
 import "github.com/evgenhq/evgen/runtime"
