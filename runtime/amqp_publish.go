@@ -141,14 +141,12 @@ func (p *confirmPublisher) conn(ctx context.Context) (*pubConn, error) {
 			p.mu.Unlock()
 			return nil, errPublisherClosed
 		}
-		if p.cur != nil && p.cur.healthy() {
+		if p.cur != nil && p.cur.repair() == nil {
 			pc := p.cur
 			p.mu.Unlock()
 			return pc, nil
 		}
 		if p.cur != nil {
-			// A channel error (not a lost connection) leaves the
-			// connection open: drop it so the next one has fresh channels.
 			p.cur.conn.Close()
 			p.cur = nil
 		}
@@ -198,7 +196,7 @@ func (p *confirmPublisher) connect(done chan struct{}) {
 // pubConn is one publisher connection with its confirm channels.
 type pubConn struct {
 	conn  *amqp.Connection
-	chans []*confirmChannel
+	chans []atomic.Pointer[confirmChannel] // replaced in place by repair
 	next  atomic.Uint64
 
 	declMu   sync.Mutex
@@ -206,28 +204,37 @@ type pubConn struct {
 }
 
 func openPubConn(conn *amqp.Connection, n int) (*pubConn, error) {
-	pc := &pubConn{conn: conn}
-	for range n {
+	pc := &pubConn{conn: conn, chans: make([]atomic.Pointer[confirmChannel], n)}
+	for i := range pc.chans {
 		c, err := openConfirmChannel(conn)
 		if err != nil {
 			return nil, err
 		}
-		pc.chans = append(pc.chans, c)
+		pc.chans[i].Store(c)
 	}
 	return pc, nil
 }
 
-// healthy reports whether the connection and all its channels are open.
-func (pc *pubConn) healthy() bool {
+// repair reopens the channels a channel error closed, or fails when the
+// connection is lost. It keeps the connection: closing it would also fail
+// the publishes in flight on its other channels, whose confirms are still
+// on their way, and their retries would send events the broker already
+// routed a second time. The caller serialises repairs.
+func (pc *pubConn) repair() error {
 	if pc.conn.IsClosed() {
-		return false
+		return amqp.ErrClosed
 	}
-	for _, c := range pc.chans {
-		if c.closed() {
-			return false
+	for i := range pc.chans {
+		if !pc.chans[i].Load().closed() {
+			continue
 		}
+		c, err := openConfirmChannel(pc.conn)
+		if err != nil {
+			return err
+		}
+		pc.chans[i].Store(c)
 	}
-	return true
+	return nil
 }
 
 // send publishes o on the next channel, round-robin, and waits for its
@@ -236,7 +243,7 @@ func (pc *pubConn) send(ctx context.Context, o outgoing) error {
 	if err := pc.ensureExchange(o.exchange); err != nil {
 		return err
 	}
-	return pc.chans[pc.next.Add(1)%uint64(len(pc.chans))].publish(ctx, o)
+	return pc.chans[pc.next.Add(1)%uint64(len(pc.chans))].Load().publish(ctx, o)
 }
 
 // ensureExchange declares the producer's exchange once per connection, on
