@@ -30,6 +30,10 @@ type inboxKey struct{ consumer, eventID string }
 // memoryClaim is a claim held by an open transaction. A concurrent Claim of
 // the same key waits for released, as a second INSERT of the same primary
 // key waits in PostgreSQL, so that exactly one of them wins.
+// errClaimConflict fails a claim that would wait for a concurrent
+// transaction while its own holds claims.
+var errClaimConflict = errors.New("held by a concurrent transaction that this one may be blocking")
+
 type memoryClaim struct {
 	owner    *memoryTx
 	released chan struct{}
@@ -121,6 +125,13 @@ func (tx *memoryTx) Claim(ctx context.Context, consumer, eventID string) (bool, 
 		tx.s.mu.Unlock()
 		if c.owner == tx {
 			return false, nil
+		}
+		if len(tx.claims) > 0 {
+			// Waiting while holding claims could wait forever: two batches
+			// holding copies of each other's events (PostgreSQL detects
+			// that deadlock and fails one; nothing here would). The caller
+			// rolls back and handles the events one at a time.
+			return false, fmt.Errorf("claim %s: %w", eventID, errClaimConflict)
 		}
 		select {
 		case <-c.released:

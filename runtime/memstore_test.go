@@ -1,6 +1,9 @@
 package runtime_test
 
 import (
+	"context"
+	"time"
+
 	"testing"
 
 	"github.com/evgenhq/evgen/internal/testenv"
@@ -15,4 +18,48 @@ func TestMemoryStore(t *testing.T) {
 func TestMemoryStoreToRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
 	storetest.RunBroker(t, url, func(*testing.T) runtime.Store { return runtime.NewMemoryStore() })
+}
+
+// Two transactions each holding a copy of the event the other claims next
+// (two batches with duplicates in opposite order) must not wait for each
+// other forever: one claim fails, as PostgreSQL fails one side of a
+// deadlock.
+func TestMemoryStoreCrossedClaimsDoNotDeadlock(t *testing.T) {
+	ctx := context.Background()
+	store := runtime.NewMemoryStore()
+	var txs [2]runtime.InboxTx
+	for i, id := range []string{"x", "y"} {
+		tx, err := store.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if won, err := tx.Claim(ctx, "billing", id); err != nil || !won {
+			t.Fatalf("claim %s = %v, %v", id, won, err)
+		}
+		txs[i] = tx
+	}
+	errs := make(chan error, 2)
+	for i, id := range []string{"y", "x"} {
+		go func() {
+			_, err := txs[i].Claim(ctx, "billing", id)
+			if err != nil {
+				txs[i].Rollback()
+			}
+			errs <- err
+		}()
+	}
+	failed := 0
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				failed++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("crossed claims deadlocked")
+		}
+	}
+	if failed == 0 {
+		t.Fatal("both crossed claims succeeded")
+	}
 }
