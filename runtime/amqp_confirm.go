@@ -42,6 +42,9 @@ func openConfirmChannel(conn *amqp.Connection) (*confirmChannel, error) {
 		return nil, fmt.Errorf("open channel: %w", err)
 	}
 	if err := ch.Confirm(false); err != nil {
+		// The connection may stay open (a channel being repaired), so the
+		// channel must not outlive this failure.
+		ch.Close()
 		return nil, fmt.Errorf("enable publisher confirms: %w", err)
 	}
 	c := &confirmChannel{
