@@ -189,16 +189,7 @@ func (s *Service) requeue(d *delivery) {
 // it. If the dead-letter queue cannot take it, d goes back on the queue:
 // an event is never dropped.
 func (s *Service) deadLetter(d *delivery, m Meta, cause error, attempts int) {
-	headers := map[string]string{
-		HeaderDLQError:      cause.Error(),
-		HeaderDLQAttempts:   strconv.Itoa(attempts),
-		HeaderDLQExchange:   d.exchange,
-		HeaderDLQRoutingKey: d.routingKey,
-		HeaderDLQTime:       time.Now().UTC().Format(time.RFC3339Nano),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.PublishTimeout)
-	defer cancel()
-	if err := d.deadLetter(ctx, headers); err != nil {
+	if err := s.copyToDeadLetters(d, cause, attempts); err != nil {
 		s.log.Error("dead-lettering failed, requeueing", "id", d.msg.UUID, "err", err)
 		s.requeue(d)
 		return
@@ -208,4 +199,21 @@ func (s *Service) deadLetter(d *delivery, m Meta, cause error, attempts int) {
 	if err := d.ack(); err != nil {
 		s.log.Warn("ack after dead-lettering failed; the event may be dead-lettered twice", "id", d.msg.UUID, "err", err)
 	}
+}
+
+// copyToDeadLetters publishes a copy of d, with the reason, the attempts
+// and its original routing in x-evgen-* headers, to the service's
+// dead-letter queue and waits for the broker's confirm. It does not settle
+// d: live delivery and sync settle it differently.
+func (s *Service) copyToDeadLetters(d *delivery, cause error, attempts int) error {
+	headers := map[string]string{
+		HeaderDLQError:      cause.Error(),
+		HeaderDLQAttempts:   strconv.Itoa(attempts),
+		HeaderDLQExchange:   d.exchange,
+		HeaderDLQRoutingKey: d.routingKey,
+		HeaderDLQTime:       time.Now().UTC().Format(time.RFC3339Nano),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.PublishTimeout)
+	defer cancel()
+	return d.deadLetter(ctx, headers)
 }

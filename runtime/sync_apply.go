@@ -3,8 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -110,16 +108,7 @@ func (sy *syncRun) applyIn(ctx context.Context, tx InboxTx, d *delivery, h Event
 // resumes at this event when run again.
 func (sy *syncRun) deadLetter(d *delivery, m Meta, cause error, attempts int) (syncOutcome, error) {
 	s := sy.s
-	headers := map[string]string{
-		HeaderDLQError:      cause.Error(),
-		HeaderDLQAttempts:   strconv.Itoa(attempts),
-		HeaderDLQExchange:   d.exchange,
-		HeaderDLQRoutingKey: d.routingKey,
-		HeaderDLQTime:       time.Now().UTC().Format(time.RFC3339Nano),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.PublishTimeout)
-	defer cancel()
-	if err := d.deadLetter(ctx, headers); err != nil {
+	if err := s.copyToDeadLetters(d, cause, attempts); err != nil {
 		return 0, fmt.Errorf("dead-letter event %s: %w", d.msg.UUID, err)
 	}
 	s.log.Error("event dead-lettered during sync", "type", m.Type, "id", d.msg.UUID, "attempts", attempts, "reason", cause)
