@@ -45,10 +45,26 @@ func Load(paths ...string) (*Set, error) {
 // LoadSources validates a contract set held in memory; it is Load without
 // the file system, for tests, fuzzing and editors.
 func LoadSources(srcs ...Source) (*Set, error) {
+	return LoadSourcesWith(LoadOptions{}, srcs...)
+}
+
+// LoadOptions relaxes what LoadSourcesWith accepts; the zero value is
+// LoadSources.
+type LoadOptions struct {
+	// KeepUnresolved records a consumes entry that names a service missing
+	// from the set, or an event its producer does not declare, in
+	// Service.Unresolved instead of reporting it as an error. evgen
+	// breaking uses it to report a consumer whose producer dropped an
+	// event as a breaking change rather than an invalid set.
+	KeepUnresolved bool
+}
+
+// LoadSourcesWith is LoadSources with options.
+func LoadSourcesWith(opts LoadOptions, srcs ...Source) (*Set, error) {
 	if len(srcs) == 0 {
 		return nil, errors.New("no contract files given")
 	}
-	l := &loader{}
+	l := &loader{opts: opts}
 	return l.load(srcs)
 }
 
