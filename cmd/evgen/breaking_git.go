@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"path"
 	"slices"
@@ -38,13 +39,39 @@ func gitSources(rev string, paths []string) ([]schema.Source, error) {
 	files = slices.Compact(files)
 	srcs := make([]schema.Source, 0, len(files))
 	for _, f := range files {
-		data, err := git("cat-file", "blob", rev+":./"+f)
+		data, err := readBlob(rev, f)
 		if err != nil {
 			return nil, fmt.Errorf("read %s at %s: %w", f, rev, err)
 		}
 		srcs = append(srcs, schema.Source{Name: rev + ":" + f, Data: data})
 	}
 	return srcs, nil
+}
+
+// readBlob reads a file at rev, at most one byte past the size limit of a
+// contract: enough for the loader to reject an oversized one without
+// holding all of it.
+func readBlob(rev, f string) ([]byte, error) {
+	cmd := exec.Command("git", "cat-file", "blob", rev+":./"+f)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("git cat-file: %w", err)
+	}
+	data, readErr := io.ReadAll(io.LimitReader(out, schema.MaxFileSize+1))
+	if len(data) > schema.MaxFileSize {
+		_ = cmd.Process.Kill() // the rest is not needed: the loader rejects the file
+		_ = cmd.Wait()
+		return data, nil
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("git cat-file: %s", firstLine(strings.TrimSpace(stderr.String()+" "+err.Error())))
+	}
+	return data, readErr
 }
 
 // gitFiles lists the contract files one path names at rev: a file, a

@@ -92,3 +92,14 @@ func TestBreakingAgainstGitInvalidEarlier(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, want exit 2 and %q...", got.code, got.stderr, want)
 	}
 }
+
+// TestBreakingAgainstGitOversized: a huge file at the revision is read
+// only up to the limit and rejected as the loader rejects it on disk.
+func TestBreakingAgainstGitOversized(t *testing.T) {
+	gitRepo(t, map[string]string{"c/users.yaml": "# " + strings.Repeat("x", 3<<20) + "\n" + gitUsers}, map[string]string{"c/users.yaml": gitUsers})
+	got := runEvgen(t, "breaking", "-against", "HEAD~1", "c")
+	want := "evgen breaking: the contracts at HEAD~1 are invalid:\nHEAD~1:c/users.yaml:1:1: file is larger than the 1 MiB limit for a contract file\n"
+	if got.code != exitUsage || got.stderr != want {
+		t.Errorf("exit %d, stderr %q, want exit 2 and %q", got.code, got.stderr, want)
+	}
+}
