@@ -12,7 +12,9 @@ func readable(reader, writer *schema.Type) bool {
 	}
 	switch reader.Kind {
 	case schema.KindString:
-		return writer.Kind == schema.KindUUID || writer.Kind == schema.KindDecimal || writer.Kind == schema.KindDate || writer.Kind == schema.KindDuration
+		// An enum's values are strings on the wire, too.
+		enum := writer.Kind == schema.KindNamed && writer.Named.IsEnum()
+		return enum || writer.Kind == schema.KindUUID || writer.Kind == schema.KindDecimal || writer.Kind == schema.KindDate || writer.Kind == schema.KindDuration
 	case schema.KindInt64:
 		return writer.Kind == schema.KindInt32
 	case schema.KindFloat64:
