@@ -3,6 +3,7 @@ package compat
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -171,10 +172,19 @@ func TestAllow(t *testing.T) {
 	}
 }
 
-// TestRulesSortedAndDocumented keeps Rules sorted and every rule in
-// docs/evolution.md.
+// TestRulesSortedAndDocumented keeps Rules sorted and gives every rule a
+// row in the rules table of docs/evolution.md.
 func TestRulesSortedAndDocumented(t *testing.T) {
 	if !slices.IsSortedFunc(Rules, func(a, b Rule) int { return strings.Compare(a.Name, b.Name) }) {
 		t.Error("Rules is not sorted by name")
+	}
+	doc, err := os.ReadFile("../docs/evolution.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Rules {
+		if !strings.Contains(string(doc), "\n| `"+r.Name+"` |") {
+			t.Errorf("docs/evolution.md has no row for %s in its rules table", r.Name)
+		}
 	}
 }

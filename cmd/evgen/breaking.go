@@ -106,8 +106,10 @@ func parseBreaking(args []string, stdout, stderr io.Writer) (bf breakingFlags, c
 		return bf, breakingUsageError(stderr, ""), false
 	}
 	bf.paths = fs.Args()
-	if *allow != "" {
-		bf.allow = strings.Split(*allow, ",")
+	for _, r := range strings.Split(*allow, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			bf.allow = append(bf.allow, r)
+		}
 	}
 	switch {
 	case bf.against == "":
