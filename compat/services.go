@@ -12,7 +12,7 @@ import (
 func (c *comparison) services(p svcPair) {
 	if p.new == nil {
 		for _, e := range p.old.Events {
-			c.eventRemoved(e, e.Pos, fmt.Sprintf("event %s removed with service %s's contract", e.Type, e.Service.Name), "")
+			c.eventRemoved(e, e.Pos, fmt.Sprintf("event %s removed: the contract of service %s is gone", e.Type, e.Service.Name), "")
 		}
 		return
 	}
@@ -100,8 +100,8 @@ func (c *comparison) serviceRenamed(p svcPair) {
 		replay = append(replay, c.new.consumers[e]...)
 	}
 	c.add(ServiceRenamed, p.new.Pos, fmt.Sprintf("service %s renamed to %s: its events' types change from %s.* to %s.*", p.old.Name, p.new.Name, p.old.Name, p.new.Name),
-		effect(Live, set(live), fmt.Sprintf("their deployed consumers bind %s.* events, which nothing publishes any more", p.old.Name)),
-		effect(Replay, set(replay), fmt.Sprintf("the log holds %s.* events, which their handlers of %s.* skip", p.old.Name, p.new.Name)))
+		effect(Live, sortedUnique(live), fmt.Sprintf("their deployed consumers bind %s.* events, which nothing publishes any more", p.old.Name)),
+		effect(Replay, sortedUnique(replay), fmt.Sprintf("the log holds %s.* events, which their handlers of %s.* skip", p.old.Name, p.new.Name)))
 }
 
 // goPackage reports a change of the generated package's import path, or
@@ -186,8 +186,8 @@ func typeNamed(s *schema.Service, name string) *schema.NamedType {
 	return nil
 }
 
-// set sorts names and drops repeats.
-func set(names []string) []string {
+// sortedUnique sorts names and drops repeats.
+func sortedUnique(names []string) []string {
 	slices.Sort(names)
 	return slices.Compact(names)
 }
