@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -185,6 +186,35 @@ func TestRulesSortedAndDocumented(t *testing.T) {
 	for _, r := range Rules {
 		if !strings.Contains(string(doc), "\n| `"+r.Name+"` |") {
 			t.Errorf("docs/evolution.md has no row for %s in its rules table", r.Name)
+		}
+	}
+}
+
+// TestCompareEveryPair compares every pair of the repository's valid
+// contract sets, both ways: sets that share nothing, sets that share
+// services with other shapes. Whatever the sets, Compare reports; it never
+// panics, and comparing a set with itself finds nothing.
+func TestCompareEveryPair(t *testing.T) {
+	dirs := []string{"../examples/contracts", "../schema/testdata/valid_shop", "../schema/testdata/valid_consume_as"}
+	more, _ := filepath.Glob("../templates/testdata/*")
+	dirs = append(dirs, more...)
+	var sets []*schema.Set
+	for _, d := range dirs {
+		set, err := schema.Load(d)
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		sets = append(sets, set)
+	}
+	for i, old := range sets {
+		for j, new := range sets {
+			findings, err := Compare(old, new)
+			if err != nil {
+				t.Errorf("%s against %s: %v", dirs[j], dirs[i], err)
+			}
+			if i == j && len(findings) > 0 {
+				t.Errorf("%s against itself:\n%s", dirs[i], lines(findings))
+			}
 		}
 	}
 }
