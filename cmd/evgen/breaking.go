@@ -82,7 +82,7 @@ func runBreaking(args []string, stdout, stderr io.Writer) int {
 	if err := compat.Allow(findings, bf.allow); err != nil {
 		return breakingUsageError(stderr, err.Error())
 	}
-	if err := writeFindings(stdout, bf.format, findings); err != nil {
+	if err := writeFindings(stdout, bf.format, bf.against, findings); err != nil {
 		fmt.Fprintf(stderr, "evgen breaking: %v\n", err)
 		return exitUsage
 	}

@@ -12,14 +12,15 @@ import (
 // formats are the values of evgen breaking -format.
 var formats = []string{"text", "json", "github"}
 
-// writeFindings prints the findings in the format asked for.
-func writeFindings(w io.Writer, format string, findings []*compat.Finding) error {
+// writeFindings prints the findings in the format asked for; rev is the
+// -against argument, whose files a git revision names rev:path.
+func writeFindings(w io.Writer, format, rev string, findings []*compat.Finding) error {
 	switch format {
 	case "json":
 		return writeJSON(w, findings)
 	case "github":
 		for _, f := range findings {
-			fmt.Fprintln(w, githubCommand(f))
+			fmt.Fprintln(w, githubCommand(f, rev))
 		}
 		return nil
 	}
@@ -63,16 +64,14 @@ func writeJSON(w io.Writer, findings []*compat.Finding) error {
 
 // githubCommand is a finding as a GitHub Actions workflow command: an
 // error annotation for a break, a notice for a note or an allowed break.
-// The file of a finding at a git revision (rev:path) is its path.
-func githubCommand(f *compat.Finding) string {
+// A finding in a file of the git revision rev (rev:path) is annotated on
+// path.
+func githubCommand(f *compat.Finding, rev string) string {
 	level := "error"
 	if !f.Breaking() || f.Allowed {
 		level = "notice"
 	}
-	file := f.Pos.File
-	if _, p, ok := strings.Cut(file, ":"); ok {
-		file = p
-	}
+	file := strings.TrimPrefix(f.Pos.File, rev+":")
 	text := strings.TrimPrefix(f.String(), f.Pos.String()+": "+f.Rule+": ")
 	return fmt.Sprintf("::%s file=%s,line=%d,col=%d,title=%s::%s",
 		level, escapeProperty(file), f.Pos.Line, f.Pos.Col, f.Rule, escapeData(text))
