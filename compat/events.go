@@ -2,6 +2,8 @@ package compat
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/evgenhq/evgen/schema"
 )
@@ -47,4 +49,40 @@ func (c *comparison) key(o, n *schema.Event, live, replay []string) {
 	c.add(KeyChanged, n.Pos, msg,
 		effect(Live, live, fmt.Sprintf("Meta.Subject of each new event holds %s where they expect %s", now, o.Key.Name)),
 		effect(Replay, replay, fmt.Sprintf("Meta.Subject of each event in the log holds %s where they expect %s", o.Key.Name, now)))
+}
+
+// eventRemoved reports e gone from its producer. Consumers that still
+// consume it have a CONSUMED_EVENT_UNDECLARED finding of their own.
+func (c *comparison) eventRemoved(e *schema.Event, pos schema.Pos, msg, hint string) {
+	var live []string
+	for _, s := range c.old.consumers[e] {
+		if !slices.Contains(c.dangling(e), s) {
+			live = append(live, s)
+		}
+	}
+	if len(live) == 0 && len(c.old.consumers[e]) > 0 {
+		return
+	}
+	c.add(EventRemoved, pos, msg+hint, effect(Live, live,
+		fmt.Sprintf("their deployed consumers stay bound to %s v%d, which nothing publishes any more", e.Type, e.Version)))
+}
+
+// renamedTo hints at a rename when the later service has a new event with
+// the same fields as the removed one.
+func renamedTo(e *schema.Event, p svcPair) string {
+	for _, n := range p.new.Events {
+		if eventNamed(p.old, n.Name) == nil && signature(n.Fields) == signature(e.Fields) {
+			return fmt.Sprintf("; %s has the same fields: a rename is a removal to consumers", n.Name)
+		}
+	}
+	return ""
+}
+
+// signature is the fields' names, types and optionality, in order.
+func signature(fields []*schema.Field) string {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = fmt.Sprintf("%s %s %t", f.Name, f.Type, f.Optional)
+	}
+	return strings.Join(parts, ", ")
 }
