@@ -7,10 +7,16 @@ import (
 )
 
 // resolveConsumes links each `consumes` entry to the producer's event and
-// orders Service.Consumes by producer, then file order.
-func (f *file) resolveConsumes(services map[string]*file) {
+// orders Service.Consumes by producer, then file order. With keep, an entry
+// naming a service or event the set lacks goes to Service.Unresolved
+// instead of being an error.
+func (f *file) resolveConsumes(services map[string]*file, keep bool) {
 	seen := map[*Event]*Consumed{}
 	for _, ref := range f.consumes {
+		if keep && f.unresolved(ref, services) {
+			f.svc.Unresolved = append(f.svc.Unresolved, &Unresolved{Producer: ref.producer.Value, Event: ref.event.Value, Pos: ref.pos})
+			continue
+		}
 		c := f.resolveConsume(ref, services)
 		if c == nil {
 			continue
@@ -51,6 +57,16 @@ func (f *file) resolveConsume(ref consumeRef, services map[string]*file) *Consum
 		c.LocalName = ref.as.Value
 	}
 	return c
+}
+
+// unresolved reports whether ref names a producer the set lacks, or an
+// event its producer does not declare; consuming from itself is not that.
+func (f *file) unresolved(ref consumeRef, services map[string]*file) bool {
+	p, ok := services[ref.producer.Value]
+	if ref.producer.Value == f.svc.Name {
+		return false
+	}
+	return !ok || eventNamed(p.svc.Events, ref.event.Value) == nil
 }
 
 func eventNamed(events []*Event, name string) *Event {

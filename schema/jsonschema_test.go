@@ -56,7 +56,7 @@ func exampleContracts(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	err = filepath.WalkDir("../examples", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && isContractName(path) {
+		if err == nil && !d.IsDir() && IsContractFile(path) {
 			files = append(files, path)
 		}
 		return err

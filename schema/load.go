@@ -27,6 +27,17 @@ type Source struct {
 // An invalid set yields *Errors with every problem found. A path that
 // cannot be read yields a plain error wrapping the fs error.
 func Load(paths ...string) (*Set, error) {
+	srcs, err := ReadSources(paths...)
+	if err != nil {
+		return nil, err
+	}
+	return LoadSources(srcs...)
+}
+
+// ReadSources reads the contract files that paths name, as Load does,
+// without validating them: for callers that load the same files in more
+// than one way.
+func ReadSources(paths ...string) ([]Source, error) {
 	files, err := contractFiles(paths)
 	if err != nil {
 		return nil, err
@@ -39,16 +50,32 @@ func Load(paths ...string) (*Set, error) {
 		}
 		srcs = append(srcs, Source{Name: f, Data: data})
 	}
-	return LoadSources(srcs...)
+	return srcs, nil
 }
 
 // LoadSources validates a contract set held in memory; it is Load without
 // the file system, for tests, fuzzing and editors.
 func LoadSources(srcs ...Source) (*Set, error) {
+	return LoadSourcesWith(LoadOptions{}, srcs...)
+}
+
+// LoadOptions relaxes what LoadSourcesWith accepts; the zero value is
+// LoadSources.
+type LoadOptions struct {
+	// KeepUnresolved records a consumes entry that names a service missing
+	// from the set, or an event its producer does not declare, in
+	// Service.Unresolved instead of reporting it as an error. evgen
+	// breaking uses it to report a consumer whose producer dropped an
+	// event as a breaking change rather than an invalid set.
+	KeepUnresolved bool
+}
+
+// LoadSourcesWith is LoadSources with options.
+func LoadSourcesWith(opts LoadOptions, srcs ...Source) (*Set, error) {
 	if len(srcs) == 0 {
 		return nil, errors.New("no contract files given")
 	}
-	l := &loader{}
+	l := &loader{opts: opts}
 	return l.load(srcs)
 }
 
@@ -93,7 +120,7 @@ func expand(p string) ([]string, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		if !e.IsDir() && isContractName(e.Name()) {
+		if !e.IsDir() && IsContractFile(e.Name()) {
 			files = append(files, filepath.Join(p, e.Name()))
 		}
 	}
@@ -110,10 +137,10 @@ func walk(root string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && path != root && skipDir(d.Name()) {
+		if d.IsDir() && path != root && SkipsDir(d.Name()) {
 			return filepath.SkipDir
 		}
-		if !d.IsDir() && isContractName(d.Name()) {
+		if !d.IsDir() && IsContractFile(d.Name()) {
 			files = append(files, path)
 		}
 		return nil
@@ -127,11 +154,16 @@ func walk(root string) ([]string, error) {
 	return files, nil
 }
 
-func skipDir(name string) bool {
+// SkipsDir reports whether a "dir/..." path skips directories of this
+// name below dir, as the go command does; for listers of other trees
+// (a git revision) that must expand paths as Load does.
+func SkipsDir(name string) bool {
 	return name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")
 }
 
-func isContractName(name string) bool {
+// IsContractFile reports whether a directory contributes a file of this
+// name to a set: *.yaml and *.yml.
+func IsContractFile(name string) bool {
 	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }
 

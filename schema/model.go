@@ -29,6 +29,17 @@ type Service struct {
 	Events   []*Event     // in file order
 	Consumes []*Consumed  // sorted by producer name, then the order in the file
 	Package  *Package     // what is generated for this service
+	// Unresolved holds the consumes entries naming a service or event the
+	// set lacks, in file order; only LoadOptions.KeepUnresolved fills it,
+	// as Load reports such entries as errors.
+	Unresolved []*Unresolved
+}
+
+// Unresolved is a consumes entry whose producer or event is not in the set.
+type Unresolved struct {
+	Producer string // the service the entry names
+	Event    string // the event name it names
+	Pos      Pos
 }
 
 // Event is an event a service owns.

@@ -7,7 +7,8 @@ import (
 
 // loader validates a contract set and builds its model.
 type loader struct {
-	e errs
+	e    errs
+	opts LoadOptions
 }
 
 // load runs every check over the whole set, so that one run reports every
@@ -29,7 +30,7 @@ func (l *loader) load(srcs []Source) (*Set, error) {
 	}
 	set, byName := l.services(files)
 	for _, f := range files {
-		f.resolveConsumes(byName)
+		f.resolveConsumes(byName, l.opts.KeepUnresolved)
 	}
 	l.packages(files)
 	if err := l.e.result(); err != nil {

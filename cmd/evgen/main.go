@@ -23,6 +23,7 @@ type command struct {
 var commands = []command{
 	{"validate", "check a contract set and report every problem", runValidate},
 	{"generate", "write the typed Go package of a service", runGenerate},
+	{"breaking", "report the changes of a contract set that break its consumers", runBreaking},
 	{"dlq", "list, show, redrive or drop a service's dead-lettered events", runDLQ},
 	{"version", "print the evgen version", runVersion},
 }
