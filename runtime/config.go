@@ -56,7 +56,7 @@ type Config struct {
 	// included (the broker may start after the service): by default 100ms
 	// doubling to 1s, each wait shortened by a random part of up to half,
 	// so a service works again within about a second of the broker coming
-	// back (see defaultConnect).
+	// back while a broker that stays down sees one attempt a second.
 	Connect Backoff
 	// PublishTimeout bounds a Publish whose context has no deadline, so a
 	// publisher never waits forever on a broker that does not come back;
