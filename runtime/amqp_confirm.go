@@ -87,6 +87,11 @@ func (c *confirmChannel) publish(ctx context.Context, o outgoing) error {
 	if err := c.take(ctx, id); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// take may win its race with an ended ctx: send nothing then.
+		c.release(id)
+		return fmt.Errorf("publish %s: %w", id, err)
+	}
 	result := make(chan error, 1)
 	go func() {
 		defer c.release(id)
