@@ -44,7 +44,7 @@ func (p *confirmPublisher) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cur != nil {
-		err := p.cur.conn.Close()
+		err := closeConn(p.cur.conn)
 		p.cur = nil
 		if err != nil && !errors.Is(err, amqp.ErrClosed) {
 			return fmt.Errorf("close publisher connection: %w", err)
@@ -132,8 +132,9 @@ func (p *confirmPublisher) sendOnce(ctx context.Context, out []outgoing) ([]outg
 	return retry, first
 }
 
-// conn returns the open connection, starting a connection attempt (with
-// backoff) when there is none and waiting for it until ctx ends.
+// conn returns the open connection, starting a reconnection (a repair of
+// its channels, or a new connection) when it is not healthy and waiting for
+// it until ctx ends.
 func (p *confirmPublisher) conn(ctx context.Context) (*pubConn, error) {
 	for {
 		p.mu.Lock()
@@ -141,70 +142,91 @@ func (p *confirmPublisher) conn(ctx context.Context) (*pubConn, error) {
 			p.mu.Unlock()
 			return nil, errPublisherClosed
 		}
-		if p.cur != nil && p.cur.repair() == nil {
-			pc := p.cur
+		cur := p.cur
+		if cur != nil && cur.healthy() {
 			p.mu.Unlock()
-			return pc, nil
-		}
-		if p.cur != nil {
-			p.cur.conn.Close()
-			p.cur = nil
+			return cur, nil
 		}
 		if p.connecting == nil {
 			p.connecting = make(chan struct{})
-			go p.connect(p.connecting)
+			go p.reconnect(cur, p.connecting)
 		}
 		wait := p.connecting
 		p.mu.Unlock()
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			err := fmt.Errorf("wait for the publisher connection: %w", ctx.Err())
+			if cur != nil {
+				err = cur.block.explain(ctx, err)
+			}
+			return nil, err
 		}
 	}
 }
 
-// connect opens a connection and its confirm channels, retrying until it
-// succeeds or the publisher is closed.
-func (p *confirmPublisher) connect(done chan struct{}) {
-	var pc *pubConn
-	for attempt := 1; pc == nil && p.lifetime.Err() == nil; attempt++ {
-		conn, err := p.dial(p.lifetime, "publisher")
-		if err != nil {
-			break
-		}
-		pc, err = openPubConn(conn, p.env.cfg.PublisherChannels)
-		if err != nil {
-			p.env.log.Warn("open publisher channels failed, reconnecting", "err", err)
-			conn.Close()
-			sleep(p.lifetime, p.env.cfg.Connect.delay(attempt))
+// reconnect repairs old's channels or, when old is nil or its connection
+// is lost, opens a new connection, retrying until it succeeds or the
+// publisher is closed. It runs apart from the publishes waiting for it: on
+// a connection the broker blocks, reopening a channel waits until the block
+// clears, and they must be able to give up at their deadlines meanwhile.
+func (p *confirmPublisher) reconnect(old *pubConn, done chan struct{}) {
+	pc := old
+	if old != nil {
+		if err := old.repair(); err != nil {
+			closeConn(old.conn)
+			pc = nil
 		}
 	}
+	if pc == nil {
+		pc = p.connect()
+	}
 	p.mu.Lock()
-	if pc != nil {
-		if p.lifetime.Err() != nil {
-			pc.conn.Close()
-		} else {
-			p.cur = pc
-		}
+	switch {
+	case pc == nil:
+		p.cur = nil
+	case p.lifetime.Err() != nil:
+		closeConn(pc.conn)
+		p.cur = nil
+	default:
+		p.cur = pc
 	}
 	p.connecting = nil
 	p.mu.Unlock()
 	close(done)
 }
 
+// connect opens a connection and its confirm channels, retrying until it
+// succeeds; nil when the publisher was closed first.
+func (p *confirmPublisher) connect() *pubConn {
+	for attempt := 1; p.lifetime.Err() == nil; attempt++ {
+		conn, err := p.dial(p.lifetime, "publisher")
+		if err != nil {
+			return nil
+		}
+		pc, err := openPubConn(conn, p.env.cfg.PublisherChannels)
+		if err == nil {
+			return pc
+		}
+		p.env.log.Warn("open publisher channels failed, reconnecting", "err", err)
+		closeConn(conn)
+		sleep(p.lifetime, p.env.cfg.Connect.delay(attempt))
+	}
+	return nil
+}
+
 // pubConn is one publisher connection with its confirm channels.
 type pubConn struct {
 	conn  *amqp.Connection
+	block *blockState
 	chans []atomic.Pointer[confirmChannel] // replaced in place by repair
 	next  atomic.Uint64
 
-	declMu   sync.Mutex
-	declared sync.Map // exchange name -> true; read on every publish
+	declared sync.Map // exchange name -> *declaration; read on every publish
 }
 
 func openPubConn(conn *amqp.Connection, n int) (*pubConn, error) {
-	pc := &pubConn{conn: conn, chans: make([]atomic.Pointer[confirmChannel], n)}
+	pc := &pubConn{conn: conn, block: watchBlocked(conn), chans: make([]atomic.Pointer[confirmChannel], n)}
 	for i := range pc.chans {
 		c, err := openConfirmChannel(conn)
 		if err != nil {
@@ -213,6 +235,19 @@ func openPubConn(conn *amqp.Connection, n int) (*pubConn, error) {
 		pc.chans[i].Store(c)
 	}
 	return pc, nil
+}
+
+// healthy reports whether the connection and all its channels are open.
+func (pc *pubConn) healthy() bool {
+	if pc.conn.IsClosed() {
+		return false
+	}
+	for i := range pc.chans {
+		if pc.chans[i].Load().closed() {
+			return false
+		}
+	}
+	return true
 }
 
 // repair reopens the channels a channel error closed, or fails when the
@@ -238,34 +273,64 @@ func (pc *pubConn) repair() error {
 }
 
 // send publishes o on the next channel, round-robin, and waits for its
-// confirm.
+// confirm until ctx ends. Nothing is written while the broker blocks the
+// connection; when ctx ends because it does, the error wraps
+// ErrBrokerBlocked with the broker's reason.
 func (pc *pubConn) send(ctx context.Context, o outgoing) error {
-	if err := pc.ensureExchange(o.exchange); err != nil {
+	if err := pc.block.wait(ctx); err != nil {
 		return err
 	}
-	return pc.chans[pc.next.Add(1)%uint64(len(pc.chans))].Load().publish(ctx, o)
+	if err := pc.ensureExchange(ctx, o.exchange); err != nil {
+		return pc.block.explain(ctx, err)
+	}
+	err := pc.chans[pc.next.Add(1)%uint64(len(pc.chans))].Load().publish(ctx, o)
+	return pc.block.explain(ctx, err)
+}
+
+// declaration is the declaration of one exchange on a connection, shared
+// by the publishes that need it.
+type declaration struct {
+	done chan struct{}
+	err  error // set before done is closed
 }
 
 // ensureExchange declares the producer's exchange once per connection, on
 // a channel of its own, so a publish never fails for an exchange that no
-// consumer has declared yet ("" is the default exchange).
-func (pc *pubConn) ensureExchange(name string) error {
-	if _, ok := pc.declared.Load(name); ok || name == "" {
+// consumer has declared yet ("" is the default exchange). The declaration
+// runs on a goroutine, for the reason given at confirmChannel.publish: a
+// blocked broker does not answer it, and the publish gives up at ctx's end
+// while it goes on. A failed declaration is forgotten, so the next publish
+// tries again.
+func (pc *pubConn) ensureExchange(ctx context.Context, name string) error {
+	if name == "" {
 		return nil
 	}
-	pc.declMu.Lock()
-	defer pc.declMu.Unlock()
-	if _, ok := pc.declared.Load(name); ok {
-		return nil
+	v, ok := pc.declared.Load(name)
+	if !ok {
+		d := &declaration{done: make(chan struct{})}
+		if v, ok = pc.declared.LoadOrStore(name, d); !ok {
+			go pc.declare(name, d)
+		}
 	}
+	d := v.(*declaration)
+	select {
+	case <-d.done:
+		return d.err
+	case <-ctx.Done():
+		return fmt.Errorf("declare exchange %q: %w", name, ctx.Err())
+	}
+}
+
+func (pc *pubConn) declare(name string, d *declaration) {
+	defer close(d.done)
 	ch, err := pc.conn.Channel()
 	if err != nil {
-		return fmt.Errorf("open channel: %w", err)
+		d.err = fmt.Errorf("open channel: %w", err)
+	} else {
+		d.err = declareExchange(ch, name)
+		ch.Close()
 	}
-	defer ch.Close()
-	if err := declareExchange(ch, name); err != nil {
-		return err
+	if d.err != nil {
+		pc.declared.CompareAndDelete(name, d)
 	}
-	pc.declared.Store(name, true)
-	return nil
 }

@@ -35,3 +35,12 @@ type permanentError struct{ err error }
 
 func (p permanentError) Error() string { return p.err.Error() }
 func (p permanentError) Unwrap() error { return p.err }
+
+// ErrBrokerBlocked is wrapped in the error of a broker Publish whose
+// deadline passed while RabbitMQ blocked the publisher connection (a memory
+// or disk alarm: the broker stops reading from publishing connections until
+// the alarm clears). The error names the broker's reason. The event may
+// still be routed once the broker reads again, so retry with the same ID,
+// which consumers' inboxes deduplicate; free memory or disk on the broker
+// (see its logs and `rabbitmqctl status`) to end the alarm.
+var ErrBrokerBlocked = errors.New("RabbitMQ is blocking publishers")
