@@ -89,7 +89,7 @@ func (s *Service) handleBatch(ctx context.Context, batch []*delivery) {
 	if len(items) == 0 {
 		return
 	}
-	work := context.WithoutCancel(ctx)
+	work := s.workCtx
 	applied, failed, err := s.applyBatch(work, items)
 	if err != nil {
 		s.log.Warn("batch transaction failed, handling its events one by one", "events", len(items), "err", err)

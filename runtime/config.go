@@ -58,6 +58,15 @@ type Config struct {
 	// publisher never waits forever on a broker that does not come back;
 	// default 30s.
 	PublishTimeout time.Duration
+	// ShutdownTimeout bounds a graceful shutdown: once Run's context ends,
+	// the deliveries in flight have this long to finish (handler, commit
+	// and ack). A handler still running then is abandoned: its inbox
+	// transaction is rolled back, its delivery is left unacked (closing the
+	// connection returns it to the queue for another replica) and Run
+	// returns an error naming the event. Default 30s, like Watermill's
+	// router CloseTimeout; keep it below the time your orchestrator waits
+	// between SIGTERM and SIGKILL.
+	ShutdownTimeout time.Duration
 	// PublisherChannels is the number of AMQP channels confirmed publishes
 	// are spread over; default 2.
 	PublisherChannels int
@@ -151,6 +160,9 @@ func (c *Config) setDefaults() {
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 30 * time.Second
 	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
 	if c.PublisherChannels == 0 {
 		c.PublisherChannels = 2
 	}
@@ -216,8 +228,8 @@ func (c *Config) Validate() error {
 	if c.QueueType != ClassicQueue && c.QueueType != QuorumQueue {
 		add("Config.QueueType %q: want %q or %q", c.QueueType, ClassicQueue, QuorumQueue)
 	}
-	if c.PublishTimeout < 0 {
-		add("Config.PublishTimeout is negative")
+	if c.PublishTimeout < 0 || c.ShutdownTimeout < 0 {
+		add("Config.PublishTimeout (%v) and ShutdownTimeout (%v) must not be negative", c.PublishTimeout, c.ShutdownTimeout)
 	}
 	if c.EventLog.MaxAge < time.Second || c.EventLog.MaxBytes < 1 {
 		add("Config.EventLog: MaxAge (%v) must be at least 1s and MaxBytes (%d) positive", c.EventLog.MaxAge, c.EventLog.MaxBytes)

@@ -14,8 +14,8 @@ import (
 var errUnknownEvent = errors.New("no handler for this event type and version")
 
 // work handles deliveries until in is closed. ctx ending means shutdown:
-// the delivery or batch in flight is finished with a context that is not
-// cancelled (so its commit and ack go through), a retry wait is cut short
+// the delivery or batch in flight is finished with s.workCtx, which is not
+// cancelled then (so its commit and ack go through), a retry wait is cut short
 // and puts the event back on the queue, and deliveries not yet started go
 // back too.
 func (s *Service) work(ctx context.Context, in <-chan *delivery, done chan<- struct{}) {
@@ -57,7 +57,7 @@ func (s *Service) handle(ctx context.Context, d *delivery) {
 // attempt applies it alone, starting at attempt first, until it commits
 // or backOff gives up on it.
 func (s *Service) attempt(ctx context.Context, it batchItem, first int) {
-	work := context.WithoutCancel(ctx)
+	work := s.workCtx
 	for attempt := first; ; attempt++ {
 		it.m.Attempt = attempt
 		err := s.applyAlone(work, it.d, it.h, it.m)
@@ -152,6 +152,8 @@ func (s *Service) call(ctx context.Context, tx InboxTx, d *delivery, h EventHand
 		}
 	}()
 	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store}
+	s.inFlight.add(d, m)
+	defer s.inFlight.remove(d)
 	return h.Handle(withScope(ctx, d.scope), d.msg.Payload, m)
 }
 

@@ -79,7 +79,7 @@ func (s *Service) routable(batch []*delivery) []batchItem {
 // one. A failure of the transaction itself counts as a failed attempt of
 // the first event, which the retry policy then handles alone.
 func (s *Service) applyInOrder(ctx context.Context, items []batchItem) (int, *failedItem) {
-	work := context.WithoutCancel(ctx)
+	work := s.workCtx
 	n, failure, err := s.commitUntilFailure(work, items)
 	if err != nil {
 		return 0, &failedItem{items[0], err}
