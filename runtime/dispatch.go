@@ -54,20 +54,17 @@ func (s *Service) handle(ctx context.Context, d *delivery) {
 	s.attempt(ctx, batchItem{d, h, m}, 1)
 }
 
-// attempt applies it alone, starting at attempt first, until it commits
-// or backOff gives up on it.
+// attempt applies it alone, starting at attempt first, until it commits,
+// or is dead-lettered or put back on the queue; see afterFailure.
 func (s *Service) attempt(ctx context.Context, it batchItem, first int) {
-	work := s.workCtx
-	for attempt := first; ; attempt++ {
-		it.m.Attempt = attempt
-		err := s.applyAlone(work, it.d, it.h, it.m)
+	for n := first; n > 0; {
+		it.m.Attempt = n
+		err := s.applyAlone(s.workCtx, it.d, it.h, it.m)
 		if err == nil {
 			s.ack(it.d, it.m)
 			return
 		}
-		if !s.backOff(ctx, it, attempt, err) {
-			return
-		}
+		n = s.afterFailure(ctx, it, n, err)
 	}
 }
 
@@ -92,9 +89,9 @@ func (s *Service) backOff(ctx context.Context, it batchItem, attempt int, err er
 
 // applyAlone runs one delivery in its own inbox transaction.
 func (s *Service) applyAlone(ctx context.Context, d *delivery, h EventHandler, m Meta) error {
-	tx, err := s.cfg.Store.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin inbox transaction: %w", err)
+		return err
 	}
 	dup, err := s.apply(ctx, tx, d, h, m)
 	if err != nil {
@@ -107,7 +104,7 @@ func (s *Service) applyAlone(ctx context.Context, d *delivery, h EventHandler, m
 		s.hooks.beforeCommit(tx, m)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit inbox transaction: %w", err)
+		return err
 	}
 	d.duplicate = dup
 	s.releaseHeld(ctx, d)
@@ -134,7 +131,7 @@ func (s *Service) apply(ctx context.Context, tx InboxTx, d *delivery, h EventHan
 	d.scope = nil
 	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ID)
 	if err != nil {
-		return false, fmt.Errorf("inbox claim: %w", err)
+		return false, err
 	}
 	if !claimed {
 		return true, nil

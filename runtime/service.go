@@ -39,6 +39,7 @@ type Service struct {
 	// Run sets it before the worker starts.
 	workCtx  context.Context
 	inFlight inFlight
+	outage   outage
 
 	hooks crashHooks
 }
