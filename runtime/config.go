@@ -52,7 +52,8 @@ type Config struct {
 	// cannot change type once declared.
 	QueueType QueueType
 	// Connect bounds the backoff between connection attempts, the first one
-	// included (the broker may start after the service).
+	// included (the broker may start after the service), and between the
+	// tries of an event held while the store's database does not answer.
 	Connect Backoff
 	// PublishTimeout bounds a Publish whose context has no deadline, so a
 	// publisher never waits forever on a broker that does not come back;
