@@ -52,7 +52,8 @@ func (s *Service) afterFailure(ctx context.Context, it batchItem, attempt int, e
 // storeDown reports whether err is the store's failure rather than the
 // handler's.
 func (s *Service) storeDown(err error) bool {
-	switch classify(err) {
+	driver, _ := s.cfg.Store.(ConnectionErrors)
+	switch classify(err, driver) {
 	case storeFault:
 		return true
 	case connectionFault:

@@ -259,13 +259,13 @@ func TestClassifyRealConnectionErrors(t *testing.T) {
 	_, err = db.ExecContext(ctx, "SELECT 1")
 	collect("statement outside a transaction", err)
 	for _, err := range errs {
-		if got := runtime.ClassifyFailure(err); errors.Unwrap(err) == nil || got != "connection" {
+		if got := runtime.ClassifyFailure(err, o.store); errors.Unwrap(err) == nil || got != "connection" {
 			t.Errorf("%v (%T): classified %q, want connection", err, errors.Unwrap(err), got)
 		}
 	}
 	o.proxy.restore()
 	_, err = db.ExecContext(ctx, "SELECT 1/0")
-	if got := runtime.ClassifyFailure(err); err == nil || got != "handler" {
+	if got := runtime.ClassifyFailure(err, o.store); err == nil || got != "handler" {
 		t.Errorf("%v: classified %q, want handler", err, got)
 	}
 }

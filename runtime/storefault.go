@@ -40,17 +40,30 @@ const (
 // deadlock, SQLSTATE classes 23 and 40) are the handler's even when a
 // commit returned them: its writes caused them, and retrying them is what
 // the retry policy is for.
-func classify(err error) fault {
+//
+// drv, when not nil, recognizes the lost connections of the store's
+// database driver that the generic checks do not.
+func classify(err error, drv ConnectionErrors) fault {
 	var op *storeOpError
 	switch {
 	case err == nil, IsPermanent(err), dataConflict(err):
 		return handlerFault
 	case errors.As(err, &op):
 		return storeFault
-	case connectionLost(err):
+	case connectionLost(err, drv):
 		return connectionFault
 	}
 	return handlerFault
+}
+
+// ConnectionErrors is implemented by stores whose database driver reports
+// a lost connection with errors of its own, so that the runtime recognizes
+// them without importing the driver. pgstore implements it for pgx's
+// "conn closed".
+type ConnectionErrors interface {
+	// ConnectionLost reports whether err says the connection to the
+	// database was lost or refused.
+	ConnectionLost(err error) bool
 }
 
 // storeOpError marks an error of the store's own inbox operations, as
@@ -91,12 +104,12 @@ func dataConflict(err error) bool {
 // closed, as database/sql and pgx return them when the network or the
 // server goes away (found by cutting a pgx connection mid-transaction:
 // driver.ErrBadConn from a statement, an *net.OpError wrapped in
-// pgconn.ConnectError from a new connection, "conn closed" from a commit
-// after that). SQLite has no connection to lose; its SQLITE_BUSY can only
+// pgconn.ConnectError from a new connection, pgconn.ErrConnClosed from a
+// commit after that, which only drv, pgstore's, can recognize). SQLite has no connection to lose; its SQLITE_BUSY can only
 // come from BEGIN IMMEDIATE (sqlitestore takes the write lock there), a
 // store operation. A context that ended is not one: that is a deadline or a
 // shutdown.
-func connectionLost(err error) bool {
+func connectionLost(err error, drv ConnectionErrors) bool {
 	var st sqlState
 	var op *net.OpError
 	var dns *net.DNSError
@@ -107,18 +120,10 @@ func connectionLost(err error) bool {
 		return serverGoingAway(st.SQLState())
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.As(err, &op), errors.As(err, &dns), notSent(err):
+		errors.As(err, &op), errors.As(err, &dns):
 		return true
 	}
-	return socketErrno(err)
-}
-
-// notSent reports pgconn's errors for a request that never reached the
-// server ("conn closed", a write that failed first), which it marks with
-// SafeToRetry; contexts that ended are excluded before.
-func notSent(err error) bool {
-	var r interface{ SafeToRetry() bool }
-	return errors.As(err, &r) && r.SafeToRetry()
+	return socketErrno(err) || (drv != nil && drv.ConnectionLost(err))
 }
 
 // serverGoingAway reports PostgreSQL's connection exceptions (class 08),

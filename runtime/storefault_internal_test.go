@@ -56,7 +56,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := classify(tt.err); got != tt.want {
+			if got := classify(tt.err, nil); got != tt.want {
 				t.Errorf("classify(%v) = %d, want %d", tt.err, got, tt.want)
 			}
 		})
