@@ -1,8 +1,6 @@
 package runtime
 
-import (
-	"context"
-)
+import "context"
 
 // Ordered mode. A replica handles deliveries one after another in queue
 // order. One inbox transaction per event costs a commit (an fsync on
