@@ -15,13 +15,13 @@ import (
 // reconnecting after the connection or channel is lost. Topology errors the
 // broker will keep returning (a queue declared with other arguments, access
 // refused) stop it with an error.
-func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}, ready func()) error {
+func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, drain func(), ready func()) error {
 	var conn *amqp.Connection
 	// On the way out, stop feeding the worker and let it finish the
 	// deliveries it holds (their acks need the channel) before closing.
 	defer func() {
 		close(out)
-		<-workerDone
+		drain()
 		if conn != nil {
 			conn.Close()
 		}
@@ -35,7 +35,7 @@ func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, workerD
 		sess, err := b.open(conn)
 		if err != nil {
 			if permanentAMQPError(err) {
-				return err
+				return refused(err)
 			}
 			b.env.log.Warn("open consumer failed, reconnecting", "err", err)
 			conn.Close()
@@ -62,6 +62,19 @@ func permanentAMQPError(err error) bool {
 		return false
 	}
 	return e.Code == amqp.PreconditionFailed || e.Code == amqp.AccessRefused || e.Code == amqp.NotAllowed
+}
+
+// refused explains a topology error the broker will repeat on every
+// reconnection, keeping its text (which names the queue and the argument
+// that differs).
+func refused(err error) error {
+	var e *amqp.Error
+	if errors.As(err, &e) && e.Code == amqp.PreconditionFailed {
+		return fmt.Errorf("RabbitMQ refused the topology, and will on every reconnection: %w; "+
+			"a queue keeps the arguments it was first declared with: declare it as Topology() says "+
+			"(move its events and delete it, or set Config.QueueType to match)", err)
+	}
+	return fmt.Errorf("RabbitMQ refused the topology, and will on every reconnection: %w; check the user's permissions on the vhost", err)
 }
 
 // consumerSession is one channel consuming the service's queue.

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 )
@@ -89,7 +88,7 @@ func (s *Service) handleBatch(ctx context.Context, batch []*delivery) {
 	if len(items) == 0 {
 		return
 	}
-	work := context.WithoutCancel(ctx)
+	work := s.workCtx
 	applied, failed, err := s.applyBatch(work, items)
 	if err != nil {
 		s.log.Warn("batch transaction failed, handling its events one by one", "events", len(items), "err", err)
@@ -113,12 +112,12 @@ func (s *Service) ackAll(ctx context.Context, applied []batchItem) {
 	}
 }
 
-// retryAlone goes on with the retry policy for an event whose first
-// attempt failed in a batch: in a transaction of its own after a backoff,
-// or to the dead-letter queue.
+// retryAlone goes on with an event whose first attempt failed in a batch:
+// held while the store is away, retried alone after a backoff, or
+// dead-lettered; see afterFailure.
 func (s *Service) retryAlone(ctx context.Context, f failedItem) {
-	if s.backOff(ctx, f.batchItem, 1, f.err) {
-		s.attempt(ctx, f.batchItem, 2)
+	if n := s.afterFailure(ctx, f.batchItem, 1, f.err); n > 0 {
+		s.attempt(ctx, f.batchItem, n)
 	}
 }
 
@@ -159,7 +158,7 @@ func (s *Service) applyBatch(ctx context.Context, items []batchItem) (applied []
 // applyOptimistic runs items in one transaction without savepoints and
 // commits only if every handler succeeded.
 func (s *Service) applyOptimistic(ctx context.Context, items []batchItem) error {
-	tx, err := s.cfg.Store.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -179,35 +178,19 @@ func (s *Service) applyOptimistic(ctx context.Context, items []batchItem) error 
 	return tx.Commit()
 }
 
-// claimAll claims the batch's events, in one statement when the store's
-// transaction is a BatchClaimer.
-func (s *Service) claimAll(ctx context.Context, tx InboxTx, items []batchItem) ([]bool, error) {
-	if bc, ok := tx.(BatchClaimer); ok {
-		ids := make([]string, len(items))
-		for i, it := range items {
-			ids[i] = it.m.ID
-		}
-		won, err := bc.ClaimAll(ctx, s.cfg.Contract.Service, ids)
-		if err != nil {
-			return nil, fmt.Errorf("inbox claim: %w", err)
-		}
-		return won, nil
-	}
-	won := make([]bool, len(items))
+// claimAll claims the batch's events in tx.
+func (s *Service) claimAll(ctx context.Context, tx *consumerTx, items []batchItem) ([]bool, error) {
+	ids := make([]string, len(items))
 	for i, it := range items {
-		ok, err := tx.Claim(ctx, s.cfg.Contract.Service, it.m.ID)
-		if err != nil {
-			return nil, fmt.Errorf("inbox claim: %w", err)
-		}
-		won[i] = ok
+		ids[i] = it.m.ID
 	}
-	return won, nil
+	return tx.claimAll(ctx, s.cfg.Contract.Service, ids)
 }
 
 // applySavepoints runs items in one transaction, each behind a savepoint,
 // so a failing handler undoes only its own writes and claim.
 func (s *Service) applySavepoints(ctx context.Context, items []batchItem) (applied []batchItem, failed []failedItem, err error) {
-	tx, err := s.cfg.Store.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -53,15 +53,26 @@ type Config struct {
 	// cannot change type once declared.
 	QueueType QueueType
 	// Connect bounds the backoff between connection attempts, the first one
-	// included (the broker may start after the service): by default 100ms
-	// doubling to 1s, each wait shortened by a random part of up to half,
-	// so a service works again within about a second of the broker coming
-	// back while a broker that stays down sees one attempt a second.
+	// included (the broker may start after the service), and between the
+	// tries of an event held while the store's database does not answer:
+	// by default 100ms doubling to 1s, each wait shortened by a random part
+	// of up to half, so a service works again within about a second of the
+	// broker coming back while a broker that stays down sees one attempt a
+	// second.
 	Connect Backoff
 	// PublishTimeout bounds a Publish whose context has no deadline, so a
 	// publisher never waits forever on a broker that does not come back;
 	// default 30s.
 	PublishTimeout time.Duration
+	// ShutdownTimeout bounds a graceful shutdown: once Run's context ends,
+	// the deliveries in flight have this long to finish (handler, commit
+	// and ack). A handler still running then is abandoned: its inbox
+	// transaction is rolled back, its delivery is left unacked (closing the
+	// connection returns it to the queue for another replica) and Run
+	// returns an error naming the event. Default 30s, like Watermill's
+	// router CloseTimeout; keep it below the time your orchestrator waits
+	// between SIGTERM and SIGKILL.
+	ShutdownTimeout time.Duration
 	// PublisherChannels is the number of AMQP channels confirmed publishes
 	// are spread over; default 2.
 	PublisherChannels int
@@ -180,6 +191,9 @@ func (c *Config) setDefaults() {
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 30 * time.Second
 	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
 	if c.PublisherChannels == 0 {
 		c.PublisherChannels = 2
 	}
@@ -250,8 +264,8 @@ func (c *Config) Validate() error {
 	if c.QueueType != ClassicQueue && c.QueueType != QuorumQueue {
 		add("Config.QueueType %q: want %q or %q", c.QueueType, ClassicQueue, QuorumQueue)
 	}
-	if c.PublishTimeout < 0 {
-		add("Config.PublishTimeout is negative")
+	if c.PublishTimeout < 0 || c.ShutdownTimeout < 0 {
+		add("Config.PublishTimeout (%v) and ShutdownTimeout (%v) must not be negative", c.PublishTimeout, c.ShutdownTimeout)
 	}
 	if c.EventLog.MaxAge < time.Second || c.EventLog.MaxBytes < 1 {
 		add("Config.EventLog: MaxAge (%v) must be at least 1s and MaxBytes (%d) positive", c.EventLog.MaxAge, c.EventLog.MaxBytes)

@@ -14,8 +14,8 @@ import (
 var errUnknownEvent = errors.New("no handler for this event type and version")
 
 // work handles deliveries until in is closed. ctx ending means shutdown:
-// the delivery or batch in flight is finished with a context that is not
-// cancelled (so its commit and ack go through), a retry wait is cut short
+// the delivery or batch in flight is finished with s.workCtx, which is not
+// cancelled then (so its commit and ack go through), a retry wait is cut short
 // and puts the event back on the queue, and deliveries not yet started go
 // back too.
 func (s *Service) work(ctx context.Context, in <-chan *delivery, done chan<- struct{}) {
@@ -54,20 +54,17 @@ func (s *Service) handle(ctx context.Context, d *delivery) {
 	s.attempt(ctx, batchItem{d, h, m}, 1)
 }
 
-// attempt applies it alone, starting at attempt first, until it commits
-// or backOff gives up on it.
+// attempt applies it alone, starting at attempt first, until it commits,
+// or is dead-lettered or put back on the queue; see afterFailure.
 func (s *Service) attempt(ctx context.Context, it batchItem, first int) {
-	work := context.WithoutCancel(ctx)
-	for attempt := first; ; attempt++ {
-		it.m.Attempt = attempt
-		err := s.applyAlone(work, it.d, it.h, it.m)
+	for n := first; n > 0; {
+		it.m.Attempt = n
+		err := s.applyAlone(s.workCtx, it.d, it.h, it.m)
 		if err == nil {
 			s.ack(it.d, it.m)
 			return
 		}
-		if !s.backOff(ctx, it, attempt, err) {
-			return
-		}
+		n = s.afterFailure(ctx, it, n, err)
 	}
 }
 
@@ -92,9 +89,9 @@ func (s *Service) backOff(ctx context.Context, it batchItem, attempt int, err er
 
 // applyAlone runs one delivery in its own inbox transaction.
 func (s *Service) applyAlone(ctx context.Context, d *delivery, h EventHandler, m Meta) error {
-	tx, err := s.cfg.Store.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin inbox transaction: %w", err)
+		return err
 	}
 	dup, err := s.apply(ctx, tx, d, h, m)
 	if err != nil {
@@ -107,7 +104,7 @@ func (s *Service) applyAlone(ctx context.Context, d *delivery, h EventHandler, m
 		s.hooks.beforeCommit(tx, m)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit inbox transaction: %w", err)
+		return err
 	}
 	d.duplicate = dup
 	s.releaseHeld(ctx, d)
@@ -134,7 +131,7 @@ func (s *Service) apply(ctx context.Context, tx InboxTx, d *delivery, h EventHan
 	d.scope = nil
 	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ID)
 	if err != nil {
-		return false, fmt.Errorf("inbox claim: %w", err)
+		return false, err
 	}
 	if !claimed {
 		return true, nil
@@ -152,6 +149,8 @@ func (s *Service) call(ctx context.Context, tx InboxTx, d *delivery, h EventHand
 		}
 	}()
 	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store}
+	s.inFlight.add(d, m)
+	defer s.inFlight.remove(d)
 	return h.Handle(withScope(ctx, d.scope), d.msg.Payload, m)
 }
 

@@ -149,16 +149,16 @@ func (b *inProcessBinding) publish(_ context.Context, msgs []*message.Message) e
 }
 
 // consume declares the service's queue and dead-letter queue and hands the
-// queue's events to out, in order, until ctx ends. Once the worker is done,
+// queue's events to out, in order, until ctx ends. Once drained,
 // whatever this consumer still holds goes back to the queue in place, as
 // RabbitMQ does with the unacked deliveries of a closed channel.
-func (b *inProcessBinding) consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}, ready func()) error {
+func (b *inProcessBinding) consume(ctx context.Context, out chan<- *delivery, drain func(), ready func()) error {
 	ci := b.env.consumer
 	if ci.queue == "" {
 		ready()
 		<-ctx.Done()
 		close(out)
-		<-workerDone
+		drain()
 		return nil
 	}
 	var own []BindingSpec
@@ -179,7 +179,7 @@ func (b *inProcessBinding) consume(ctx context.Context, out chan<- *delivery, wo
 	<-ctx.Done()
 	<-forwarded
 	close(out)
-	<-workerDone
+	drain()
 	q.release(c)
 	return nil
 }

@@ -15,6 +15,10 @@ import (
 type metrics struct {
 	published, consumed, duplicates, retried, deadLettered *prometheus.CounterVec
 	latency                                                *prometheus.HistogramVec
+	// storeUnavailable is 1 while consumption is paused because the
+	// store's database does not answer; storeWaits counts the holds.
+	storeUnavailable *prometheus.GaugeVec
+	storeWaits       *prometheus.CounterVec
 }
 
 var eventLabels = []string{"service", "type", "version"}
@@ -34,6 +38,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time a handler took, inbox claim included, per attempt.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 		}, eventLabels),
+		storeUnavailable: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "evgen", Name: "store_unavailable",
+			Help: "1 while consumption is paused because the store's database does not answer: alert on it.",
+		}, []string{"service"}),
+		storeWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "evgen", Name: "store_waits_total",
+			Help: "Waits of a held event for the store's database to answer (not counted as attempts).",
+		}, []string{"service"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -53,6 +65,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.deadLettered, err = register(reg, m.deadLettered); err != nil {
+		return nil, err
+	}
+	if m.storeUnavailable, err = register(reg, m.storeUnavailable); err != nil {
+		return nil, err
+	}
+	if m.storeWaits, err = register(reg, m.storeWaits); err != nil {
 		return nil, err
 	}
 	m.latency, err = register(reg, m.latency)

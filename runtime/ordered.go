@@ -1,9 +1,6 @@
 package runtime
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // Ordered mode. A replica handles deliveries one after another in queue
 // order. One inbox transaction per event costs a commit (an fsync on
@@ -76,10 +73,11 @@ func (s *Service) routable(batch []*delivery) []batchItem {
 
 // applyInOrder applies items in one transaction until one fails, commits
 // and acks those before it, and returns how many it acked and the failed
-// one. A failure of the transaction itself counts as a failed attempt of
-// the first event, which the retry policy then handles alone.
+// one. A failure of the transaction itself is reported as the first
+// event's, which is then handled alone: held while the store is away (see
+// afterFailure), so nothing behind it goes first.
 func (s *Service) applyInOrder(ctx context.Context, items []batchItem) (int, *failedItem) {
-	work := context.WithoutCancel(ctx)
+	work := s.workCtx
 	n, failure, err := s.commitUntilFailure(work, items)
 	if err != nil {
 		return 0, &failedItem{items[0], err}
@@ -94,9 +92,9 @@ func (s *Service) applyInOrder(ctx context.Context, items []batchItem) (int, *fa
 // commitUntilFailure runs applyUntilFailure in a transaction of its own
 // and commits what it applied.
 func (s *Service) commitUntilFailure(ctx context.Context, items []batchItem) (n int, failure, err error) {
-	tx, err := s.cfg.Store.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return 0, nil, fmt.Errorf("begin inbox transaction: %w", err)
+		return 0, nil, err
 	}
 	n, failure, err = s.applyUntilFailure(ctx, tx, items)
 	if err != nil || n == 0 {
@@ -106,7 +104,7 @@ func (s *Service) commitUntilFailure(ctx context.Context, items []batchItem) (n 
 		s.hooks.beforeCommit(tx, items[n-1].m)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, nil, fmt.Errorf("commit inbox transaction: %w", err)
+		return 0, nil, err
 	}
 	return n, failure, nil
 }

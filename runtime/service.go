@@ -33,6 +33,14 @@ type Service struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 
+	// workCtx is what deliveries in flight are handled with: it keeps
+	// Run's values but is not cancelled when Run's context ends (a
+	// shutdown finishes them), only when the shutdown deadline passes.
+	// Run sets it before the worker starts.
+	workCtx  context.Context
+	inFlight inFlight
+	outage   outage
+
 	hooks crashHooks
 }
 
@@ -62,6 +70,7 @@ func NewService(cfg Config) (*Service, error) {
 		consumes:  routingKeys(cfg.Contract.Consumes),
 		handlers:  map[string]EventHandler{},
 		ready:     make(chan struct{}),
+		workCtx:   context.Background(), // Run's own replaces it
 	}
 	s.transport, err = cfg.Transport.bind(s.transportEnv())
 	if err != nil {
@@ -151,8 +160,10 @@ func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 // Run migrates the store, connects (retrying the first connection with
 // backoff until ctx ends), declares the topology, consumes with the
 // registered handlers and relays the outbox, until ctx ends. It then stops
-// taking deliveries, finishes the ones in flight, and returns nil after a
-// graceful shutdown, or the error that stopped it.
+// taking deliveries, finishes the ones in flight (for at most
+// Config.ShutdownTimeout), and returns nil after a graceful shutdown, or
+// the error that stopped it: a declaration the broker refuses, or handlers
+// that did not finish in time.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.start(); err != nil {
 		return err
@@ -161,24 +172,36 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.cfg.Store.Migrate(ctx); err != nil {
 		return fmt.Errorf("runtime: service %s: migrate store: %w", s.cfg.Contract.Service, err)
 	}
+	// The helpers stop when consuming does, not only with ctx: a consumer
+	// that gave up must end Run, not leave it waiting for them.
+	helpers, stopHelpers := context.WithCancel(ctx)
 	relayDone, pruneDone, resyncDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go s.relay(ctx, relayDone)
-	go s.prune(ctx, pruneDone)
-	go s.serveResync(ctx, resyncDone)
-	defer func() { <-relayDone; <-pruneDone; <-resyncDone }()
+	go s.relay(helpers, relayDone)
+	go s.prune(helpers, pruneDone)
+	go s.serveResync(helpers, resyncDone)
+	defer func() { stopHelpers(); <-relayDone; <-pruneDone; <-resyncDone }()
 
-	out := make(chan *delivery, s.cfg.Prefetch)
-	workerDone := make(chan struct{})
-	go s.work(ctx, out, workerDone)
-	err := s.transport.consume(ctx, out, workerDone, func() { s.readyOnce.Do(func() { close(s.ready) }) })
-	<-workerDone
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return nil
-	}
-	if err != nil {
+	if err := s.consume(ctx); err != nil {
 		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
 	}
 	return nil
+}
+
+// consume runs the worker on what the transport delivers until ctx ends
+// or the transport gives up, and drains it within ShutdownTimeout.
+func (s *Service) consume(ctx context.Context) error {
+	var abandon context.CancelFunc
+	s.workCtx, abandon = context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	out := make(chan *delivery, s.cfg.Prefetch)
+	workerDone := make(chan struct{})
+	go s.work(ctx, out, workerDone)
+	d := &drainer{s: s, workerDone: workerDone, abandon: abandon}
+	err := s.transport.consume(ctx, out, d.drain, func() { s.readyOnce.Do(func() { close(s.ready) }) })
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		err = nil // the shutdown asked for
+	}
+	return errors.Join(err, d.late)
 }
 
 // start marks the service running once every consumed event has a handler.

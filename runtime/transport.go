@@ -38,9 +38,11 @@ type binding interface {
 	// consume connects (retrying until ctx ends), declares the topology,
 	// calls ready once the topology is declared and the consumer started
 	// (the first time), and sends deliveries to out until ctx ends. It then
-	// stops the consumer, closes out, waits for workerDone (so in-flight
-	// deliveries can still be acked) and releases its connection.
-	consume(ctx context.Context, out chan<- *delivery, workerDone <-chan struct{}, ready func()) error
+	// stops the consumer, closes out, calls drain, which returns once the
+	// worker settled what it holds or gave up on it (so in-flight
+	// deliveries can still be acked), and releases its connection, which
+	// puts whatever is still unacked back on the queue.
+	consume(ctx context.Context, out chan<- *delivery, drain func(), ready func()) error
 	// close releases what publish opened.
 	close() error
 }
