@@ -14,7 +14,7 @@ import (
 // versions). Without a registerer they still count, unexported.
 type metrics struct {
 	published, consumed, duplicates, retried, deadLettered, setAside *prometheus.CounterVec
-	latency                                                *prometheus.HistogramVec
+	latency                                                          *prometheus.HistogramVec
 }
 
 var eventLabels = []string{"service", "type", "version"}

@@ -130,8 +130,11 @@ func (s *Service) Register(h EventHandler) error {
 //
 // Errors that sending again cannot cure are marked Permanent (IsPermanent
 // reports true): an event outside the contract, metadata the marshaler
-// rejects, ErrUnroutable. The outbox relay sets such an event aside instead
-// of retrying it; anything else (broker down, timeout, nack) is transient.
+// rejects, and ErrUnroutable when the event log is disabled. The outbox
+// relay sets such an event aside instead of retrying it; anything else
+// (broker down, timeout, nack) is transient. With the event log, which
+// Run binds to every event of the producer, ErrUnroutable only means that
+// the topology is not declared yet, so it stays transient.
 func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 	for _, msg := range msgs {
 		key := RoutingKey(msg.Metadata.Get(HeaderType), atoiOr0(msg.Metadata.Get(HeaderEventVersion)))
@@ -145,7 +148,7 @@ func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 		defer cancel()
 	}
 	if err := s.transport.publish(ctx, msgs); err != nil {
-		if errors.Is(err, ErrUnroutable) {
+		if errors.Is(err, ErrUnroutable) && s.cfg.EventLog.Disabled {
 			return Permanent(err)
 		}
 		return err
