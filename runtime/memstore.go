@@ -299,17 +299,23 @@ func (s *memoryStore) relayQueued(ctx context.Context, pub Publisher) error {
 		if err != nil && !IsPermanent(err) {
 			return fmt.Errorf("relay event %s: %w", m.UUID, err)
 		}
-		s.mu.Lock()
-		s.outbox = s.outbox[1:]
-		if err != nil {
-			s.setAside = append(s.setAside, setAsideRow(m, err))
-		}
-		s.mu.Unlock()
+		s.dequeue(m, err)
 		if err != nil {
 			ReportSetAside(pub, m, err)
 		}
 	}
 	return nil
+}
+
+// dequeue takes m, the oldest queued event, off the queue: it was sent, or
+// it is set aside when a permanent publish error is given.
+func (s *memoryStore) dequeue(m *message.Message, permanent error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outbox = s.outbox[1:]
+	if permanent != nil {
+		s.setAside = append(s.setAside, setAsideRow(m, permanent))
+	}
 }
 
 // relayBackoff spaces out retries of a failing relay: 100ms doubling up to
