@@ -68,7 +68,7 @@ func (b *amqpBinding) publish(ctx context.Context, msgs []*message.Message) erro
 	for i, msg := range msgs {
 		pub, err := Marshaler{}.Marshal(msg)
 		if err != nil {
-			return err
+			return Permanent(err) // the same metadata fails the same way every time
 		}
 		out[i] = outgoing{b.env.names.exchange(msg.Metadata.Get(HeaderSource)), RoutingKey(pub.Type, atoiOr0(msg.Metadata.Get(HeaderEventVersion))), pub}
 	}

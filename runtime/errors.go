@@ -16,7 +16,10 @@ var ErrNotInHandler = errors.New("runtime: TxPublisher used outside a handler")
 
 // Permanent marks err as one that retrying cannot fix, such as a payload
 // that does not decode: the consumer dead-letters the event at once instead
-// of retrying it. Permanent(nil) is nil.
+// of retrying it. Service.Publish marks its own such errors the same way
+// (an event outside the contract, for instance), and the outbox relays set
+// those events aside rather than retry them (see SetAsideOutbox).
+// Permanent(nil) is nil.
 func Permanent(err error) error {
 	if err == nil {
 		return nil

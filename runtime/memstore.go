@@ -46,6 +46,10 @@ type memoryStore struct {
 	outbox  []*message.Message // committed, not yet sent, in publish order
 	// positions are consumers' committed positions in event logs.
 	positions map[logPositionKey]int64
+	// setAside are the events the relay could not send, oldest first;
+	// owner is the service relaying the outbox (see memstore_setaside.go).
+	setAside []SetAsideRow
+	owner    string
 
 	wake    chan struct{} // a publish tells a waiting relay
 	relayMu sync.Mutex    // one relay sends at a time, so order holds
@@ -264,7 +268,8 @@ func (s *memoryStore) Backlog(context.Context) ([]string, error) {
 
 // Relay sends queued events to pub in order, each dropped from the queue
 // only after pub returned nil, until ctx ends; it then returns nil. A failed
-// publish is retried with backoff.
+// publish is retried with backoff, unless the error is Permanent: that
+// event is set aside (ListSetAside) and the relay goes on with the next.
 func (s *memoryStore) Relay(ctx context.Context, pub Publisher) error {
 	var retry relayBackoff
 	for {
@@ -290,14 +295,27 @@ func (s *memoryStore) relayQueued(ctx context.Context, pub Publisher) error {
 		}
 		m := s.outbox[0]
 		s.mu.Unlock()
-		if err := pub.Publish(ctx, m.Copy()); err != nil {
+		err := pub.Publish(ctx, m.Copy())
+		if err != nil && !IsPermanent(err) {
 			return fmt.Errorf("relay event %s: %w", m.UUID, err)
 		}
-		s.mu.Lock()
-		s.outbox = s.outbox[1:]
-		s.mu.Unlock()
+		s.dequeue(m, err)
+		if err != nil {
+			ReportSetAside(pub, m, err)
+		}
 	}
 	return nil
+}
+
+// dequeue takes m, the oldest queued event, off the queue: it was sent, or
+// it is set aside when a permanent publish error is given.
+func (s *memoryStore) dequeue(m *message.Message, permanent error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outbox = s.outbox[1:]
+	if permanent != nil {
+		s.setAside = append(s.setAside, setAsideRow(m, permanent))
+	}
 }
 
 // relayBackoff spaces out retries of a failing relay: 100ms doubling up to

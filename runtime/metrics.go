@@ -13,8 +13,8 @@ import (
 // event type and version (separate labels, so dashboards can sum over
 // versions). Without a registerer they still count, unexported.
 type metrics struct {
-	published, consumed, duplicates, retried, deadLettered *prometheus.CounterVec
-	latency                                                *prometheus.HistogramVec
+	published, consumed, duplicates, retried, deadLettered, setAside *prometheus.CounterVec
+	latency                                                          *prometheus.HistogramVec
 	// storeUnavailable is 1 while consumption is paused because the
 	// store's database does not answer; storeWaits counts the holds.
 	storeUnavailable *prometheus.GaugeVec
@@ -33,6 +33,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		duplicates:   counter("events_duplicates_total", "Deliveries skipped because the inbox had already applied the event."),
 		retried:      counter("events_retried_total", "Handler attempts that failed and were retried."),
 		deadLettered: counter("events_dead_lettered_total", "Events moved to the service's dead-letter queue."),
+		setAside:     counter("outbox_set_aside_total", "Outbox events the relay set aside because they can never be sent (see evgen outbox list)."),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "evgen", Name: "handler_duration_seconds",
 			Help:    "Time a handler took, inbox claim included, per attempt.",
@@ -65,6 +66,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.deadLettered, err = register(reg, m.deadLettered); err != nil {
+		return nil, err
+	}
+	if m.setAside, err = register(reg, m.setAside); err != nil {
 		return nil, err
 	}
 	if m.storeUnavailable, err = register(reg, m.storeUnavailable); err != nil {

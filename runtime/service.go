@@ -136,11 +136,19 @@ func (s *Service) Register(h EventHandler) error {
 // retries across reconnections with the same event IDs until ctx ends, or
 // Config.PublishTimeout when ctx has no deadline. Safe for concurrent use:
 // confirms are pipelined across callers.
+//
+// Errors that sending again cannot cure are marked Permanent (IsPermanent
+// reports true): an event outside the contract, metadata the marshaler
+// rejects, and ErrUnroutable when the event log is disabled. The outbox
+// relay sets such an event aside instead of retrying it; anything else
+// (broker down, timeout, nack) is transient. With the event log, which
+// Run binds to every event of the producer, ErrUnroutable only means that
+// the topology is not declared yet, so it stays transient.
 func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 	for _, msg := range msgs {
 		key := RoutingKey(msg.Metadata.Get(HeaderType), atoiOr0(msg.Metadata.Get(HeaderEventVersion)))
 		if !s.publishes[key] {
-			return fmt.Errorf("service %s does not publish %s (event %s): not in its contract", s.cfg.Contract.Service, key, msg.UUID)
+			return Permanent(fmt.Errorf("service %s does not publish %s (event %s): not in its contract", s.cfg.Contract.Service, key, msg.UUID))
 		}
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -149,6 +157,9 @@ func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 		defer cancel()
 	}
 	if err := s.transport.publish(ctx, msgs); err != nil {
+		if errors.Is(err, ErrUnroutable) && s.cfg.EventLog.Disabled {
+			return Permanent(err)
+		}
 		return err
 	}
 	for _, msg := range msgs {
@@ -171,6 +182,9 @@ func (s *Service) Run(ctx context.Context) error {
 	defer s.transport.close()
 	if err := s.cfg.Store.Migrate(ctx); err != nil {
 		return fmt.Errorf("runtime: service %s: migrate store: %w", s.cfg.Contract.Service, err)
+	}
+	if err := s.claimOutbox(ctx); err != nil {
+		return err
 	}
 	// The helpers stop when consuming does, not only with ctx: a consumer
 	// that gave up must end Run, not leave it waiting for them.

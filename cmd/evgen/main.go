@@ -25,6 +25,7 @@ var commands = []command{
 	{"generate", "write the typed Go package of a service", runGenerate},
 	{"breaking", "report the changes of a contract set that break its consumers", runBreaking},
 	{"dlq", "list, show, redrive or drop a service's dead-lettered events", runDLQ},
+	{"outbox", "list, retry or drop the outbox events a service's relay set aside", runOutbox},
 	{"version", "print the evgen version", runVersion},
 }
 

@@ -78,10 +78,12 @@ func (p txPublisher) Publish(ctx context.Context, msgs ...*message.Message) erro
 // Relay forwards committed outbox events to pub, in commit order, until ctx
 // ends; it then returns nil. An event is marked sent (the consumer group's
 // offset moves past it, in the transaction that read it) only after pub
-// returned nil; a failed publish is retried. When ctx ends the relay stops
-// taking rows and marks what it sent; a relay that crashes instead re-sends
-// at most the RelayBatchSize events read but not marked. Relays of several
-// replicas take turns: the offset row is locked while a batch is relayed.
+// returned nil; a failed publish is retried, unless its error is
+// runtime.Permanent: that event is set aside (ListSetAside) and the offset
+// moves past it. When ctx ends the relay stops taking rows and marks what
+// it sent; a relay that crashes instead re-sends at most the
+// RelayBatchSize events read but not marked. Relays of several replicas
+// take turns: the offset row is locked while a batch is relayed.
 func (s *Store) Relay(ctx context.Context, pub runtime.Publisher) error {
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(s.db), wsql.SubscriberConfig{
 		ConsumerGroup:  relayGroup,
@@ -96,7 +98,7 @@ func (s *Store) Relay(ctx context.Context, pub runtime.Publisher) error {
 	}
 	runCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
-	fwd, err := forwarder.NewForwarder(detached{sub, runCtx}, brokerPublisher{pub}, s.log, forwarder.Config{
+	fwd, err := forwarder.NewForwarder(detached{sub, runCtx}, brokerPublisher{pub, s}, s.log, forwarder.Config{
 		ForwarderTopic: outboxTopic,
 		CloseTimeout:   closeGrace,
 	})
@@ -145,11 +147,28 @@ const closeGrace = 10 * time.Second
 // brokerPublisher adapts the runtime's confirmed publisher to the
 // forwarder's destination. The forwarder hands over the original message,
 // unwrapped from the envelope with its ID and metadata.
-type brokerPublisher struct{ pub runtime.Publisher }
+// An event whose publish fails with a runtime.Permanent error is set aside
+// (see setAside) and reported as forwarded, so that the offset moves past
+// it and the relay goes on in commit order.
+type brokerPublisher struct {
+	pub runtime.Publisher
+	s   *Store
+}
 
 func (b brokerPublisher) Publish(_ string, msgs ...*message.Message) error {
 	for _, m := range msgs {
-		if err := b.pub.Publish(m.Context(), m); err != nil {
+		err := b.pub.Publish(m.Context(), m)
+		if runtime.IsPermanent(err) {
+			added, err2 := b.s.setAside(m, err)
+			if err2 != nil {
+				return err2
+			}
+			if added {
+				runtime.ReportSetAside(b.pub, m, err)
+			}
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("relay event %s: %w", m.UUID, err)
 		}
 	}

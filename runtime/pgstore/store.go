@@ -123,6 +123,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	all := append(shared(queries), shared(offsets)...)
 	all = append(all, s.inboxSchema()...)
 	all = append(all, s.positionSchema()...)
+	all = append(all, s.setAsideSchema()...)
 	return s.sql.InTx(ctx, "migrate", func(tx *sql.Tx) error {
 		_, err := sqlstore.Exec(ctx, tx, all)
 		return err
@@ -132,7 +133,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Drop deletes the store's tables and everything in them: for tests'
 // cleanup, never for a service's database.
 func (s *Store) Drop(ctx context.Context) error {
-	q := fmt.Sprintf("DROP TABLE IF EXISTS %s, %s, %s, %s", s.inbox, s.outbox, s.offsets, s.positionsTable())
+	q := fmt.Sprintf("DROP TABLE IF EXISTS %s, %s, %s, %s, %s, %s", s.inbox, s.outbox, s.offsets, s.positionsTable(), s.setAsideTable(), s.ownerTable())
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("pgstore: drop tables: %w", err)
 	}

@@ -91,7 +91,9 @@ func (p txPublisher) Publish(ctx context.Context, msgs ...*message.Message) erro
 // Relay sends committed outbox events to pub in commit order until ctx
 // ends; it then returns nil. Each is marked sent right after pub returned
 // nil, so a crash re-sends at most the one event in flight. A failed
-// publish is retried with backoff. Run one relay per database: relays in
+// publish is retried with backoff, unless its error is runtime.Permanent:
+// that row moves to the set-aside table (ListSetAside) and the relay goes
+// on with the next. Run one relay per database: relays in
 // two processes would both send each event (the inboxes would drop the
 // second copy).
 func (s *Store) Relay(ctx context.Context, pub runtime.Publisher) error {
@@ -154,7 +156,18 @@ func (s *Store) relayBatch(ctx context.Context, pub runtime.Publisher) (more boo
 		return false, err
 	}
 	for _, r := range rows {
-		if err := pub.Publish(ctx, r.msg); err != nil {
+		err := pub.Publish(ctx, r.msg)
+		if runtime.IsPermanent(err) {
+			added, err2 := s.setAside(context.WithoutCancel(ctx), r, err)
+			if err2 != nil {
+				return false, err2
+			}
+			if added {
+				runtime.ReportSetAside(pub, r.msg, err)
+			}
+			continue
+		}
+		if err != nil {
 			return false, fmt.Errorf("relay event %s: %w", r.msg.UUID, err)
 		}
 		// The broker has the event: mark it even if ctx just ended, or a

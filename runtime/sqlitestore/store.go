@@ -123,7 +123,7 @@ func (s *Store) Retention() time.Duration { return s.opts.Retention }
 // Migrate creates the store's tables if they do not exist.
 func (s *Store) Migrate(ctx context.Context) error {
 	return s.sql.InTx(ctx, "migrate", func(tx *sql.Tx) error {
-		for _, q := range append(append(s.inboxSchema(), s.outboxSchema()...), s.positionSchema()...) {
+		for _, q := range append(append(append(s.inboxSchema(), s.outboxSchema()...), s.positionSchema()...), s.setAsideSchema()...) {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("%s: %w", q, err)
 			}
@@ -136,7 +136,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // cleanup, never for a service's database.
 func (s *Store) Drop(ctx context.Context) error {
 	return s.sql.InTx(ctx, "drop tables", func(tx *sql.Tx) error {
-		for _, table := range []string{s.inbox, s.outbox, s.positionsTable()} {
+		for _, table := range []string{s.inbox, s.outbox, s.positionsTable(), s.setAsideTable(), s.ownerTable()} {
 			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
 				return err
 			}

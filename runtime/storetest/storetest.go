@@ -31,6 +31,7 @@ type NewStore func(t *testing.T) runtime.Store
 func Run(t *testing.T, newStore NewStore) {
 	t.Run("inbox", func(t *testing.T) { RunInbox(t, newStore) })
 	t.Run("outbox", func(t *testing.T) { RunOutbox(t, newStore) })
+	t.Run("setaside", func(t *testing.T) { RunSetAside(t, newStore) })
 }
 
 // waitTimeout bounds every wait for a condition, so a broken store fails
