@@ -27,7 +27,8 @@ could not apply (after the retries) or could not decode.
   redrive   send the selected dead letters back to the service's queue with
             their original event IDs, so the service's inbox applies each at
             most once; each leaves the dead-letter queue only after the
-            broker confirmed its copy
+            broker confirmed its copy. It takes what the queue held when
+            it started: one that fails again waits for the next redrive
   drop      delete the selected dead letters, after asking (see -yes)
 
 redrive and drop need a selection: IDs as arguments, or -type, -reason,
