@@ -33,7 +33,11 @@ func (s *Service) route(d *delivery) (EventHandler, Meta, error) {
 	if err != nil {
 		return EventHandler{}, m, Permanent(err)
 	}
+	// Under the lock: a Sync started before Run routes while Register may
+	// still add handlers.
+	s.mu.Lock()
 	h, ok := s.handlers[RoutingKey(m.Type, m.Version)]
+	s.mu.Unlock()
 	if !ok {
 		return h, m, Permanent(fmt.Errorf("%s v%d: %w", m.Type, m.Version, errUnknownEvent))
 	}
