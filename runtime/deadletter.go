@@ -35,6 +35,9 @@ func OpenDeadLetters(url, namespace, service string) (*DeadLetters, error) {
 	if namespace == "" {
 		namespace = defaultNamespace
 	}
+	if err := CheckNamespace(namespace); err != nil {
+		return nil, err
+	}
 	if !namePattern.MatchString(service) {
 		return nil, fmt.Errorf("service %q is not a service name ([a-z][a-z0-9_]*)", service)
 	}
