@@ -119,6 +119,7 @@ const (
 const defaultNamespace = "evgen"
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
 // namespacePattern has no dot: names join the namespace and a service
 // with dots, so namespace "a.billing" with service "dlq" would share the
 // queue "a.billing.dlq" with the dead-letter queue of billing in "a".
