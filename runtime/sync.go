@@ -269,8 +269,9 @@ func (sy *syncRun) take(ctx context.Context, r *logReader, d amqp.Delivery, off 
 	return false, nil
 }
 
-// commitPosition stores off, the marker's offset, as the position, so a
-// later sync does not read again the events this one skipped.
+// commitPosition stores off as the position in a transaction of its own:
+// the marker's offset, so a later sync does not read again the events this
+// one skipped, or a dead-lettered event's, so it is not dead-lettered again.
 func (sy *syncRun) commitPosition(ctx context.Context, off int64) error {
 	tx, err := sy.s.cfg.Store.Begin(ctx)
 	if err != nil {
