@@ -15,6 +15,8 @@ import (
 type metrics struct {
 	published, consumed, duplicates, retried, deadLettered *prometheus.CounterVec
 	latency                                                *prometheus.HistogramVec
+	// resyncDropped counts resync requests given up, by service.
+	resyncDropped *prometheus.CounterVec
 }
 
 var eventLabels = []string{"service", "type", "version"}
@@ -34,6 +36,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time a handler took, inbox claim included, per attempt.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 		}, eventLabels),
+		resyncDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "evgen", Name: "resync_requests_dropped_total",
+			Help: "Resync requests given up: they failed permanently, or on every attempt of the retry policy.",
+		}, []string{"service"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -53,6 +59,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.deadLettered, err = register(reg, m.deadLettered); err != nil {
+		return nil, err
+	}
+	if m.resyncDropped, err = register(reg, m.resyncDropped); err != nil {
 		return nil, err
 	}
 	m.latency, err = register(reg, m.latency)
