@@ -183,11 +183,11 @@ func (s *Service) applyOptimistic(ctx context.Context, items []batchItem) error 
 // transaction is a BatchClaimer.
 func (s *Service) claimAll(ctx context.Context, tx InboxTx, items []batchItem) ([]bool, error) {
 	if bc, ok := tx.(BatchClaimer); ok {
-		ids := make([]string, len(items))
+		refs := make([]EventRef, len(items))
 		for i, it := range items {
-			ids[i] = it.m.ID
+			refs[i] = it.m.ref()
 		}
-		won, err := bc.ClaimAll(ctx, s.cfg.Contract.Service, ids)
+		won, err := bc.ClaimAll(ctx, s.cfg.Contract.Service, refs)
 		if err != nil {
 			return nil, fmt.Errorf("inbox claim: %w", err)
 		}
@@ -195,7 +195,7 @@ func (s *Service) claimAll(ctx context.Context, tx InboxTx, items []batchItem) (
 	}
 	won := make([]bool, len(items))
 	for i, it := range items {
-		ok, err := tx.Claim(ctx, s.cfg.Contract.Service, it.m.ID)
+		ok, err := tx.Claim(ctx, s.cfg.Contract.Service, it.m.ref())
 		if err != nil {
 			return nil, fmt.Errorf("inbox claim: %w", err)
 		}

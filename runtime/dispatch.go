@@ -136,7 +136,7 @@ func (s *Service) releaseHeld(ctx context.Context, d *delivery) {
 // release the events that attempt held.
 func (s *Service) apply(ctx context.Context, tx InboxTx, d *delivery, h EventHandler, m Meta) (bool, error) {
 	d.scope = nil
-	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ID)
+	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ref())
 	if err != nil {
 		return false, fmt.Errorf("inbox claim: %w", err)
 	}
