@@ -41,14 +41,14 @@ type batchTrackingTx struct {
 	bc runtime.BatchClaimer
 }
 
-func (tx batchTrackingTx) ClaimAll(ctx context.Context, consumer string, eventIDs []string) ([]bool, error) {
-	won, err := tx.bc.ClaimAll(ctx, consumer, eventIDs)
+func (tx batchTrackingTx) ClaimAll(ctx context.Context, consumer string, events []runtime.EventRef) ([]bool, error) {
+	won, err := tx.bc.ClaimAll(ctx, consumer, events)
 	if err != nil {
 		return nil, err
 	}
 	for i, ok := range won {
 		if ok {
-			tx.claimed = append(tx.claimed, eventIDs[i])
+			tx.claimed = append(tx.claimed, events[i].ID)
 		}
 	}
 	return won, nil
@@ -63,10 +63,10 @@ type trackingTx struct {
 	marks     map[string]int // savepoint -> len(claimed) when it was set
 }
 
-func (tx *trackingTx) Claim(ctx context.Context, consumer, eventID string) (bool, error) {
-	ok, err := tx.InboxTx.Claim(ctx, consumer, eventID)
+func (tx *trackingTx) Claim(ctx context.Context, consumer string, e runtime.EventRef) (bool, error) {
+	ok, err := tx.InboxTx.Claim(ctx, consumer, e)
 	if ok && err == nil {
-		tx.claimed = append(tx.claimed, eventID)
+		tx.claimed = append(tx.claimed, e.ID)
 	}
 	return ok, err
 }

@@ -180,11 +180,11 @@ func (s *Service) applyOptimistic(ctx context.Context, items []batchItem) error 
 
 // claimAll claims the batch's events in tx.
 func (s *Service) claimAll(ctx context.Context, tx *consumerTx, items []batchItem) ([]bool, error) {
-	ids := make([]string, len(items))
+	refs := make([]EventRef, len(items))
 	for i, it := range items {
-		ids[i] = it.m.ID
+		refs[i] = it.m.ref()
 	}
-	return tx.claimAll(ctx, s.cfg.Contract.Service, ids)
+	return tx.claimAll(ctx, s.cfg.Contract.Service, refs)
 }
 
 // applySavepoints runs items in one transaction, each behind a savepoint,

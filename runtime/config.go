@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -158,7 +159,25 @@ const (
 const defaultNamespace = "evgen"
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-var namespacePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// namespacePattern has no dot: names join the namespace and a service
+// with dots, so namespace "a.billing" with service "dlq" would share the
+// queue "a.billing.dlq" with the dead-letter queue of billing in "a".
+var namespacePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+// CheckNamespace reports whether ns can prefix a service's exchanges and
+// queues: letters, digits, '_' and '-', starting with a letter or digit.
+// A dot is refused, since names are the namespace and the service joined
+// by dots, and a dotted namespace could name another service's queue.
+func CheckNamespace(ns string) error {
+	if namespacePattern.MatchString(ns) {
+		return nil
+	}
+	if strings.Contains(ns, ".") {
+		return fmt.Errorf("namespace %q has a dot: names join namespace and service with dots, so it could name another namespace's queue (%q with service \"dlq\" is the dead-letter queue of service \"billing\" in %q); use '_' or '-' instead", ns, "a.billing", "a")
+	}
+	return fmt.Errorf("namespace %q: want letters, digits, '_' and '-', starting with a letter or digit", ns)
+}
 
 func (c *Config) setDefaults() {
 	if c.Logger == nil {
@@ -246,8 +265,8 @@ func (c *Config) Validate() error {
 	if c.Store == nil {
 		add("Config.Store is nil: use runtime.NewMemoryStore(), sqlitestore or pgstore")
 	}
-	if !namespacePattern.MatchString(c.Namespace) {
-		add("Config.Namespace %q: want letters, digits, '_', '-', '.'", c.Namespace)
+	if err := CheckNamespace(c.Namespace); err != nil {
+		add("Config.Namespace: %w", err)
 	}
 	if c.Concurrency < 1 || c.Prefetch < 1 || c.PublisherChannels < 1 {
 		add("Config.Concurrency (%d), Prefetch (%d) and PublisherChannels (%d) must be at least 1",

@@ -26,21 +26,21 @@ func (s *Service) begin(ctx context.Context) (*consumerTx, error) {
 }
 
 // Claim claims one event; see InboxTx.
-func (t *consumerTx) Claim(ctx context.Context, consumer, eventID string) (bool, error) {
-	won, err := t.tx.Claim(ctx, consumer, eventID)
+func (t *consumerTx) Claim(ctx context.Context, consumer string, event EventRef) (bool, error) {
+	won, err := t.tx.Claim(ctx, consumer, event)
 	return won, storeOp(err)
 }
 
-// claimAll claims eventIDs in order, in one statement when the store's
+// claimAll claims events in order, in one statement when the store's
 // transaction is a BatchClaimer.
-func (t *consumerTx) claimAll(ctx context.Context, consumer string, eventIDs []string) ([]bool, error) {
+func (t *consumerTx) claimAll(ctx context.Context, consumer string, events []EventRef) ([]bool, error) {
 	if bc, ok := t.tx.(BatchClaimer); ok {
-		won, err := bc.ClaimAll(ctx, consumer, eventIDs)
+		won, err := bc.ClaimAll(ctx, consumer, events)
 		return won, storeOp(err)
 	}
-	won := make([]bool, len(eventIDs))
-	for i, id := range eventIDs {
-		ok, err := t.Claim(ctx, consumer, id)
+	won := make([]bool, len(events))
+	for i, ev := range events {
+		ok, err := t.Claim(ctx, consumer, ev)
 		if err != nil {
 			return nil, err
 		}

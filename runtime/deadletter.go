@@ -35,6 +35,9 @@ func OpenDeadLetters(url, namespace, service string) (*DeadLetters, error) {
 	if namespace == "" {
 		namespace = defaultNamespace
 	}
+	if err := CheckNamespace(namespace); err != nil {
+		return nil, err
+	}
 	if !namePattern.MatchString(service) {
 		return nil, fmt.Errorf("service %q is not a service name ([a-z][a-z0-9_]*)", service)
 	}
@@ -121,7 +124,9 @@ func (d *DeadLetters) List(ctx context.Context, f DeadLetterFilter) ([]DeadLette
 // (only that service's: through the default exchange), with their
 // original event IDs and headers, so the service's inbox applies each at
 // most once however often it is redriven. Each is removed from the
-// dead-letter queue only after the broker confirmed its copy. It returns
+// dead-letter queue only after the broker confirmed its copy. It takes
+// only what the queue held when it started: a redriven event that fails
+// again and comes back meanwhile waits for the next redrive. It returns
 // how many were redriven.
 func (d *DeadLetters) Redrive(ctx context.Context, f DeadLetterFilter) (int, error) {
 	pub, err := d.conn.Channel()
@@ -193,16 +198,25 @@ func (d *DeadLetters) Drop(ctx context.Context, f DeadLetterFilter) (int, error)
 	return n, err
 }
 
-// each takes every message of the dead-letter queue on a new channel and
-// calls fn with those f selects; a message fn settles (returns true for)
-// is acked, the others go back when the channel closes.
+// each takes the messages the dead-letter queue holds when it starts, on
+// a new channel, and calls fn with those f selects; a message fn settles
+// (returns true for) is acked, the others go back when the channel closes.
+//
+// It stops after as many messages as the queue held at the start: what
+// arrives later is behind them (a queue is FIFO), and may be a redriven
+// event that failed again, which a redrive reading until the queue is
+// empty would send back again and again.
 func (d *DeadLetters) each(ctx context.Context, f DeadLetterFilter, fn func(DeadLetter, amqp.Delivery) (bool, error)) error {
 	ch, err := d.conn.Channel()
 	if err != nil {
 		return fmt.Errorf("open channel: %w", err)
 	}
 	defer ch.Close()
-	for ctx.Err() == nil {
+	q, err := ch.QueueDeclarePassive(d.dlq, true, false, false, false, nil)
+	if err != nil {
+		return fmt.Errorf("count the messages in %s: %w", d.dlq, err)
+	}
+	for taken := 0; taken < q.Messages && ctx.Err() == nil; taken++ {
 		del, ok, err := ch.Get(d.dlq, false)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", d.dlq, err)

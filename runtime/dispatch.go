@@ -33,7 +33,11 @@ func (s *Service) route(d *delivery) (EventHandler, Meta, error) {
 	if err != nil {
 		return EventHandler{}, m, Permanent(err)
 	}
+	// Under the lock: a Sync started before Run routes while Register may
+	// still add handlers.
+	s.mu.Lock()
 	h, ok := s.handlers[RoutingKey(m.Type, m.Version)]
+	s.mu.Unlock()
 	if !ok {
 		return h, m, Permanent(fmt.Errorf("%s v%d: %w", m.Type, m.Version, errUnknownEvent))
 	}
@@ -129,7 +133,7 @@ func (s *Service) releaseHeld(ctx context.Context, d *delivery) {
 // release the events that attempt held.
 func (s *Service) apply(ctx context.Context, tx InboxTx, d *delivery, h EventHandler, m Meta) (bool, error) {
 	d.scope = nil
-	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ID)
+	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ref())
 	if err != nil {
 		return false, err
 	}

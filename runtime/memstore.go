@@ -25,7 +25,7 @@ func NewMemoryStore() Store {
 	}
 }
 
-type inboxKey struct{ consumer, eventID string }
+type inboxKey struct{ consumer, producer, eventID string }
 
 // memoryClaim is a claim held by an open transaction. A concurrent Claim of
 // the same key waits for released, as a second INSERT of the same primary
@@ -105,10 +105,10 @@ type memoryTx struct {
 	done       bool
 }
 
-// Claim takes eventID for consumer unless it was applied, or is held by
-// this transaction; it waits while another open transaction holds it.
-func (tx *memoryTx) Claim(ctx context.Context, consumer, eventID string) (bool, error) {
-	k := inboxKey{consumer, eventID}
+// Claim takes e for consumer unless it was applied, or is held by this
+// transaction; it waits while another open transaction holds it.
+func (tx *memoryTx) Claim(ctx context.Context, consumer string, e EventRef) (bool, error) {
+	k, eventID := inboxKey{consumer, e.Producer, e.ID}, e.ID
 	for {
 		tx.s.mu.Lock()
 		if tx.done {

@@ -33,7 +33,7 @@ func TestMemoryStoreCrossedClaimsDoNotDeadlock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if won, err := tx.Claim(ctx, "billing", id); err != nil || !won {
+		if won, err := tx.Claim(ctx, "billing", runtime.EventRef{Producer: "users", ID: id}); err != nil || !won {
 			t.Fatalf("claim %s = %v, %v", id, won, err)
 		}
 		txs[i] = tx
@@ -41,7 +41,7 @@ func TestMemoryStoreCrossedClaimsDoNotDeadlock(t *testing.T) {
 	errs := make(chan error, 2)
 	for i, id := range []string{"y", "x"} {
 		go func() {
-			_, err := txs[i].Claim(ctx, "billing", id)
+			_, err := txs[i].Claim(ctx, "billing", runtime.EventRef{Producer: "users", ID: id})
 			if err != nil {
 				txs[i].Rollback()
 			}

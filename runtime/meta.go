@@ -41,3 +41,8 @@ func metaFromMessage(msg *message.Message, attempt int) (Meta, error) {
 	}
 	return m, nil
 }
+
+// ref is the event's inbox key. The producer is the one its type names,
+// not the source header: the type is what routed the event here, and the
+// contract fixes which producer publishes it.
+func (m Meta) ref() EventRef { return EventRef{Producer: producerOf(m.Type), ID: m.ID} }

@@ -19,6 +19,8 @@ type metrics struct {
 	// store's database does not answer; storeWaits counts the holds.
 	storeUnavailable *prometheus.GaugeVec
 	storeWaits       *prometheus.CounterVec
+	// resyncDropped counts resync requests given up, by service.
+	resyncDropped *prometheus.CounterVec
 }
 
 var eventLabels = []string{"service", "type", "version"}
@@ -46,6 +48,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		storeWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "evgen", Name: "store_waits_total",
 			Help: "Waits of a held event for the store's database to answer (not counted as attempts).",
+		}, []string{"service"}),
+		resyncDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "evgen", Name: "resync_requests_dropped_total",
+			Help: "Resync requests given up: they failed permanently, or on every attempt of the retry policy.",
 		}, []string{"service"}),
 	}
 	if reg == nil {
@@ -75,6 +81,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.storeWaits, err = register(reg, m.storeWaits); err != nil {
+		return nil, err
+	}
+	if m.resyncDropped, err = register(reg, m.resyncDropped); err != nil {
 		return nil, err
 	}
 	m.latency, err = register(reg, m.latency)

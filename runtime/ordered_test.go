@@ -153,7 +153,7 @@ func TestOrderedBatchShutdownLosesNothing(t *testing.T) {
 	}
 	defer tx.Rollback()
 	for i, d := range batch {
-		claimed, err := tx.Claim(context.Background(), "billing", d.msg.UUID)
+		claimed, err := tx.Claim(context.Background(), "billing", EventRef{Producer: "users", ID: d.msg.UUID})
 		if err != nil {
 			t.Fatal(err)
 		}

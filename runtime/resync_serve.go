@@ -72,23 +72,38 @@ func (s *Service) consumeResync(ctx context.Context, b *amqpBinding, conn *amqp.
 	}
 }
 
-// settleResync answers d and acks it; a failure that may pass (a database
-// or broker error) puts the request back after a pause instead.
+// settleResync answers d and acks it. A failure that may pass (a database
+// or broker error) is retried in place with the service's retry policy;
+// once the attempts are used up, or at once for a permanent failure, the
+// request is dropped with an ERROR log and counted, so that one request
+// that keeps failing does not block every later one. The requester may
+// ask again. Shutdown during a wait puts the request back on the queue.
 func (s *Service) settleResync(ctx context.Context, d amqp.Delivery) {
-	n, err := s.answerResync(ctx, d)
-	switch {
-	case err == nil:
-		s.log.Info("resync request answered", "request_id", d.MessageId, "events", n)
-	case IsPermanent(err):
-		s.log.Error("resync request dropped", "request_id", d.MessageId, "err", err)
-	default:
-		s.log.Warn("resync request failed, will retry", "request_id", d.MessageId, "err", err)
-		sleep(ctx, s.cfg.Retry.Max)
-		if err := d.Nack(false, true); err != nil {
-			s.log.Warn("requeue resync request", "request_id", d.MessageId, "err", err)
+	for attempt := 1; ; attempt++ {
+		n, err := s.answerResync(ctx, d)
+		if err == nil {
+			s.log.Info("resync request answered", "request_id", d.MessageId, "events", n)
+			s.ackResync(d)
+			return
 		}
-		return
+		if IsPermanent(err) || attempt >= s.cfg.Retry.MaxAttempts {
+			s.log.Error("resync request dropped; the requester may ask again", "request_id", d.MessageId, "attempts", attempt, "err", err)
+			s.metrics.resyncDropped.WithLabelValues(s.cfg.Contract.Service).Inc()
+			s.ackResync(d)
+			return
+		}
+		wait := s.cfg.Retry.delay(attempt)
+		s.log.Warn("resync request failed, retrying", "request_id", d.MessageId, "attempt", attempt, "retry_in", wait, "err", err)
+		if !sleep(ctx, wait) {
+			if err := d.Nack(false, true); err != nil {
+				s.log.Warn("requeue resync request", "request_id", d.MessageId, "err", err)
+			}
+			return
+		}
 	}
+}
+
+func (s *Service) ackResync(d amqp.Delivery) {
 	if err := d.Ack(false); err != nil {
 		s.log.Warn("ack resync request", "request_id", d.MessageId, "err", err)
 	}

@@ -16,11 +16,20 @@ type Inbox interface {
 	Begin(ctx context.Context) (InboxTx, error)
 }
 
+// EventRef names one event to the inbox: the producer that published it
+// and its ID. An ID is unique only within its producer (WithID lets a
+// producer choose it), so the inbox keys applied events by both: the same
+// ID from two producers is two events.
+type EventRef struct {
+	Producer string // "users"
+	ID       string
+}
+
 // InboxTx is one open inbox transaction.
 type InboxTx interface {
-	// Claim records eventID as applied by consumer. It returns false, and
+	// Claim records e as applied by consumer. It returns false, and
 	// records nothing, when the event was applied before: a duplicate.
-	Claim(ctx context.Context, consumer, eventID string) (bool, error)
+	Claim(ctx context.Context, consumer string, e EventRef) (bool, error)
 	// SQL is the transaction the handler makes its own writes in, so that
 	// they commit with the claim; nil for the in-memory inbox.
 	SQL() *sql.Tx
@@ -38,10 +47,10 @@ type InboxTx interface {
 // consumer that claims a batch this way and sees a handler fail rolls the
 // whole transaction back and handles the batch again event by event.
 type BatchClaimer interface {
-	// ClaimAll claims eventIDs for consumer as Claim would, in order;
-	// won[i] reports whether eventIDs[i] was new. An ID repeated in the
+	// ClaimAll claims events for consumer as Claim would, in order;
+	// won[i] reports whether events[i] was new. An event repeated in the
 	// list wins at most once.
-	ClaimAll(ctx context.Context, consumer string, eventIDs []string) (won []bool, err error)
+	ClaimAll(ctx context.Context, consumer string, events []EventRef) (won []bool, err error)
 }
 
 // Outbox lets a producer write events in the same transaction as its own

@@ -20,12 +20,13 @@ import (
 // from a stream: the message's offset in it, an integer.
 const headerStreamOffset = "x-stream-offset"
 
-// Sync markers. A sync publishes a marker to the producer's exchange with
-// a routing key that only the log's "#" binding matches (consuming
-// services bind exact "<type>.v<version>" keys, and no event type starts
-// with "_"), so the marker lands in the log and nowhere else. The sync ends
-// when it reads its own marker: the log's tail as of its start. Every
-// reader skips markers.
+// Sync markers. A sync publishes a marker straight into the producer's
+// log, through the default exchange with the log's name as routing key,
+// so it lands in the log and nowhere else: through the producer's
+// exchange, every queue bound there with "#" would get it too. The sync
+// ends when it reads its own marker: the log's tail as of its start.
+// Every reader skips markers, including those of older runtimes, which
+// went through the producer's exchange with markerRoutingKey.
 const (
 	markerRoutingKey = "_evgen.sync-marker"
 	headerSyncMarker = "x-evgen-sync-marker"
@@ -115,7 +116,9 @@ func streamOffset(d amqp.Delivery) (int64, bool) {
 // syncMarker returns the sync ID of a marker; false for an event.
 func syncMarker(d amqp.Delivery) (string, bool) {
 	id, ok := d.Headers[headerSyncMarker].(string)
-	return id, ok && d.RoutingKey == markerRoutingKey
+	// Events reach the log through the producer's exchange; a marker
+	// through the default one (or, from an older runtime, with its key).
+	return id, ok && (d.Exchange == "" || d.RoutingKey == markerRoutingKey)
 }
 
 // markerPublishing is the marker of sync id.

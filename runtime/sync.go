@@ -197,13 +197,14 @@ func (sy *syncRun) start(ctx context.Context) (SyncFrom, error) {
 	return SyncFromOffset(off + 1), nil
 }
 
-// sendMarker publishes this sync's marker into the log, with confirms; an
-// unroutable marker means the log is not bound to the exchange.
+// sendMarker publishes this sync's marker into the log alone (the
+// default exchange routes it to the queue of that name), with confirms;
+// an unroutable marker means the log is gone.
 func (sy *syncRun) sendMarker(ctx context.Context) error {
-	out := outgoing{exchange: sy.b.env.names.exchange(sy.producer), key: markerRoutingKey, pub: markerPublishing(sy.id)}
+	out := outgoing{exchange: "", key: sy.log, pub: markerPublishing(sy.id)}
 	err := sy.b.pub.send(ctx, []outgoing{out})
 	if errors.Is(err, ErrUnroutable) {
-		return fmt.Errorf("%w: %s is not bound to exchange %s", ErrNoEventLog, sy.log, out.exchange)
+		return fmt.Errorf("%w: event log %s does not exist", ErrNoEventLog, sy.log)
 	}
 	if err != nil {
 		return fmt.Errorf("publish sync marker: %w", err)
@@ -268,8 +269,9 @@ func (sy *syncRun) take(ctx context.Context, r *logReader, d amqp.Delivery, off 
 	return false, nil
 }
 
-// commitPosition stores off, the marker's offset, as the position, so a
-// later sync does not read again the events this one skipped.
+// commitPosition stores off as the position in a transaction of its own:
+// the marker's offset, so a later sync does not read again the events this
+// one skipped, or a dead-lettered event's, so it is not dead-lettered again.
 func (sy *syncRun) commitPosition(ctx context.Context, off int64) error {
 	tx, err := sy.s.cfg.Store.Begin(ctx)
 	if err != nil {

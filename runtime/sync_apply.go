@@ -45,7 +45,7 @@ func (sy *syncRun) apply(ctx context.Context, d *delivery, h EventHandler, off i
 	s := sy.s
 	_, m, err := s.route(d)
 	if err != nil {
-		return sy.deadLetter(d, m, err, 0)
+		return sy.deadLetter(ctx, d, m, err, 0, off)
 	}
 	work := context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
@@ -59,7 +59,7 @@ func (sy *syncRun) apply(ctx context.Context, d *delivery, h EventHandler, off i
 			return outcomeApplied, nil
 		}
 		if IsPermanent(err) || attempt >= s.cfg.Retry.MaxAttempts {
-			return sy.deadLetter(d, m, err, attempt)
+			return sy.deadLetter(ctx, d, m, err, attempt, off)
 		}
 		s.inc(s.metrics.retried, m)
 		wait := s.cfg.Retry.delay(attempt)
@@ -102,16 +102,22 @@ func (sy *syncRun) applyIn(ctx context.Context, tx InboxTx, d *delivery, h Event
 	return sy.s.apply(ctx, tx, d, h, m)
 }
 
-// deadLetter copies d into the service's dead-letter queue with the same
-// headers the live path sets. Unlike the live path it cannot requeue on
-// failure (a stream takes no nack), so a failure stops the sync, which
-// resumes at this event when run again.
-func (sy *syncRun) deadLetter(d *delivery, m Meta, cause error, attempts int) (syncOutcome, error) {
+// deadLetter copies d, at offset off, into the service's dead-letter
+// queue with the same headers the live path sets, then records off as the
+// position, so a sync interrupted after it does not dead-letter it again.
+// Unlike the live path it cannot requeue on failure (a stream takes no
+// nack), so a failure stops the sync, which resumes at this event when run
+// again (a failure to record the position after the copy leaves the event
+// in the dead-letter queue twice: redriving both applies it once).
+func (sy *syncRun) deadLetter(ctx context.Context, d *delivery, m Meta, cause error, attempts int, off int64) (syncOutcome, error) {
 	s := sy.s
 	if err := s.copyToDeadLetters(d, cause, attempts); err != nil {
 		return 0, fmt.Errorf("dead-letter event %s: %w", d.msg.UUID, err)
 	}
 	s.log.Error("event dead-lettered during sync", "type", m.Type, "id", d.msg.UUID, "attempts", attempts, "reason", cause)
 	s.inc(s.metrics.deadLettered, m)
+	if err := sy.commitPosition(context.WithoutCancel(ctx), off); err != nil {
+		return 0, fmt.Errorf("record position %d after dead-lettering event %s: %w", off, d.msg.UUID, err)
+	}
 	return outcomeDeadLettered, d.ack()
 }

@@ -35,7 +35,8 @@ func (tx *memoryTx) SetLogPosition(_ context.Context, consumer, log string, offs
 	return nil
 }
 
-// commitPositions makes tx's positions visible; s.mu must be held.
+// commitPositions makes tx's positions visible, each only if it moves the
+// committed one forward (see LogPositionTx); s.mu must be held.
 func (tx *memoryTx) commitPositions() {
 	if len(tx.positions) == 0 {
 		return
@@ -44,6 +45,8 @@ func (tx *memoryTx) commitPositions() {
 		tx.s.positions = map[logPositionKey]int64{}
 	}
 	for k, off := range tx.positions {
-		tx.s.positions[k] = off
+		if cur, ok := tx.s.positions[k]; !ok || off > cur {
+			tx.s.positions[k] = off
+		}
 	}
 }

@@ -17,6 +17,9 @@ type LogPositions interface {
 // stores: the position is written in the transaction that claims the event
 // and holds the handler's writes, so the three commit together.
 type LogPositionTx interface {
-	// SetLogPosition records offset as consumer's position in log.
+	// SetLogPosition records offset as consumer's position in log when
+	// the transaction commits, unless the committed position is already
+	// past it: positions only move forward, since replicas syncing the
+	// same log commit in any order.
 	SetLogPosition(ctx context.Context, consumer, log string, offset int64) error
 }

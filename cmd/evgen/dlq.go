@@ -27,7 +27,8 @@ could not apply (after the retries) or could not decode.
   redrive   send the selected dead letters back to the service's queue with
             their original event IDs, so the service's inbox applies each at
             most once; each leaves the dead-letter queue only after the
-            broker confirmed its copy
+            broker confirmed its copy. It takes what the queue held when
+            it started: one that fails again waits for the next redrive
   drop      delete the selected dead letters, after asking (see -yes)
 
 redrive and drop need a selection: IDs as arguments, or -type, -reason,
@@ -36,7 +37,8 @@ redrive and drop need a selection: IDs as arguments, or -type, -reason,
 Flags:
   -service NAME      the service whose dead-letter queue to use (required)
   -amqp URL          RabbitMQ URL (env EVGEN_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/)
-  -namespace PREFIX  prefix of the exchanges and queues (env EVGEN_NAMESPACE; default evgen)
+  -namespace PREFIX  prefix of the exchanges and queues: letters, digits, _ and -
+                     (env EVGEN_NAMESPACE; default evgen)
   -contracts PATHS   comma-separated contract paths (as for evgen validate) to decode payloads with
   -type TYPE         only events of this type ("users.UserRegistered" or "UserRegistered")
   -reason TEXT       only events whose reason contains TEXT
@@ -153,6 +155,8 @@ func (c *dlqCommand) check() error {
 		return fmt.Errorf("unknown action %q: want list, show, redrive or drop", c.action)
 	case f.service == "":
 		return errors.New("-service is required")
+	case runtime.CheckNamespace(f.namespace) != nil:
+		return fmt.Errorf("-namespace: %w", runtime.CheckNamespace(f.namespace))
 	case c.action == "show" && len(c.ids) != 1:
 		return errors.New("show takes exactly one event ID")
 	case c.action == "list" && len(c.ids) > 0:

@@ -25,6 +25,7 @@ func TestDLQUsageErrors(t *testing.T) {
 		{[]string{"drop", "-service", "x"}, "drop needs a selection"},
 		{[]string{"list", "-service", "x", "-since", "last week"}, "-since"},
 		{[]string{"list", "-service", "x", "-bogus"}, "flag provided but not defined"},
+		{[]string{"list", "-service", "x", "-namespace", "a.billing"}, `-namespace: namespace "a.billing" has a dot`},
 	} {
 		got := runEvgen(t, append([]string{"dlq"}, tc.args...)...)
 		if got.code != exitUsage || !strings.Contains(got.stderr, tc.stderr) {

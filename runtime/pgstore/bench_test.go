@@ -38,9 +38,9 @@ func BenchmarkClaim(b *testing.B) {
 			b.ResetTimer()
 			for done := 0; done < b.N; {
 				n := min(bc.batch, b.N-done)
-				ids := make([]string, n)
+				ids := make([]runtime.EventRef, n)
 				for i := range ids {
-					ids[i] = fmt.Sprintf("event-%d", done+i)
+					ids[i] = runtime.EventRef{Producer: "users", ID: fmt.Sprintf("event-%d", done+i)}
 				}
 				tx, err := s.Begin(ctx)
 				if err != nil {

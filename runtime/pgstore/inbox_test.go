@@ -105,7 +105,7 @@ func applyBatch(ctx context.Context, s runtime.Store, state string, ids []string
 		if err := tx.Savepoint(ctx, sp); err != nil {
 			return 0, err
 		}
-		ok, err := tx.Claim(ctx, "billing", id)
+		ok, err := tx.Claim(ctx, "billing", runtime.EventRef{Producer: "users", ID: id})
 		if err != nil {
 			return 0, err
 		}

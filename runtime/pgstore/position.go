@@ -27,8 +27,12 @@ func (s *Store) positionSchema() []sqlstore.Query {
 }
 
 func (s *Store) setPositionQuery() string {
-	return `INSERT INTO ` + s.positionsTable() + ` (consumer, log, log_offset) VALUES ($1, $2, $3)
-		ON CONFLICT (consumer, log) DO UPDATE SET log_offset = EXCLUDED.log_offset, updated_at = now()`
+	// Only forward: two replicas syncing the same log commit positions in
+	// any order, and the later commit of an earlier offset must not send
+	// the next sync back over events already applied or dead-lettered.
+	return `INSERT INTO ` + s.positionsTable() + ` AS p (consumer, log, log_offset) VALUES ($1, $2, $3)
+		ON CONFLICT (consumer, log) DO UPDATE SET log_offset = EXCLUDED.log_offset, updated_at = now()
+		WHERE p.log_offset < EXCLUDED.log_offset`
 }
 
 // LogPosition returns consumer's committed position in log.

@@ -83,12 +83,9 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 		GenerateMessagesOffsetsTableName: func(string) string { return s.offsets },
 	}
 	s.sql = sqlstore.Store{
-		DB:   db,
-		Name: "pgstore",
-		// A concurrent transaction inserting the same row waits for this
-		// one to end, so exactly one of them claims the event (READ
-		// COMMITTED, the default, is enough).
-		Claim:       `INSERT INTO ` + s.inbox + ` (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		DB:          db,
+		Name:        "pgstore",
+		Claim:       s.claimQuery(),
 		SetPosition: s.setPositionQuery(),
 		GetPosition: `SELECT log_offset FROM ` + s.positionsTable() + ` WHERE consumer = $1 AND log = $2`,
 	}

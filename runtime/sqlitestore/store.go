@@ -106,7 +106,7 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 		Name: "sqlitestore",
 		// Transactions that write are serialised by SQLite, so concurrent
 		// claims of one event cannot both win.
-		Claim:       `INSERT INTO ` + s.inbox + ` (consumer, event_id, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		Claim:       s.claimQuery(),
 		SetPosition: s.setPositionQuery(),
 		GetPosition: `SELECT log_offset FROM ` + s.positionsTable() + ` WHERE consumer = ? AND log = ?`,
 		Stamped:     true,
@@ -120,13 +120,21 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Retention is the configured Options.Retention.
 func (s *Store) Retention() time.Duration { return s.opts.Retention }
 
-// Migrate creates the store's tables if they do not exist.
+// Migrate creates the store's tables if they do not exist, and upgrades
+// an inbox from before it was keyed by producer, keeping its rows.
 func (s *Store) Migrate(ctx context.Context) error {
 	return s.sql.InTx(ctx, "migrate", func(tx *sql.Tx) error {
+		unkeyed, err := s.detachUnkeyedInbox(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, q := range append(append(append(s.inboxSchema(), s.outboxSchema()...), s.positionSchema()...), s.setAsideSchema()...) {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("%s: %w", q, err)
 			}
+		}
+		if unkeyed {
+			return s.attachUnkeyedInbox(ctx, tx)
 		}
 		return nil
 	})

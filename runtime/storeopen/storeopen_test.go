@@ -113,7 +113,7 @@ func claim(t *testing.T, store runtime.Store, eventID string, want bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	won, err := tx.Claim(ctx, "test", eventID)
+	won, err := tx.Claim(ctx, "test", runtime.EventRef{Producer: "users", ID: eventID})
 	if err != nil {
 		tx.Rollback()
 		t.Fatal(err)

@@ -25,6 +25,8 @@ func RunInbox(t *testing.T, newStore NewStore) {
 		{"WaitingClaimWinsAfterRollback", testWaitingClaim},
 		{"Prune", testPrune},
 		{"ClaimAll", testClaimAll},
+		{"KeyedByProducer", testKeyedByProducer},
+		{"ClaimAllKeyedByProducer", testClaimAllKeyedByProducer},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, newStore(t)) })
 	}
@@ -41,7 +43,7 @@ func begin(t *testing.T, s runtime.Store) runtime.InboxTx {
 
 func claim(t *testing.T, tx runtime.InboxTx, consumer, id string, want bool) {
 	t.Helper()
-	got, err := tx.Claim(testContext(t), consumer, id)
+	got, err := tx.Claim(testContext(t), consumer, users(id))
 	if err != nil {
 		t.Fatalf("claim %s/%s: %v", consumer, id, err)
 	}
@@ -192,7 +194,7 @@ func claimAlone(ctx context.Context, s runtime.Store, id string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
 	}
-	ok, err := tx.Claim(ctx, "billing", id)
+	ok, err := tx.Claim(ctx, "billing", users(id))
 	if err != nil {
 		_ = tx.Rollback() // report the claim error
 		return false, fmt.Errorf("claim %s: %w", id, err)
@@ -281,7 +283,7 @@ func testClaimAll(t *testing.T, s runtime.Store) {
 		t.Skipf("%T does not claim in batches", tx)
 	}
 	claim(t, tx, "billing", "e0", true)
-	won, err := bc.ClaimAll(ctx, "billing", []string{"e1", "e0", "e2", "e1"})
+	won, err := bc.ClaimAll(ctx, "billing", usersAll("e1", "e0", "e2", "e1"))
 	if err != nil {
 		t.Fatalf("claim all: %v", err)
 	}
@@ -291,7 +293,7 @@ func testClaimAll(t *testing.T, s runtime.Store) {
 	commit(t, tx)
 
 	tx = begin(t, s)
-	won, err = tx.(runtime.BatchClaimer).ClaimAll(ctx, "billing", []string{"e2", "e3"})
+	won, err = tx.(runtime.BatchClaimer).ClaimAll(ctx, "billing", usersAll("e2", "e3"))
 	if err != nil {
 		t.Fatalf("claim all: %v", err)
 	}

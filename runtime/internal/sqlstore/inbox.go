@@ -30,17 +30,18 @@ func (s *Store) Begin(ctx context.Context) (*InboxTx, error) {
 }
 
 // Claim inserts the inbox row. A row that exists already, committed or
-// earlier in this transaction, inserts nothing: a duplicate. Which of two
-// concurrent claims wins is the database's to decide; see each store's
-// Claim statement.
-func (t *InboxTx) Claim(ctx context.Context, consumer, eventID string) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, t.s.Claim, t.s.args(consumer, eventID)...)
+// earlier in this transaction, inserts nothing: a duplicate; so does a row
+// of the same event ID written before the inbox was keyed by producer
+// (see each store's Claim statement). Which of two concurrent claims wins
+// is the database's to decide.
+func (t *InboxTx) Claim(ctx context.Context, consumer string, e runtime.EventRef) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.Claim, t.s.args(consumer, e.Producer, e.ID)...)
 	if err != nil {
-		return false, fmt.Errorf("%s: claim event %s for %s: %w", t.s.Name, eventID, consumer, err)
+		return false, fmt.Errorf("%s: claim event %s of %s for %s: %w", t.s.Name, e.ID, e.Producer, consumer, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("%s: claim event %s for %s: %w", t.s.Name, eventID, consumer, err)
+		return false, fmt.Errorf("%s: claim event %s of %s for %s: %w", t.s.Name, e.ID, e.Producer, consumer, err)
 	}
 	return n == 1, nil
 }

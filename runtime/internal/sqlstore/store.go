@@ -14,8 +14,9 @@ type Store struct {
 	DB *sql.DB
 	// Name prefixes every error: "pgstore".
 	Name string
-	// Claim inserts an inbox row (consumer, event_id), inserting nothing
-	// when the row exists.
+	// Claim inserts an inbox row (consumer, producer, event_id), inserting
+	// nothing when the row exists, or a row of the event ID from before
+	// the inbox was keyed by producer (producer '').
 	Claim string
 	// SetPosition inserts or updates the row (consumer, log, log_offset) of
 	// a consumer's position in a log.
