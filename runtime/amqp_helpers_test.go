@@ -110,7 +110,7 @@ func (b *broker) takeDeadLetters(t *testing.T, service string, n int) []amqp.Del
 	t.Helper()
 	ch := b.channel(t)
 	var got []amqp.Delivery
-	eventually(t, 10*time.Second, "dead letters", func() bool {
+	testenv.Eventually(t, 10*time.Second, "dead letters", func() bool {
 		d, ok, err := ch.Get(b.ns+"."+service+".dlq", true)
 		if err != nil {
 			t.Fatalf("get from dead-letter queue: %v", err)

@@ -11,6 +11,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -43,7 +44,7 @@ func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 	publishMany(t, users, n, 8)
 
 	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
-		eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.len() >= n })
+		testenv.Eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.len() >= n })
 		got, counts := rec.snapshot()
 		if len(got) != n || len(counts) != n {
 			t.Errorf("%s handled %d deliveries of %d distinct events, want %d of %d", name, len(got), len(counts), n, n)
@@ -105,7 +106,7 @@ func TestStoppedConsumerCatchesUpInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, second)
-	eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.len() >= n })
+	testenv.Eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.len() >= n })
 	got, _ := rec.snapshot()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("handled out of order or not all: got %d events, first difference at %d", len(got), firstDiff(got, want))
@@ -153,7 +154,7 @@ func TestFailingHandlerDeadLettersAndOthersFlow(t *testing.T) {
 	publishMany(t, users, 5, 1)
 
 	dead := b.takeDeadLetters(t, "billing", 1)[0]
-	eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.len() == 5 })
+	testenv.Eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.len() == 5 })
 	if dead.MessageId != bad.UUID {
 		t.Fatalf("dead-lettered %s, want %s", dead.MessageId, bad.UUID)
 	}
@@ -236,7 +237,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 		}
 		checkDeadLetterHeaders(t, d, want, wantAttempts, exchange, wantKey)
 	}
-	eventually(t, 10*time.Second, "the good event", func() bool { return rec.len() == 1 })
+	testenv.Eventually(t, 10*time.Second, "the good event", func() bool { return rec.len() == 1 })
 	if got := metric(t, reg, "evgen_events_retried_total"); got != 0 {
 		t.Errorf("retried %v times, want none for permanent failures", got)
 	}

@@ -156,18 +156,6 @@ func start(t *testing.T, svc *runtime.Service) *running {
 	return r
 }
 
-// eventually polls cond until it holds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // recorder collects what handlers saw, safely across goroutines.
 type recorder struct {
 	mu     sync.Mutex

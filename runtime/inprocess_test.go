@@ -12,6 +12,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -155,7 +156,7 @@ func TestInProcessKeepsPublishOrderAcrossEventTypes(t *testing.T) {
 	var seq sequence
 	startReady(t, newCRM(t, bus, runtime.NewMemoryStore(), &seq, nil))
 	want := publishMixed(t, newMixedUsers(t, bus), 0, 1000)
-	eventually(t, 10*time.Second, "1000 events applied", func() bool { return seq.len() >= len(want) })
+	testenv.Eventually(t, 10*time.Second, "1000 events applied", func() bool { return seq.len() >= len(want) })
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -165,7 +166,7 @@ func TestInProcessRestartedConsumerGetsMissedEventsInOrder(t *testing.T) {
 	var seq sequence
 	first := start(t, newCRM(t, bus, store, &seq, nil))
 	want := publishMixed(t, users, 0, 100)
-	eventually(t, 5*time.Second, "the first 100 events applied", func() bool { return seq.len() >= 100 })
+	testenv.Eventually(t, 5*time.Second, "the first 100 events applied", func() bool { return seq.len() >= 100 })
 	if err := first.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestInProcessRestartedConsumerGetsMissedEventsInOrder(t *testing.T) {
 		t.Fatalf("the stopped service's queue holds %d events, want the 500 published meanwhile", n)
 	}
 	start(t, newCRM(t, bus, store, &seq, nil))
-	eventually(t, 10*time.Second, "600 events applied", func() bool { return seq.len() >= len(want) })
+	testenv.Eventually(t, 10*time.Second, "600 events applied", func() bool { return seq.len() >= len(want) })
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -207,7 +208,7 @@ func TestInProcessShutdownMidStreamLosesNothing(t *testing.T) {
 	}
 
 	start(t, newCRM(t, bus, store, &seq, nil))
-	eventually(t, 10*time.Second, "1000 events applied", func() bool { return seq.len() >= len(want) })
+	testenv.Eventually(t, 10*time.Second, "1000 events applied", func() bool { return seq.len() >= len(want) })
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -237,7 +238,7 @@ func TestInProcessFansOutToEachService(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, shipping)
-	eventually(t, 5*time.Second, "50 events in each service", func() bool {
+	testenv.Eventually(t, 5*time.Second, "50 events in each service", func() bool {
 		return billingSeen.len() >= 50 && shippingSeen.len() >= 50
 	})
 	checkOnceInOrder(t, &billingSeen, want)
@@ -257,11 +258,11 @@ func TestInProcessReplicasCompeteForTheirQueue(t *testing.T) {
 		startReady(t, replica)
 	}
 	want := publishMixed(t, newMixedUsers(t, bus), 0, 200)
-	eventually(t, 5*time.Second, "200 events applied", func() bool { return seq.len() >= len(want) })
+	testenv.Eventually(t, 5*time.Second, "200 events applied", func() bool { return seq.len() >= len(want) })
 	consumed := func() float64 {
 		return metric(t, regA, "evgen_events_consumed_total") + metric(t, regB, "evgen_events_consumed_total")
 	}
-	eventually(t, 5*time.Second, "200 acks", func() bool { return consumed() == 200 })
+	testenv.Eventually(t, 5*time.Second, "200 acks", func() bool { return consumed() == 200 })
 	// Each event was delivered to one replica: neither saw a duplicate.
 	if dups := metric(t, regA, "evgen_events_duplicates_total") + metric(t, regB, "evgen_events_duplicates_total"); dups != 0 {
 		t.Fatalf("%v deliveries were duplicates: the replicas did not compete", dups)
@@ -293,8 +294,8 @@ func TestInProcessDeadLetters(t *testing.T) {
 	}
 	publishMixed(t, users, 3, 5)
 
-	eventually(t, 5*time.Second, "two dead letters", func() bool { return len(bus.Waiting("evgen.crm.dlq")) >= 2 })
-	eventually(t, 5*time.Second, "the events behind them applied", func() bool { return seq.len() >= 4 })
+	testenv.Eventually(t, 5*time.Second, "two dead letters", func() bool { return len(bus.Waiting("evgen.crm.dlq")) >= 2 })
+	testenv.Eventually(t, 5*time.Second, "the events behind them applied", func() bool { return seq.len() >= 4 })
 	checkOnceInOrder(t, &seq, []string{"e0000", "e0001", "e0003", "e0004"})
 	dead := bus.Waiting("evgen.crm.dlq")
 	tests := []struct {
@@ -315,7 +316,7 @@ func TestInProcessDeadLetters(t *testing.T) {
 	if dead[1].UUID != notJSON.UUID {
 		t.Errorf("second dead letter is %s, want the undecodable event %s", dead[1].UUID, notJSON.UUID)
 	}
-	eventually(t, 5*time.Second, "an empty service queue", func() bool { return len(bus.Waiting("evgen.crm")) == 0 })
+	testenv.Eventually(t, 5*time.Second, "an empty service queue", func() bool { return len(bus.Waiting("evgen.crm")) == 0 })
 }
 
 func TestInProcessDeliversThroughInbox(t *testing.T) {
@@ -341,7 +342,7 @@ func TestInProcessDeliversThroughInbox(t *testing.T) {
 	if err := users.Publish(ctx, first.Copy()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "10 events and 1 duplicate", func() bool {
+	testenv.Eventually(t, 5*time.Second, "10 events and 1 duplicate", func() bool {
 		return metric(t, reg, "evgen_events_consumed_total") == 10 && metric(t, reg, "evgen_events_duplicates_total") == 1
 	})
 	got, counts := rec.snapshot()
@@ -378,7 +379,7 @@ func TestInProcessHandlerPublishesOnlyWhenItCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	var invoices []*message.Message
-	eventually(t, 5*time.Second, "an InvoicePaid relayed", func() bool {
+	testenv.Eventually(t, 5*time.Second, "an InvoicePaid relayed", func() bool {
 		invoices = invoicesOn(bus)
 		return len(invoices) > 0
 	})

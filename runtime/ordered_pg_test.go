@@ -129,7 +129,7 @@ func TestOrderedBatchesKeepQueueOrder(t *testing.T) {
 	}
 	r := start(t, svc)
 	dead := f.b.takeDeadLetters(t, "billing", 1)
-	eventually(t, 30*time.Second, "299 rows", func() bool { got, _ := f.appliedUsers(t); return len(got) >= n-1 })
+	testenv.Eventually(t, 30*time.Second, "299 rows", func() bool { got, _ := f.appliedUsers(t); return len(got) >= n-1 })
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestOrderedShutdownMidBatchAppliesEachOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, second)
-	eventually(t, 30*time.Second, "all rows", func() bool { got, _ := f.appliedUsers(t); return len(got) >= n })
+	testenv.Eventually(t, 30*time.Second, "all rows", func() bool { got, _ := f.appliedUsers(t); return len(got) >= n })
 	if got, distinct := f.appliedUsers(t); !slices.Equal(got, f.want) || distinct != n {
 		t.Fatalf("%d rows (%d events) after restart, want each of %d once in order; first difference at %d", len(got), distinct, n, firstDiff(got, f.want))
 	}

@@ -126,7 +126,7 @@ func TestCrashAroundInboxCommitAppliesOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			start(t, second)
-			eventually(t, 10*time.Second, "redelivery handled", func() bool {
+			testenv.Eventually(t, 10*time.Second, "redelivery handled", func() bool {
 				return metric(t, reg, "evgen_events_consumed_total")+metric(t, reg, "evgen_events_duplicates_total") >= 1
 			})
 			if got := metric(t, reg, "evgen_events_consumed_total"); got != tt.wantConsumed {
@@ -180,7 +180,7 @@ func TestConcurrentPostgresInboxAppliesEachOnce(t *testing.T) {
 	began := time.Now()
 	publishMany(t, users, n, 32)
 	published := time.Since(began)
-	eventually(t, 60*time.Second, "10,000 effects", func() bool {
+	testenv.Eventually(t, 60*time.Second, "10,000 effects", func() bool {
 		return effectCount(t, store.DB(), effects, "") >= n
 	})
 	t.Logf("published %d in %v, all applied after %v (%d handler failures rolled back)", n, published, time.Since(began), failures.Load())

@@ -83,7 +83,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	}
 	countConfirmed := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
 
-	eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return countConfirmed() >= 200 && rec.len() >= 100 })
+	testenv.Eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return countConfirmed() >= 200 && rec.len() >= 100 })
 	if err := rabbitmqctl("stop_app"); err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +94,14 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	if err := rabbitmqctl("await_startup"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "publishing to recover after the restart", func() bool { return countConfirmed() >= before+200 })
+	testenv.Eventually(t, 60*time.Second, "publishing to recover after the restart", func() bool { return countConfirmed() >= before+200 })
 	close(stop)
 	wg.Wait()
 
 	mu.Lock()
 	want := append([]string(nil), confirmed...)
 	mu.Unlock()
-	eventually(t, 60*time.Second, "every confirmed event handled", func() bool {
+	testenv.Eventually(t, 60*time.Second, "every confirmed event handled", func() bool {
 		_, counts := rec.snapshot()
 		for _, id := range want {
 			if counts[id] == 0 {

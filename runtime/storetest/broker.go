@@ -128,7 +128,7 @@ func RunBroker(t *testing.T, url string, newStore NewStore) {
 	}
 	second := &counting{pub: users}
 	stopRelay := run(t, ctx, func(ctx context.Context) error { return outbox.Relay(ctx, second) })
-	waitUntil(t, ctx, func() bool {
+	testenv.Eventually(t, waitTimeout, "the committed events handled", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(handled) >= len(committed)
@@ -209,20 +209,6 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// waitUntil polls cond until it holds, failing t when ctx ends first.
-func waitUntil(t *testing.T, ctx context.Context, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatal("condition not met before the deadline")
-		}
-	}
 }
 
 func sorted(ids []string) []string { return slices.Sorted(slices.Values(ids)) }
