@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/evgenhq/evgen/internal/testenv"
@@ -18,26 +19,30 @@ import (
 func quorum(c *runtime.Config) { c.QueueType = runtime.QuorumQueue }
 
 // Issue 4, test 1: each consuming service gets every event; the replicas
-// of one service share its queue and together handle each event once.
+// of one service share its queue and together handle each event once, each
+// replica some of them.
 func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 	b := newBroker(t)
 	const n = 300
 	billingStore := runtime.NewMemoryStore() // replicas share their database
 	var billingRec, shippingRec recorder
+	var runs []*running
+	var replicas []*prometheus.Registry
 	for range 2 {
-		svc, _ := b.service(t, billingContract, billingStore)
+		svc, reg := b.service(t, billingContract, billingStore)
 		if err := svc.Register(billingRec.handler()); err != nil {
 			t.Fatal(err)
 		}
-		start(t, svc)
+		runs = append(runs, start(t, svc))
 		ready(t, svc)
+		replicas = append(replicas, reg)
 	}
 	shipping, _ := b.service(t, shippingContract, runtime.NewMemoryStore(), quorum)
 	if err := runtime.RegisterAll(shipping, shippingRec.handler(),
 		runtime.On(func(context.Context, invoicePaid, runtime.Meta) error { return nil })); err != nil {
 		t.Fatal(err)
 	}
-	start(t, shipping)
+	runs = append(runs, start(t, shipping))
 	ready(t, shipping)
 
 	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
@@ -45,9 +50,17 @@ func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 
 	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
 		testenv.Eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.len() >= n })
+	}
+	b.drain(t, []string{"billing", "shipping"}, runs...)
+	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
 		got, counts := rec.snapshot()
 		if len(got) != n || len(counts) != n {
 			t.Errorf("%s handled %d deliveries of %d distinct events, want %d of %d", name, len(got), len(counts), n, n)
+		}
+	}
+	for i, reg := range replicas {
+		if got := metric(t, reg, "evgen_events_consumed_total"); got == 0 {
+			t.Errorf("billing replica %d consumed no event: the replicas did not share the queue", i)
 		}
 	}
 }
@@ -105,8 +118,9 @@ func TestStoppedConsumerCatchesUpInOrder(t *testing.T) {
 	if err := second.Register(rec.handler()); err != nil {
 		t.Fatal(err)
 	}
-	start(t, second)
+	catchUp := start(t, second)
 	testenv.Eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.len() >= n })
+	b.drain(t, []string{"billing"}, catchUp)
 	got, _ := rec.snapshot()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("handled out of order or not all: got %d events, first difference at %d", len(got), firstDiff(got, want))
