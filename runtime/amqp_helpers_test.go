@@ -35,7 +35,7 @@ func brokerAt(t testing.TB, url string) *broker {
 	b := &broker{url: url, ns: testenv.UniqueName("evgentest"), conn: conn}
 	// Registered first, so it runs last: after every service stopped.
 	t.Cleanup(func() {
-		conn.Close()
+		b.conn.Close()
 		for _, p := range b.plans {
 			b.deleteTopology(t, p)
 		}
@@ -108,6 +108,13 @@ func ready(t *testing.T, svc *runtime.Service) {
 // a consumer holds unacked are not counted.
 func (b *broker) messages(t testing.TB, service string) int {
 	t.Helper()
+	if b.conn.IsClosed() { // the test restarted the broker
+		conn, err := amqp.Dial(b.url)
+		if err != nil {
+			t.Fatalf("dial RabbitMQ: %v", err)
+		}
+		b.conn = conn
+	}
 	ch, err := b.conn.Channel()
 	if err != nil {
 		t.Fatalf("open channel: %v", err)
