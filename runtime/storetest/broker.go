@@ -135,7 +135,7 @@ func RunBroker(t *testing.T, url string, newStore NewStore) {
 	})
 	waitBacklogEmpty(t, outbox) // every confirm returned to the relay and was counted
 	stopRelay()
-	stopBilling()
+	drain(t, url, ns+".billing", stopBilling)
 
 	mu.Lock() // the handler may not run any more, but the race detector cannot know
 	defer mu.Unlock()
@@ -241,6 +241,36 @@ func run(t *testing.T, ctx context.Context, fn func(context.Context) error) (sto
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// drain waits until queue holds nothing ready, stops its consumer and
+// fails t unless it is still empty: a stopped consumer holds nothing
+// unacked, so every delivery (a re-sent duplicate too) was settled before
+// the test counts what was handled.
+func drain(t *testing.T, url, queue string, stopConsumer func()) {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatalf("dial RabbitMQ: %v", err)
+	}
+	defer conn.Close()
+	ready := func() int {
+		ch, err := conn.Channel()
+		if err != nil {
+			t.Fatalf("open channel: %v", err)
+		}
+		defer ch.Close()
+		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+		if err != nil {
+			t.Fatalf("inspect queue %s: %v", queue, err)
+		}
+		return q.Messages
+	}
+	testenv.Eventually(t, waitTimeout, "an empty "+queue+" queue", func() bool { return ready() == 0 })
+	stopConsumer()
+	if n := ready(); n != 0 {
+		t.Fatalf("%d deliveries of %s were not settled when its consumer stopped", n, queue)
+	}
 }
 
 // deleteTopology removes the plans' queues and exchanges when t ends.
