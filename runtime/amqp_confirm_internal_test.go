@@ -39,7 +39,7 @@ func TestAbandonedReturnIsNotReportedForALaterPublish(t *testing.T) {
 	if err := c.publish(ctx, outgoing{exchange: "", key: queue, pub: pub}); err != nil {
 		t.Fatalf("routable publish reusing the ID of an abandoned unroutable one: %v", err)
 	}
-	waitFor(t, 10*time.Second, "the abandoned publish to end", func() bool { return len(c.slots) == 0 })
+	testenv.Eventually(t, 10*time.Second, "the abandoned publish to end", func() bool { return len(c.slots) == 0 })
 	c.mu.Lock()
 	stale := len(c.returned) + len(c.returns)
 	c.mu.Unlock()
@@ -95,16 +95,4 @@ func declareTestQueue(t *testing.T, url string) string {
 		}
 	})
 	return name
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

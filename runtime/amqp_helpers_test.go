@@ -35,7 +35,7 @@ func brokerAt(t testing.TB, url string) *broker {
 	b := &broker{url: url, ns: testenv.UniqueName("evgentest"), conn: conn}
 	// Registered first, so it runs last: after every service stopped.
 	t.Cleanup(func() {
-		conn.Close()
+		b.conn.Close()
 		for _, p := range b.plans {
 			b.deleteTopology(t, p)
 		}
@@ -104,13 +104,58 @@ func ready(t *testing.T, svc *runtime.Service) {
 	}
 }
 
+// messages is the number of messages ready in service's queue; deliveries
+// a consumer holds unacked are not counted.
+func (b *broker) messages(t testing.TB, service string) int {
+	t.Helper()
+	if b.conn.IsClosed() { // the test restarted the broker
+		conn, err := amqp.Dial(b.url)
+		if err != nil {
+			t.Fatalf("dial RabbitMQ: %v", err)
+		}
+		b.conn = conn
+	}
+	ch, err := b.conn.Channel()
+	if err != nil {
+		t.Fatalf("open channel: %v", err)
+	}
+	defer ch.Close()
+	q, err := ch.QueueDeclarePassive(b.ns+"."+service, true, false, false, false, nil)
+	if err != nil {
+		t.Fatalf("inspect queue %s: %v", b.ns+"."+service, err)
+	}
+	return q.Messages
+}
+
+// drain waits until nothing is ready in the services' queues, stops runs
+// (the consumers of those queues) and fails t unless the queues are still
+// empty. A stopped consumer holds nothing unacked (what it had not acked,
+// the broker requeued), so empty queues then mean that every delivery was
+// settled: a count checked after drain has seen every duplicate.
+func (b *broker) drain(t *testing.T, services []string, runs ...*running) {
+	t.Helper()
+	for _, s := range services {
+		testenv.Eventually(t, 30*time.Second, "an empty "+s+" queue", func() bool { return b.messages(t, s) == 0 })
+	}
+	for _, r := range runs {
+		if err := r.stop(); err != nil {
+			t.Fatalf("stop consumer: %v", err)
+		}
+	}
+	for _, s := range services {
+		if n := b.messages(t, s); n != 0 {
+			t.Fatalf("%d deliveries of the %s queue were not settled when its consumers stopped", n, s)
+		}
+	}
+}
+
 // takeDeadLetters waits until n events are in service's dead-letter queue
 // and returns them (acked).
 func (b *broker) takeDeadLetters(t *testing.T, service string, n int) []amqp.Delivery {
 	t.Helper()
 	ch := b.channel(t)
 	var got []amqp.Delivery
-	eventually(t, 10*time.Second, "dead letters", func() bool {
+	testenv.Eventually(t, 10*time.Second, "dead letters", func() bool {
 		d, ok, err := ch.Get(b.ns+"."+service+".dlq", true)
 		if err != nil {
 			t.Fatalf("get from dead-letter queue: %v", err)

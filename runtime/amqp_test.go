@@ -4,49 +4,64 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
 func quorum(c *runtime.Config) { c.QueueType = runtime.QuorumQueue }
 
 // Issue 4, test 1: each consuming service gets every event; the replicas
-// of one service share its queue and together handle each event once.
+// of one service share its queue and together handle each event once, each
+// replica some of them.
 func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 	b := newBroker(t)
 	const n = 300
 	billingStore := runtime.NewMemoryStore() // replicas share their database
 	var billingRec, shippingRec recorder
+	var runs []*running
+	var replicas []*prometheus.Registry
 	for range 2 {
-		svc, _ := b.service(t, billingContract, billingStore)
+		svc, reg := b.service(t, billingContract, billingStore)
 		if err := svc.Register(billingRec.handler()); err != nil {
 			t.Fatal(err)
 		}
-		start(t, svc)
+		runs = append(runs, start(t, svc))
 		ready(t, svc)
+		replicas = append(replicas, reg)
 	}
 	shipping, _ := b.service(t, shippingContract, runtime.NewMemoryStore(), quorum)
 	if err := runtime.RegisterAll(shipping, shippingRec.handler(),
 		runtime.On(func(context.Context, invoicePaid, runtime.Meta) error { return nil })); err != nil {
 		t.Fatal(err)
 	}
-	start(t, shipping)
+	runs = append(runs, start(t, shipping))
 	ready(t, shipping)
 
 	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
 	publishMany(t, users, n, 8)
 
 	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
-		eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.len() >= n })
+		testenv.Eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.len() >= n })
+	}
+	b.drain(t, []string{"billing", "shipping"}, runs...)
+	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
 		got, counts := rec.snapshot()
 		if len(got) != n || len(counts) != n {
 			t.Errorf("%s handled %d deliveries of %d distinct events, want %d of %d", name, len(got), len(counts), n, n)
+		}
+	}
+	for i, reg := range replicas {
+		if got := metric(t, reg, "evgen_events_consumed_total"); got == 0 {
+			t.Errorf("billing replica %d consumed no event: the replicas did not share the queue", i)
 		}
 	}
 }
@@ -104,8 +119,9 @@ func TestStoppedConsumerCatchesUpInOrder(t *testing.T) {
 	if err := second.Register(rec.handler()); err != nil {
 		t.Fatal(err)
 	}
-	start(t, second)
-	eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.len() >= n })
+	catchUp := start(t, second)
+	testenv.Eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.len() >= n })
+	b.drain(t, []string{"billing"}, catchUp)
 	got, _ := rec.snapshot()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("handled out of order or not all: got %d events, first difference at %d", len(got), firstDiff(got, want))
@@ -153,7 +169,7 @@ func TestFailingHandlerDeadLettersAndOthersFlow(t *testing.T) {
 	publishMany(t, users, 5, 1)
 
 	dead := b.takeDeadLetters(t, "billing", 1)[0]
-	eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.len() == 5 })
+	testenv.Eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.len() == 5 })
 	if dead.MessageId != bad.UUID {
 		t.Fatalf("dead-lettered %s, want %s", dead.MessageId, bad.UUID)
 	}
@@ -236,7 +252,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 		}
 		checkDeadLetterHeaders(t, d, want, wantAttempts, exchange, wantKey)
 	}
-	eventually(t, 10*time.Second, "the good event", func() bool { return rec.len() == 1 })
+	testenv.Eventually(t, 10*time.Second, "the good event", func() bool { return rec.len() == 1 })
 	if got := metric(t, reg, "evgen_events_retried_total"); got != 0 {
 		t.Errorf("retried %v times, want none for permanent failures", got)
 	}
@@ -275,12 +291,19 @@ func TestPublishRejectsForeignEvent(t *testing.T) {
 	}
 }
 
-// Before the broker is reachable, Run keeps trying to connect until its
-// context ends (then returns nil), and Publish gives up at its deadline
-// instead of blocking.
+// Before the broker is reachable, Run keeps trying to connect, with
+// backoff, until its context ends; then it stops waiting at once and
+// returns nil. Publish gives up at its deadline instead of blocking.
 func TestWaitsForBrokerUntilContextEnds(t *testing.T) {
 	url := "amqp://guest:guest@127.0.0.1:1/" // nothing listens on port 1
-	billing, _ := newService(t, runtime.Config{Contract: billingContract, Transport: runtime.AMQP(url), Store: runtime.NewMemoryStore()})
+	attempts := make(chan connectAttempt, 64)
+	billing, _ := newService(t, runtime.Config{
+		Contract: billingContract, Transport: runtime.AMQP(url), Store: runtime.NewMemoryStore(),
+		Logger: slog.New(attemptLog(attempts)),
+		// Waits of 10ms, 100ms, 1s, 10s: the fourth attempt leaves Run in
+		// a long wait, which the end of its context must cut short.
+		Connect: runtime.Backoff{Initial: 10 * time.Millisecond, Max: 10 * time.Second, Multiplier: 10},
+	})
 	if err := billing.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error { return nil })); err != nil {
 		t.Fatal(err)
 	}
@@ -290,9 +313,81 @@ func TestWaitsForBrokerUntilContextEnds(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Publish = %v, want the context's deadline", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := billing.Run(ctx); err != nil {
-		t.Fatalf("Run = %v, want nil after its context ended", err)
+	done := make(chan error, 1)
+	go func() { done <- billing.Run(ctx) }()
+	last := awaitConnectAttempt(t, attempts, done, 4)
+	cancel()
+	ended := time.Now()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want nil after its context ended", err)
+		}
+		if took := time.Since(ended); took > last.retryIn/2 {
+			t.Fatalf("Run returned %v after its context ended, during a retry wait of %v: it must stop waiting at once", took, last.retryIn)
+		}
+	case <-time.After(last.retryIn):
+		t.Fatalf("Run still waiting %v after its context ended: it finished its retry wait instead of stopping", last.retryIn)
 	}
+}
+
+// connectAttempt is one failed connection attempt of a consumer, as logged.
+type connectAttempt struct {
+	attempt int64
+	retryIn time.Duration
+}
+
+// awaitConnectAttempt waits for the consumer's n-th failed connection
+// attempt; Run returning first fails t.
+func awaitConnectAttempt(t *testing.T, attempts <-chan connectAttempt, done <-chan error, n int64) connectAttempt {
+	t.Helper()
+	var last connectAttempt
+	deadline := time.After(20 * time.Second)
+	for last.attempt < n {
+		select {
+		case last = <-attempts:
+		case err := <-done:
+			t.Fatalf("Run returned %v after %d connection attempts, before its context ended", err, last.attempt)
+		case <-deadline:
+			t.Fatalf("%d connection attempts in 20s, want %d", last.attempt, n)
+		}
+	}
+	return last
+}
+
+// attemptLog is a slog handler that passes on the consumer's "connect to
+// RabbitMQ failed" records: the test sees Run keep trying.
+type attemptLog chan<- connectAttempt
+
+func (attemptLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h attemptLog) WithAttrs([]slog.Attr) slog.Handler     { return h }
+func (h attemptLog) WithGroup(string) slog.Handler          { return h }
+
+func (h attemptLog) Handle(_ context.Context, r slog.Record) error {
+	if !strings.HasPrefix(r.Message, "connect to RabbitMQ failed") {
+		return nil
+	}
+	var a connectAttempt
+	consumer := false
+	r.Attrs(func(at slog.Attr) bool {
+		switch at.Key {
+		case "role":
+			consumer = at.Value.String() == "consumer"
+		case "attempt":
+			a.attempt = at.Value.Int64()
+		case "retry_in":
+			a.retryIn = at.Value.Duration()
+		}
+		return true
+	})
+	if consumer {
+		select {
+		case h <- a:
+		default: // the test stopped listening
+		}
+	}
+	return nil
 }

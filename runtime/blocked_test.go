@@ -127,7 +127,7 @@ func blockPublishers(t *testing.T) (restore func()) {
 // awaitAlarms waits until the broker's alarms satisfy cond.
 func awaitAlarms(t *testing.T, cond func(alarms string) bool) {
 	t.Helper()
-	eventually(t, 30*time.Second, "the broker's memory alarm", func() bool {
+	testenv.Eventually(t, 30*time.Second, "the broker's memory alarm", func() bool {
 		return cond(rabbitmqEval(t, "rabbit_alarm:get_alarms()."))
 	})
 }

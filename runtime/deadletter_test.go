@@ -9,6 +9,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -45,7 +46,7 @@ func TestRedriveAppliesOnce(t *testing.T) {
 	}
 	defer dl.Close()
 	var letters []runtime.DeadLetter
-	waitFor(t, 10*time.Second, "the poison event in the dead-letter queue", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the poison event in the dead-letter queue", func() bool {
 		letters, err = dl.List(ctx, runtime.DeadLetterFilter{})
 		return err == nil && len(letters) == 1
 	})
@@ -55,7 +56,7 @@ func TestRedriveAppliesOnce(t *testing.T) {
 		t.Errorf("dead letter = %+v", l)
 	}
 	// The event behind the poison one is handled after it was dead-lettered.
-	waitFor(t, 10*time.Second, "the 2 good events applied", func() bool { n, _ := billing.applied(t); return n == 2 })
+	testenv.Eventually(t, 10*time.Second, "the 2 good events applied", func() bool { n, _ := billing.applied(t); return n == 2 })
 	for _, f := range []runtime.DeadLetterFilter{{Type: "UserEmailChanged"}, {Reason: "bug 43"}, {Since: time.Now().Add(time.Minute)}} {
 		if n, err := dl.Redrive(ctx, f); err != nil || n != 0 {
 			t.Errorf("Redrive(%+v) = %d, %v; want nothing selected", f, n, err)
@@ -66,7 +67,7 @@ func TestRedriveAppliesOnce(t *testing.T) {
 	if n, err := dl.Redrive(ctx, runtime.DeadLetterFilter{Type: "UserRegistered", Reason: "bug 42"}); err != nil || n != 1 {
 		t.Fatalf("Redrive = %d, %v; want 1", n, err)
 	}
-	waitFor(t, 10*time.Second, "the redriven event", func() bool { n, _ := billing.applied(t); return n == 3 })
+	testenv.Eventually(t, 10*time.Second, "the redriven event", func() bool { n, _ := billing.applied(t); return n == 3 })
 	if left, _ := dl.List(ctx, runtime.DeadLetterFilter{}); len(left) != 0 {
 		t.Errorf("%d dead letters left after the redrive", len(left))
 	}
@@ -80,7 +81,7 @@ func TestRedriveAppliesOnce(t *testing.T) {
 	if n, err := dl.Redrive(ctx, runtime.DeadLetterFilter{IDs: []string{l.ID}}); err != nil || n != 1 {
 		t.Fatalf("Redrive of the copy = %d, %v", n, err)
 	}
-	waitFor(t, 10*time.Second, "the copy skipped as a duplicate", func() bool { return rcCounter(t, reg, "evgen_events_duplicates_total") == 1 })
+	testenv.Eventually(t, 10*time.Second, "the copy skipped as a duplicate", func() bool { return rcCounter(t, reg, "evgen_events_duplicates_total") == 1 })
 	if n, twice := billing.applied(t); n != 3 || twice != 0 {
 		t.Errorf("%d events applied, %d twice; want 3, none twice", n, twice)
 	}
@@ -90,7 +91,7 @@ func TestRedriveAppliesOnce(t *testing.T) {
 	if err := runtime.Publish(ctx, users, rcRegistered{UserID: rcUserID(1), Email: "y@example.com", Version: 2}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "a new dead letter", func() bool { ls, _ := dl.List(ctx, runtime.DeadLetterFilter{}); return len(ls) == 1 })
+	testenv.Eventually(t, 10*time.Second, "a new dead letter", func() bool { ls, _ := dl.List(ctx, runtime.DeadLetterFilter{}); return len(ls) == 1 })
 	if n, err := dl.Drop(ctx, runtime.DeadLetterFilter{Reason: "bug 42"}); err != nil || n != 1 {
 		t.Errorf("Drop = %d, %v; want 1", n, err)
 	}

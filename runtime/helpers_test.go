@@ -156,18 +156,6 @@ func start(t *testing.T, svc *runtime.Service) *running {
 	return r
 }
 
-// eventually polls cond until it holds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // recorder collects what handlers saw, safely across goroutines.
 type recorder struct {
 	mu     sync.Mutex
@@ -223,9 +211,19 @@ func (c *capture) Publish(_ context.Context, msgs ...*message.Message) error {
 // encode builds the message Publish would send for e.
 func encode(t *testing.T, e runtime.Event, opts ...runtime.PublishOption) *message.Message {
 	t.Helper()
-	var c capture
-	if err := runtime.Publish(context.Background(), &c, e, opts...); err != nil {
+	msg, err := encodeEvent(e, opts...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return c.msgs[0]
+	return msg
+}
+
+// encodeEvent is encode for goroutines other than the test's, which must
+// not call t.Fatal: they report the error instead.
+func encodeEvent(e runtime.Event, opts ...runtime.PublishOption) (*message.Message, error) {
+	var c capture
+	if err := runtime.Publish(context.Background(), &c, e, opts...); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	return c.msgs[0], nil
 }

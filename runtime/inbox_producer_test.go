@@ -63,7 +63,7 @@ func TestSameIDFromTwoProducersAppliedBoth(t *testing.T) {
 			settled := func() float64 {
 				return metric(t, reg, "evgen_events_consumed_total") + metric(t, reg, "evgen_events_duplicates_total")
 			}
-			eventually(t, 10*time.Second, "the 3 deliveries settled", func() bool { return settled() == 3 })
+			testenv.Eventually(t, 10*time.Second, "the 3 deliveries settled", func() bool { return settled() == 3 })
 			mu.Lock()
 			defer mu.Unlock()
 			want := map[string]int{"users.UserRegistered/order-42": 1, "billing.InvoicePaid/order-42": 1}

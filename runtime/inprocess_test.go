@@ -12,6 +12,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -135,6 +136,16 @@ func newMixedUsers(t *testing.T, bus *runtime.InProcessBus) *runtime.Service {
 	return users
 }
 
+// drainBus waits until the named queues of bus hold nothing, neither
+// waiting nor delivered and unacked: every delivery was settled, so counts
+// checked afterwards have seen every duplicate.
+func drainBus(t *testing.T, bus *runtime.InProcessBus, queues ...string) {
+	t.Helper()
+	for _, q := range queues {
+		testenv.Eventually(t, 10*time.Second, "an empty "+q+" queue", func() bool { return len(bus.Waiting(q)) == 0 })
+	}
+}
+
 // checkOnceInOrder fails unless seq applied exactly want, in that order.
 func checkOnceInOrder(t *testing.T, seq *sequence, want []string) {
 	t.Helper()
@@ -155,7 +166,7 @@ func TestInProcessKeepsPublishOrderAcrossEventTypes(t *testing.T) {
 	var seq sequence
 	startReady(t, newCRM(t, bus, runtime.NewMemoryStore(), &seq, nil))
 	want := publishMixed(t, newMixedUsers(t, bus), 0, 1000)
-	eventually(t, 10*time.Second, "1000 events applied", func() bool { return seq.len() >= len(want) })
+	drainBus(t, bus, "evgen.crm")
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -163,9 +174,9 @@ func TestInProcessRestartedConsumerGetsMissedEventsInOrder(t *testing.T) {
 	bus := runtime.NewInProcessBus()
 	users, store := newMixedUsers(t, bus), runtime.NewMemoryStore()
 	var seq sequence
-	first := start(t, newCRM(t, bus, store, &seq, nil))
+	first := startReady(t, newCRM(t, bus, store, &seq, nil))
 	want := publishMixed(t, users, 0, 100)
-	eventually(t, 5*time.Second, "the first 100 events applied", func() bool { return seq.len() >= 100 })
+	drainBus(t, bus, "evgen.crm")
 	if err := first.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -174,8 +185,8 @@ func TestInProcessRestartedConsumerGetsMissedEventsInOrder(t *testing.T) {
 	if n := len(bus.Waiting("evgen.crm")); n != 500 {
 		t.Fatalf("the stopped service's queue holds %d events, want the 500 published meanwhile", n)
 	}
-	start(t, newCRM(t, bus, store, &seq, nil))
-	eventually(t, 10*time.Second, "600 events applied", func() bool { return seq.len() >= len(want) })
+	startReady(t, newCRM(t, bus, store, &seq, nil))
+	drainBus(t, bus, "evgen.crm")
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -206,8 +217,8 @@ func TestInProcessShutdownMidStreamLosesNothing(t *testing.T) {
 		t.Fatalf("after shutdown: %d applied + %d waiting in the queue, want %d", applied, waiting, len(want))
 	}
 
-	start(t, newCRM(t, bus, store, &seq, nil))
-	eventually(t, 10*time.Second, "1000 events applied", func() bool { return seq.len() >= len(want) })
+	startReady(t, newCRM(t, bus, store, &seq, nil))
+	drainBus(t, bus, "evgen.crm")
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -236,10 +247,8 @@ func TestInProcessFansOutToEachService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, shipping)
-	eventually(t, 5*time.Second, "50 events in each service", func() bool {
-		return billingSeen.len() >= 50 && shippingSeen.len() >= 50
-	})
+	startReady(t, shipping)
+	drainBus(t, bus, "evgen.billing", "evgen.shipping")
 	checkOnceInOrder(t, &billingSeen, want)
 	checkOnceInOrder(t, &shippingSeen, want)
 }
@@ -257,11 +266,10 @@ func TestInProcessReplicasCompeteForTheirQueue(t *testing.T) {
 		startReady(t, replica)
 	}
 	want := publishMixed(t, newMixedUsers(t, bus), 0, 200)
-	eventually(t, 5*time.Second, "200 events applied", func() bool { return seq.len() >= len(want) })
-	consumed := func() float64 {
-		return metric(t, regA, "evgen_events_consumed_total") + metric(t, regB, "evgen_events_consumed_total")
+	drainBus(t, bus, "evgen.crm")
+	if consumed := metric(t, regA, "evgen_events_consumed_total") + metric(t, regB, "evgen_events_consumed_total"); consumed != 200 {
+		t.Fatalf("the replicas consumed %v events, want 200", consumed)
 	}
-	eventually(t, 5*time.Second, "200 acks", func() bool { return consumed() == 200 })
 	// Each event was delivered to one replica: neither saw a duplicate.
 	if dups := metric(t, regA, "evgen_events_duplicates_total") + metric(t, regB, "evgen_events_duplicates_total"); dups != 0 {
 		t.Fatalf("%v deliveries were duplicates: the replicas did not compete", dups)
@@ -293,10 +301,12 @@ func TestInProcessDeadLetters(t *testing.T) {
 	}
 	publishMixed(t, users, 3, 5)
 
-	eventually(t, 5*time.Second, "two dead letters", func() bool { return len(bus.Waiting("evgen.crm.dlq")) >= 2 })
-	eventually(t, 5*time.Second, "the events behind them applied", func() bool { return seq.len() >= 4 })
+	drainBus(t, bus, "evgen.crm")
 	checkOnceInOrder(t, &seq, []string{"e0000", "e0001", "e0003", "e0004"})
 	dead := bus.Waiting("evgen.crm.dlq")
+	if len(dead) != 2 {
+		t.Fatalf("%d dead letters, want 2", len(dead))
+	}
 	tests := []struct {
 		attempts, reason string
 	}{
@@ -315,7 +325,6 @@ func TestInProcessDeadLetters(t *testing.T) {
 	if dead[1].UUID != notJSON.UUID {
 		t.Errorf("second dead letter is %s, want the undecodable event %s", dead[1].UUID, notJSON.UUID)
 	}
-	eventually(t, 5*time.Second, "an empty service queue", func() bool { return len(bus.Waiting("evgen.crm")) == 0 })
 }
 
 func TestInProcessDeliversThroughInbox(t *testing.T) {
@@ -326,7 +335,7 @@ func TestInProcessDeliversThroughInbox(t *testing.T) {
 	if err := runtime.RegisterAll(billing, rec.handler()); err != nil {
 		t.Fatal(err)
 	}
-	start(t, billing)
+	startReady(t, billing)
 	ctx := context.Background()
 	first := encode(t, userRegistered{UserID: "0"})
 	if err := users.Publish(ctx, first); err != nil {
@@ -341,9 +350,10 @@ func TestInProcessDeliversThroughInbox(t *testing.T) {
 	if err := users.Publish(ctx, first.Copy()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "10 events and 1 duplicate", func() bool {
-		return metric(t, reg, "evgen_events_consumed_total") == 10 && metric(t, reg, "evgen_events_duplicates_total") == 1
-	})
+	drainBus(t, bus, "evgen.billing")
+	if consumed, dups := metric(t, reg, "evgen_events_consumed_total"), metric(t, reg, "evgen_events_duplicates_total"); consumed != 10 || dups != 1 {
+		t.Fatalf("%v events consumed and %v duplicates skipped, want 10 and 1", consumed, dups)
+	}
 	got, counts := rec.snapshot()
 	if len(got) != 10 {
 		t.Fatalf("handled %d events, want 10", len(got))
@@ -371,14 +381,14 @@ func TestInProcessHandlerPublishesOnlyWhenItCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, billing)
+	startReady(t, billing)
 	users, _ := newService(t, runtime.Config{Contract: usersContract, Transport: runtime.InProcess(bus), Store: runtime.NewMemoryStore()})
 	in := encode(t, userRegistered{UserID: "u1"})
 	if err := users.Publish(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 	var invoices []*message.Message
-	eventually(t, 5*time.Second, "an InvoicePaid relayed", func() bool {
+	testenv.Eventually(t, 5*time.Second, "an InvoicePaid relayed", func() bool {
 		invoices = invoicesOn(bus)
 		return len(invoices) > 0
 	})

@@ -125,10 +125,11 @@ func TestCrashAroundInboxCommitAppliesOnce(t *testing.T) {
 			if err := second.Register(runtime.On(recordEffect(effects))); err != nil {
 				t.Fatal(err)
 			}
-			start(t, second)
-			eventually(t, 10*time.Second, "redelivery handled", func() bool {
+			takeOver := start(t, second)
+			testenv.Eventually(t, 10*time.Second, "redelivery handled", func() bool {
 				return metric(t, reg, "evgen_events_consumed_total")+metric(t, reg, "evgen_events_duplicates_total") >= 1
 			})
+			b.drain(t, []string{"billing"}, takeOver)
 			if got := metric(t, reg, "evgen_events_consumed_total"); got != tt.wantConsumed {
 				t.Errorf("consumed after restart = %v, want %v", got, tt.wantConsumed)
 			}
@@ -152,6 +153,7 @@ func TestConcurrentPostgresInboxAppliesEachOnce(t *testing.T) {
 	const n = 10_000
 	var failedOnce sync.Map
 	var failures atomic.Int64
+	var runs []*running
 	handler := recordEffect(effects)
 	for range 2 {
 		svc, _ := b.service(t, billingContract, store, func(c *runtime.Config) { c.Concurrency = 64 })
@@ -173,16 +175,17 @@ func TestConcurrentPostgresInboxAppliesEachOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		start(t, svc)
+		runs = append(runs, start(t, svc))
 		ready(t, svc)
 	}
 	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
 	began := time.Now()
 	publishMany(t, users, n, 32)
 	published := time.Since(began)
-	eventually(t, 60*time.Second, "10,000 effects", func() bool {
+	testenv.Eventually(t, 60*time.Second, "10,000 effects", func() bool {
 		return effectCount(t, store.DB(), effects, "") >= n
 	})
+	b.drain(t, []string{"billing"}, runs...)
 	t.Logf("published %d in %v, all applied after %v (%d handler failures rolled back)", n, published, time.Since(began), failures.Load())
 	if got := effectCount(t, store.DB(), effects, ""); got != n {
 		t.Fatalf("%d effects, want %d", got, n)

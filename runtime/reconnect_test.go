@@ -50,19 +50,19 @@ func TestReconnectWithinTwoSecondsOfBrokerRestart(t *testing.T) {
 	stop := publishSteadily(users, &confirmed)
 	defer stop()
 
-	eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return confirmed.len() >= 10 && handled.len() >= 10 })
+	testenv.Eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return confirmed.len() >= 10 && handled.len() >= 10 })
 	if err := rabbitmqctl("stop_app"); err != nil {
 		t.Fatal(err)
 	}
 	accepted := firstConnection(t, url)
-	eventually(t, 60*time.Second, "both connections to back off to their longest wait", func() bool {
+	testenv.Eventually(t, 60*time.Second, "both connections to back off to their longest wait", func() bool {
 		return billingLog.attempts("consumer") >= 8 && usersLog.attempts("publisher") >= 8
 	})
 	if err := rabbitmqctl("start_app"); err != nil {
 		t.Fatal(err)
 	}
 	back := accepted()
-	eventually(t, 30*time.Second, "publishing and consuming after the restart", func() bool {
+	testenv.Eventually(t, 30*time.Second, "publishing and consuming after the restart", func() bool {
 		return !confirmed.firstAfter(back).IsZero() && !handled.firstAfter(back).IsZero()
 	})
 	pub, cons := confirmed.firstAfter(back).Sub(back), handled.firstAfter(back).Sub(back)

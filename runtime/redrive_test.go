@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -33,7 +34,7 @@ func TestRedriveEndsWithWhatWasThere(t *testing.T) {
 		}
 	}
 	dlq := env.ns + ".billing.dlq"
-	waitFor(t, 20*time.Second, "the events dead-lettered", func() bool { return env.messages(t, dlq) == n })
+	testenv.Eventually(t, 20*time.Second, "the events dead-lettered", func() bool { return env.messages(t, dlq) == n })
 	dl, err := runtime.OpenDeadLetters(env.url, env.ns, "billing")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func TestRedriveEndsWithWhatWasThere(t *testing.T) {
 		t.Fatalf("Redrive = %d, %v; want %d, what the dead-letter queue held", got, err, n)
 	}
 	// Each came back once more, redriven once: none twice.
-	waitFor(t, 20*time.Second, "the redriven events dead-lettered again", func() bool { return env.messages(t, dlq) == n })
+	testenv.Eventually(t, 20*time.Second, "the redriven events dead-lettered again", func() bool { return env.messages(t, dlq) == n })
 	letters, err := dl.List(ctx, runtime.DeadLetterFilter{})
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	if err := billing.Register(rec.handler()); err != nil {
 		t.Fatal(err)
 	}
-	start(t, billing)
+	consumer := start(t, billing)
 	ready(t, billing)
 	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
 
@@ -56,6 +56,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 		seq       atomic.Int64
 		stop      = make(chan struct{})
 		wg        sync.WaitGroup
+		errs      = make(chan error, 4) // publishers report here: only the test goroutine may fail t
 	)
 	for range 4 {
 		wg.Add(1)
@@ -67,9 +68,13 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 					return
 				default:
 				}
+				msg, err := encodeEvent(userRegistered{UserID: fmt.Sprint(seq.Add(1))})
+				if err != nil {
+					errs <- err
+					return
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				msg := encode(t, userRegistered{UserID: fmt.Sprint(seq.Add(1))})
-				err := users.Publish(ctx, msg)
+				err = users.Publish(ctx, msg)
 				cancel()
 				if err != nil {
 					failed.Add(1)
@@ -81,9 +86,13 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 			}
 		}()
 	}
+	// Registered after the services' cleanups, so it runs before them: the
+	// publishers stop before the service they use is closed, whatever failed.
+	stopPublishers := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	t.Cleanup(stopPublishers)
 	countConfirmed := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
 
-	eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return countConfirmed() >= 200 && rec.len() >= 100 })
+	testenv.Eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return countConfirmed() >= 200 && rec.len() >= 100 })
 	if err := rabbitmqctl("stop_app"); err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +103,17 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	if err := rabbitmqctl("await_startup"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "publishing to recover after the restart", func() bool { return countConfirmed() >= before+200 })
-	close(stop)
-	wg.Wait()
+	testenv.Eventually(t, 60*time.Second, "publishing to recover after the restart", func() bool { return countConfirmed() >= before+200 })
+	stopPublishers()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("publisher: %v", err)
+	}
 
 	mu.Lock()
 	want := append([]string(nil), confirmed...)
 	mu.Unlock()
-	eventually(t, 60*time.Second, "every confirmed event handled", func() bool {
+	testenv.Eventually(t, 60*time.Second, "every confirmed event handled", func() bool {
 		_, counts := rec.snapshot()
 		for _, id := range want {
 			if counts[id] == 0 {
@@ -110,6 +122,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 		}
 		return true
 	})
+	b.drain(t, []string{"billing"}, consumer)
 	_, counts := rec.snapshot()
 	for id, n := range counts {
 		if n != 1 {

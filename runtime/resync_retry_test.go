@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -61,7 +62,7 @@ func TestFailingResyncRequestDoesNotBlockLaterOnes(t *testing.T) {
 	if err := billing.RequestResync(ctx, "users", rcUserID(1)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the request behind the failing one answered", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the request behind the failing one answered", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Contains(applied, rcUserID(1))

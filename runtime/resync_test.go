@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -75,7 +76,7 @@ func TestResyncAnswersOnlyTheRequester(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 10*time.Second, "the live events", func() bool { n, _ := billing.applied(t); return n == 4 })
+	testenv.Eventually(t, 10*time.Second, "the live events", func() bool { n, _ := billing.applied(t); return n == 4 })
 	if n := env.messages(t, env.ns+".audit"); n != 4 {
 		t.Fatalf("audit's queue holds %d events, want the 4 live ones", n)
 	}
@@ -83,7 +84,7 @@ func TestResyncAnswersOnlyTheRequester(t *testing.T) {
 	if err := billingSvc.RequestResync(ctx, "users"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the 3 snapshots", func() bool { n, _ := billing.applied(t); return n == 7 })
+	testenv.Eventually(t, 10*time.Second, "the 3 snapshots", func() bool { n, _ := billing.applied(t); return n == 7 })
 	want := map[string]rcUser{
 		rcUserID(0): {"u0@example.com", 1},
 		rcUserID(1): {"u1.v6@example.com", 6}, // the v5 snapshot changed nothing
@@ -98,7 +99,7 @@ func TestResyncAnswersOnlyTheRequester(t *testing.T) {
 	if err := billingSvc.RequestResync(ctx, "users", rcUserID(2)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the keyed snapshot", func() bool { return billing.rows(t)[rcUserID(2)].Version == 3 })
+	testenv.Eventually(t, 10*time.Second, "the keyed snapshot", func() bool { return billing.rows(t)[rcUserID(2)].Version == 3 })
 	if n, _ := billing.applied(t); n != 8 {
 		t.Errorf("%d events applied, want 8: one snapshot for one key", n)
 	}

@@ -147,7 +147,7 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 				published <- nil
 			}()
 
-			eventually(t, 30*time.Second, fmt.Sprintf("%d events applied before the cut", cutAfter), func() bool {
+			testenv.Eventually(t, 30*time.Second, fmt.Sprintf("%d events applied before the cut", cutAfter), func() bool {
 				got, _ := o.rows(t)
 				return len(got) >= cutAfter
 			})
@@ -287,7 +287,7 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 	if err := runtime.Publish(context.Background(), users, userRegistered{UserID: "u-held"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the event held for the database", func() bool { return metric(t, reg, "evgen_store_waits_total") > 0 })
+	testenv.Eventually(t, 10*time.Second, "the event held for the database", func() bool { return metric(t, reg, "evgen_store_waits_total") > 0 })
 	if g := gauge(t, reg, "evgen_store_unavailable"); g != 1 {
 		t.Errorf("evgen_store_unavailable = %v during the outage, want 1", g)
 	}
@@ -311,7 +311,7 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 		t.Fatal(err)
 	}
 	r2 := start(t, again)
-	eventually(t, 10*time.Second, "the requeued event applied", func() bool { return metric(t, reg2, "evgen_events_consumed_total") == 1 })
+	testenv.Eventually(t, 10*time.Second, "the requeued event applied", func() bool { return metric(t, reg2, "evgen_events_consumed_total") == 1 })
 	if err := r2.stop(); err != nil {
 		t.Fatal(err)
 	}

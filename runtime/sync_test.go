@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -79,7 +80,7 @@ func TestSyncFreshConsumerCatchesUp(t *testing.T) {
 		t.Errorf("progress = %+v (total %d), want done, 50 skipped, 800 applied or duplicate, at least 851 in all", p, p.Total())
 	}
 	want := f.truth.copy()
-	waitFor(t, 30*time.Second, "billing's copy to match users", func() bool { return maps.Equal(billing.rows(t), want) })
+	testenv.Eventually(t, 30*time.Second, "billing's copy to match users", func() bool { return maps.Equal(billing.rows(t), want) })
 	if total, twice := billing.applied(t); twice != 0 || total != 900 {
 		t.Errorf("applied %d events, %d of them twice; want 900, none twice", total, twice)
 	}

@@ -3,13 +3,11 @@ package pgstore_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
+	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
@@ -32,97 +30,127 @@ func stateTable(t testing.TB, db *sql.DB) string {
 	return name
 }
 
-// TestConcurrentBatchesApplyEachEventOnce: 10,000 events, each delivered to
-// two of four concurrent workers, which handle them in batches of 50 with a
-// savepoint per event, the way a concurrent consumer does. A worker claiming
-// an event another one holds waits for that transaction and then finds it
-// applied. Every event is applied exactly once.
-//
-// The workers take events in queue order, as consumers do. Two batches that
-// claim the same events in opposite orders can deadlock; PostgreSQL then
-// aborts one after deadlock_timeout (1s), and it must be retried whole,
-// which applyBatch's callers do.
-func TestConcurrentBatchesApplyEachEventOnce(t *testing.T) {
-	const events, workers, batch = 10_000, 4, 50
+// registered stands in for a generated event type.
+type registered struct {
+	UserID string `json:"user_id"`
+}
+
+func (registered) EventType() string { return "users.UserRegistered" }
+func (registered) EventVersion() int { return 1 }
+func (registered) Validate() error   { return nil }
+
+var (
+	registeredInfo = runtime.EventInfo{Producer: "users", Name: "UserRegistered", Type: "users.UserRegistered", Version: 1}
+	usersContract  = runtime.Contract{Service: "users", Publishes: []runtime.EventInfo{registeredInfo}}
+	billing        = runtime.Contract{Service: "billing", Consumes: []runtime.EventInfo{registeredInfo}}
+)
+
+// TestConcurrentConsumerAppliesEachEventOnce: 10,000 events, each
+// published twice, consumed by two replicas of a service in concurrent
+// mode (batches of up to 50, several transactions in flight) over the
+// in-process bus, against PostgreSQL. The two copies of an event land in
+// different batches, of one replica or both: a claim waits for the
+// transaction holding the other copy and then finds it applied, or
+// PostgreSQL breaks a deadlock between two batches and the runtime retries.
+// Once every copy is acked, each event was applied exactly once and the
+// other copy counted a duplicate.
+func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
+	const events = 10_000
 	s := newStore(t, pgstore.Options{Logger: quiet})
 	state := stateTable(t, s.DB())
-	ctx := context.Background()
-
-	var wins, retries atomic.Int64
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		var ids []string
-		for i := range events {
-			if i%workers == w || i%workers == (w+1)%workers {
-				ids = append(ids, fmt.Sprintf("event-%05d", i))
-			}
+	bus := runtime.NewInProcessBus()
+	reg := prometheus.NewRegistry() // the replicas add up their counts in it
+	for range 2 {
+		svc := newService(t, runtime.Config{Contract: billing, Transport: runtime.InProcess(bus), Store: s, Concurrency: 50, Metrics: reg, Logger: quiet})
+		err := svc.Register(runtime.On(func(ctx context.Context, _ registered, m runtime.Meta) error {
+			_, err := runtime.Tx(ctx).ExecContext(ctx, "INSERT INTO "+state+" (event_id) VALUES ($1)", m.ID)
+			return err
+		}))
+		if err != nil {
+			t.Fatal(err)
 		}
-		wg.Go(func() {
-			for start := 0; start < len(ids); start += batch {
-				chunk := ids[start:min(start+batch, len(ids))]
-				for attempt := 1; ; attempt++ {
-					n, err := applyBatch(ctx, s, state, chunk)
-					if err == nil {
-						wins.Add(n)
-						break
-					}
-					if !retryable(err) || attempt == 20 {
-						errs <- err
-						return
-					}
-					retries.Add(1)
-				}
-			}
-		})
+		run(t, svc)
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	users := newService(t, runtime.Config{Contract: usersContract, Transport: runtime.InProcess(bus), Store: runtime.NewMemoryStore(), Logger: quiet})
+	publishTwice(t, users, events)
+
+	testenv.Eventually(t, 2*time.Minute, "every copy acked", func() bool { return len(bus.Waiting("evgen.billing")) == 0 })
 	var rows, distinct int64
 	if err := s.DB().QueryRow("SELECT count(*), count(DISTINCT event_id) FROM "+state).Scan(&rows, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d claims won, %d batches retried after a deadlock", wins.Load(), retries.Load())
-	if wins.Load() != events || rows != events || distinct != events {
-		t.Errorf("claims won %d, state rows %d, distinct events %d; want %d each", wins.Load(), rows, distinct, events)
+	consumed, dups := counter(t, reg, "evgen_events_consumed_total"), counter(t, reg, "evgen_events_duplicates_total")
+	if rows != events || distinct != events || consumed != events || dups != events {
+		t.Errorf("state rows %d, distinct events %d, consumed %v, duplicates %v; want %d each", rows, distinct, consumed, dups, events)
 	}
 }
 
-// applyBatch claims and applies ids in one transaction, a savepoint per
-// event, and returns how many it applied.
-func applyBatch(ctx context.Context, s runtime.Store, state string, ids []string) (int64, error) {
-	tx, err := s.Begin(ctx)
+// publishTwice publishes n events, each a second time with the same ID 25
+// events later, so that the copies are in different batches.
+func publishTwice(t *testing.T, users *runtime.Service, n int) {
+	t.Helper()
+	const lag = 25
+	ctx := context.Background()
+	id := func(i int) string { return fmt.Sprintf("0190a1b2-0000-7000-8000-%012d", i) }
+	for i := range n + lag {
+		if i < n {
+			if err := runtime.Publish(ctx, users, registered{UserID: fmt.Sprint(i)}, runtime.WithID(id(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if j := i - lag; j >= 0 {
+			if err := runtime.Publish(ctx, users, registered{UserID: fmt.Sprint(j)}, runtime.WithID(id(j))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func newService(t *testing.T, cfg runtime.Config) *runtime.Service {
+	t.Helper()
+	svc, err := runtime.NewService(cfg)
 	if err != nil {
-		return 0, err
+		t.Fatalf("new service: %v", err)
 	}
-	defer tx.Rollback() // after Commit it only reports ErrTxDone
-	var n int64
-	for i, id := range ids {
-		sp := fmt.Sprintf("ev%d", i)
-		if err := tx.Savepoint(ctx, sp); err != nil {
-			return 0, err
-		}
-		ok, err := tx.Claim(ctx, "billing", runtime.EventRef{Producer: "users", ID: id})
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			continue
-		}
-		if _, err := tx.SQL().ExecContext(ctx, "INSERT INTO "+state+" (event_id) VALUES ($1)", id); err != nil {
-			return 0, err
-		}
-		n++
-	}
-	return n, tx.Commit()
+	t.Cleanup(func() { svc.Close() })
+	return svc
 }
 
-// retryable reports a deadlock or serialization failure: the transaction
-// was rolled back and may be run again.
-func retryable(err error) bool {
-	var pg *pgconn.PgError
-	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
+// run runs svc until t ends, failing t if Run returned an error.
+func run(t *testing.T, svc *runtime.Service) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	select {
+	case <-svc.Ready():
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("service not ready after 10s")
+	}
+}
+
+// counter sums the samples of the named counter in reg.
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() == name {
+			for _, m := range f.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }

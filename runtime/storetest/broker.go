@@ -128,14 +128,14 @@ func RunBroker(t *testing.T, url string, newStore NewStore) {
 	}
 	second := &counting{pub: users}
 	stopRelay := run(t, ctx, func(ctx context.Context) error { return outbox.Relay(ctx, second) })
-	waitUntil(t, ctx, func() bool {
+	testenv.Eventually(t, waitTimeout, "the committed events handled", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(handled) >= len(committed)
 	})
 	waitBacklogEmpty(t, outbox) // every confirm returned to the relay and was counted
 	stopRelay()
-	stopBilling()
+	drain(t, url, ns+".billing", stopBilling)
 
 	mu.Lock() // the handler may not run any more, but the race detector cannot know
 	defer mu.Unlock()
@@ -211,20 +211,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// waitUntil polls cond until it holds, failing t when ctx ends first.
-func waitUntil(t *testing.T, ctx context.Context, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatal("condition not met before the deadline")
-		}
-	}
-}
-
 func sorted(ids []string) []string { return slices.Sorted(slices.Values(ids)) }
 
 func newService(t *testing.T, cfg runtime.Config) *runtime.Service {
@@ -255,6 +241,36 @@ func run(t *testing.T, ctx context.Context, fn func(context.Context) error) (sto
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// drain waits until queue holds nothing ready, stops its consumer and
+// fails t unless it is still empty: a stopped consumer holds nothing
+// unacked, so every delivery (a re-sent duplicate too) was settled before
+// the test counts what was handled.
+func drain(t *testing.T, url, queue string, stopConsumer func()) {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatalf("dial RabbitMQ: %v", err)
+	}
+	defer conn.Close()
+	ready := func() int {
+		ch, err := conn.Channel()
+		if err != nil {
+			t.Fatalf("open channel: %v", err)
+		}
+		defer ch.Close()
+		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+		if err != nil {
+			t.Fatalf("inspect queue %s: %v", queue, err)
+		}
+		return q.Messages
+	}
+	testenv.Eventually(t, waitTimeout, "an empty "+queue+" queue", func() bool { return ready() == 0 })
+	stopConsumer()
+	if n := ready(); n != 0 {
+		t.Fatalf("%d deliveries of %s were not settled when its consumer stopped", n, queue)
+	}
 }
 
 // deleteTopology removes the plans' queues and exchanges when t ends.

@@ -87,13 +87,13 @@ func RunBrokerSetAside(t *testing.T, url string, newStore NewStore) {
 		writeOutbox(t, outbox, e, id(i), edit)
 	}
 	stopUsers := run(t, ctx, users.Run)
-	waitUntil(t, ctx, func() bool {
+	testenv.Eventually(t, waitTimeout, "the good events handled", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(handled) >= len(good)
 	})
 	waitBacklogEmpty(t, outbox)
-	waitUntil(t, ctx, func() bool {
+	testenv.Eventually(t, waitTimeout, "the poison events set aside and counted", func() bool {
 		return len(listSetAside(t, outbox)) == len(poison) && setAsideCount(t, reg) == len(poison)
 	})
 
@@ -215,7 +215,7 @@ func bindQueue(t *testing.T, url, exchange, queue, key string) (next func(contex
 	return func(ctx context.Context) string {
 		t.Helper()
 		var id string
-		waitUntil(t, ctx, func() bool {
+		testenv.Eventually(t, waitTimeout, "an event in "+queue, func() bool {
 			d, ok, err := ch.Get(queue, true)
 			if err != nil {
 				t.Fatalf("get from %s: %v", queue, err)

@@ -2,12 +2,16 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -215,7 +219,7 @@ func testWaitingClaim(t *testing.T, s runtime.Store) {
 		id := fmt.Sprintf("held_%v", first.commit)
 		tx := begin(t, s)
 		claim(t, tx, "billing", id, true)
-		ctx := testContext(t)
+		ctx, waiting := waitProbe(t, s, tx)
 		type result struct {
 			ok  bool
 			err error
@@ -225,11 +229,14 @@ func testWaitingClaim(t *testing.T, s runtime.Store) {
 			ok, err := claimAlone(ctx, s, id)
 			done <- result{ok, err}
 		}()
-		select {
-		case r := <-done:
-			t.Fatalf("second claim of %s returned (%v, %v) while the first transaction was open", id, r.ok, r.err)
-		case <-time.After(50 * time.Millisecond): // a claim that does not wait would have returned by now
-		}
+		testenv.Eventually(t, waitTimeout, "the second claim of "+id+" to wait for the first transaction", func() bool {
+			select {
+			case r := <-done:
+				t.Fatalf("second claim of %s returned (%v, %v) while the first transaction was open", id, r.ok, r.err)
+			default:
+			}
+			return waiting()
+		})
 		if first.commit {
 			commit(t, tx)
 		} else {
@@ -242,6 +249,65 @@ func testWaitingClaim(t *testing.T, s runtime.Store) {
 		if r.ok != first.want {
 			t.Errorf("first transaction committed=%v: waiting claim = %v, want %v", first.commit, r.ok, first.want)
 		}
+	}
+}
+
+// waitProbe returns the context for a claim that must wait for tx, and a
+// probe that reports, from the store's own state, that a claim is waiting:
+// PostgreSQL lists a session blocked by tx's; another database/sql pool
+// (SQLite's single connection) counts a caller waiting for the connection
+// tx holds; the memory store's claim asks for its context's Done channel
+// only when it waits for a concurrent transaction.
+func waitProbe(t *testing.T, s runtime.Store, tx runtime.InboxTx) (context.Context, func() bool) {
+	t.Helper()
+	ctx := testContext(t)
+	db := s.DB()
+	switch {
+	case db == nil:
+		w := &doneWatch{Context: ctx, asked: make(chan struct{})}
+		return w, func() bool { return w.wasAsked() }
+	case isPostgres(db):
+		var pid int
+		if err := tx.SQL().QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			t.Fatalf("backend of the first transaction: %v", err)
+		}
+		return ctx, func() bool {
+			var blocked int
+			q := "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))"
+			if err := db.QueryRowContext(ctx, q, pid).Scan(&blocked); err != nil {
+				t.Fatalf("sessions blocked by the first transaction: %v", err)
+			}
+			return blocked > 0
+		}
+	default:
+		before := db.Stats().WaitCount
+		return ctx, func() bool { return db.Stats().WaitCount > before }
+	}
+}
+
+func isPostgres(db *sql.DB) bool {
+	_, ok := db.Driver().(*stdlib.Driver)
+	return ok
+}
+
+// doneWatch is a context that records that Done was called.
+type doneWatch struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (c *doneWatch) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.asked) })
+	return c.Context.Done()
+}
+
+func (c *doneWatch) wasAsked() bool {
+	select {
+	case <-c.asked:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -8,10 +8,10 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -336,16 +336,7 @@ func assertBacklog(t *testing.T, s runtime.Store, want []string) {
 // that event again (at least once: the consumers' inboxes drop it).
 func waitBacklogEmpty(t *testing.T, s runtime.Store) {
 	t.Helper()
-	ctx := testContext(t)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for len(backlog(t, s)) > 0 {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("backlog still %v", backlog(t, s))
-		}
-	}
+	testenv.Eventually(t, waitTimeout, "an empty outbox backlog", func() bool { return len(backlog(t, s)) == 0 })
 }
 
 // testPruneOutbox: Prune deletes sent outbox rows (the SQL stores keep them
