@@ -105,7 +105,12 @@ start_node() {
 # by its own pid file if the orderly stop fails.
 stop_node() {
   local n=$1 pidfile="$dir/c$1/pid"
-  [ -f "$pidfile" ] || return 0
+  [ -d "$dir/c$n" ] || return 0
+  if [ ! -f "$pidfile" ]; then
+    # A VM whose start failed before it wrote its pid file may still run.
+    ctl "$n" stop >/dev/null 2>&1 || true
+    return 0
+  fi
   if ! ctl "$n" stop "$pidfile" >/dev/null 2>&1; then
     local pid
     pid=$(cat "$pidfile" 2>/dev/null || true)
@@ -154,6 +159,9 @@ start() {
   # Leftovers of a run that was killed before its teardown.
   if [ -d "$dir" ]; then stop; fi
   prepare
+  # The first node starts the port mapper if the machine's broker has not;
+  # then stop must end it too.
+  epmd -names >/dev/null 2>&1 || touch "$dir/started-epmd"
   if ! in_parallel start_node "${nodes[@]}"; then stop; return 1; fi
   t1=$SECONDS
   if ! join_all; then stop; return 1; fi
@@ -165,6 +173,7 @@ stop() {
   local pids=() n
   for n in "${nodes[@]}"; do stop_node "$n" & pids+=($!); done
   wait_all "${pids[@]}" || true
+  if [ -f "$dir/started-epmd" ]; then epmd -kill >/dev/null 2>&1 || true; fi
   rm -rf "$dir"
 }
 
