@@ -156,24 +156,37 @@ type queueInfo struct {
 
 func (f *clusterFixture) queueInfo(t *testing.T) queueInfo {
 	t.Helper()
+	for _, r := range f.queueInfos(t) {
+		if r.Name == f.queue {
+			return r
+		}
+	}
+	t.Fatalf("queue %s not in list_queues", f.queue)
+	return queueInfo{}
+}
+
+// queueInfos lists the queues of the test's namespace, asking a running
+// node.
+func (f *clusterFixture) queueInfos(t *testing.T) []queueInfo {
+	t.Helper()
 	for n := 1; n <= 3; n++ {
 		if !f.c.Running(n) {
 			continue
 		}
-		var rows []queueInfo
+		var rows, ours []queueInfo
 		out := f.c.Ctl(t, n, "list_queues", "name", "messages", "leader", "members", "online", "--formatter", "json")
 		if err := json.Unmarshal([]byte(out), &rows); err != nil {
 			t.Fatalf("list_queues: %v\n%s", err, out)
 		}
 		for _, r := range rows {
-			if r.Name == f.queue {
-				return r
+			if strings.HasPrefix(r.Name, f.b.ns+".") {
+				ours = append(ours, r)
 			}
 		}
-		t.Fatalf("queue %s not in list_queues:\n%s", f.queue, out)
+		return ours
 	}
 	t.Fatal("no cluster node running")
-	return queueInfo{}
+	return nil
 }
 
 // queueLeader is the node leading the consumer's queue: its Raft leader,
@@ -197,13 +210,18 @@ func (f *clusterFixture) queueLeader(t *testing.T) int {
 	return n
 }
 
-// waitReplicasOnline waits until every replica of a quorum queue runs
-// again, so that stopping another node leaves a majority.
+// waitReplicasOnline waits until every replica of the test's quorum
+// queues and event logs runs again, so that stopping another node leaves
+// a majority of each.
 func (f *clusterFixture) waitReplicasOnline(t *testing.T) {
 	t.Helper()
-	eventually(t, 60*time.Second, "every replica of "+f.queue+" online", func() bool {
-		q := f.queueInfo(t)
-		return len(asList(q.Online)) == len(asList(q.Members))
+	eventually(t, 60*time.Second, "every replica of the test's queues and logs online", func() bool {
+		for _, q := range f.queueInfos(t) {
+			if len(asList(q.Online)) != len(asList(q.Members)) {
+				return false
+			}
+		}
+		return true
 	})
 }
 
