@@ -1,16 +1,22 @@
 package runtime
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// AMQP returns the RabbitMQ transport for the broker at url
-// ("amqp://guest:guest@127.0.0.1:5672/").
+// AMQP returns the RabbitMQ transport for the broker at urls
+// ("amqp://guest:guest@127.0.0.1:5672/"): one URL for a single broker, or
+// one per node of a cluster. Each connection (one to publish, one to
+// consume, as RabbitMQ advises) goes to the first URL that answers; when
+// its node fails it moves to the next URLs in turn, from the one after the
+// failed node, without waiting, and backs off only once every URL failed
+// (Config.Connect). Give the nodes in a different order to different
+// replicas to spread their connections.
 //
 // It is written on github.com/rabbitmq/amqp091-go rather than on
 // watermill-amqp, for three reasons: watermill-amqp's publisher waits for
@@ -21,15 +27,16 @@ import (
 // it allows neither batching deliveries into one inbox transaction nor
 // waiting for a broker that starts after the service. Watermill's message
 // type, marshaler interface and logger are still used.
-func AMQP(url string) Transport { return amqpTransport{url: url} }
+func AMQP(urls ...string) Transport { return amqpTransport{urls: urls} }
 
-type amqpTransport struct{ url string }
+type amqpTransport struct{ urls []string }
 
 func (t amqpTransport) bind(env transportEnv) (binding, error) {
-	if _, err := amqp.ParseURI(t.url); err != nil {
-		return nil, fmt.Errorf("AMQP URL: %w", err)
+	nodes, err := parseNodes(t.urls)
+	if err != nil {
+		return nil, err
 	}
-	b := &amqpBinding{url: t.url, env: env}
+	b := &amqpBinding{nodes: nodes, env: env, next: map[string]int{}}
 	b.pub = newConfirmPublisher(b.dial, env)
 	return b, nil
 }
@@ -37,36 +44,15 @@ func (t amqpTransport) bind(env transportEnv) (binding, error) {
 // amqpBinding keeps two connections, as RabbitMQ advises: one to publish
 // (which the broker may block under memory pressure) and one to consume.
 type amqpBinding struct {
-	url string
-	env transportEnv
-	pub *confirmPublisher
+	nodes []brokerNode
+	env   transportEnv
+	pub   *confirmPublisher
+
+	mu   sync.Mutex
+	next map[string]int // by role: the node its next dial tries first
 }
 
 func (b *amqpBinding) close() error { return b.pub.close() }
-
-// dial connects, retrying with backoff until ctx ends: also the first
-// connection, since the broker may start after the service.
-func (b *amqpBinding) dial(ctx context.Context, role string) (*amqp.Connection, error) {
-	cfg := amqp.Config{
-		Properties: amqp.Table{"connection_name": b.env.service + " " + role},
-		Heartbeat:  10 * time.Second,
-		Dial:       amqp.DefaultDial(5 * time.Second),
-	}
-	for attempt := 1; ; attempt++ {
-		conn, err := amqp.DialConfig(b.url, cfg)
-		if err == nil {
-			if attempt > 1 {
-				b.env.log.Info("connected to RabbitMQ", "role", role, "attempts", attempt)
-			}
-			return conn, nil
-		}
-		wait := b.env.cfg.Connect.delay(attempt)
-		b.env.log.Log(ctx, levelForAttempt(attempt), "connect to RabbitMQ failed, retrying", "role", role, "attempt", attempt, "retry_in", wait, "err", err)
-		if !sleep(ctx, wait) {
-			return nil, fmt.Errorf("connect to RabbitMQ (%d attempts, last error: %v): %w", attempt, err, ctx.Err())
-		}
-	}
-}
 
 // levelForAttempt keeps a broker that is briefly away from flooding logs
 // with errors: the first failures are warnings.
@@ -107,17 +93,27 @@ func declareExchange(ch *amqp.Channel, name string) error {
 
 // queueArgs sets the queue type only for quorum queues and streams: a
 // classic queue declared without the argument stays compatible with older
-// declarations. Rejected deliveries fall into the dead-letter queue instead
-// of vanishing.
+// declarations. Replica counts and the leader locator are set only when
+// asked for, for the same reason. Rejected deliveries fall into the
+// dead-letter queue instead of vanishing.
 func queueArgs(q QueueSpec) amqp.Table {
 	args := amqp.Table{}
 	switch q.Type {
 	case QuorumQueue:
 		args["x-queue-type"] = string(QuorumQueue)
+		if q.Replicas > 0 {
+			args["x-quorum-initial-group-size"] = int32(q.Replicas)
+		}
 	case StreamQueue:
 		args["x-queue-type"] = string(StreamQueue)
 		args["x-max-age"] = fmt.Sprintf("%ds", int64(q.MaxAge/time.Second))
 		args["x-max-length-bytes"] = q.MaxBytes
+		if q.Replicas > 0 {
+			args["x-initial-cluster-size"] = int32(q.Replicas)
+		}
+	}
+	if q.LeaderLocator != "" && q.LeaderLocator != LeadersBrokerDefault {
+		args["x-queue-leader-locator"] = string(q.LeaderLocator)
 	}
 	if q.DeadLetterTo != "" {
 		args["x-dead-letter-exchange"] = ""

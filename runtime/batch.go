@@ -43,8 +43,7 @@ func (s *Service) batchWorker(ctx context.Context, in <-chan *delivery) {
 	batch := make([]*delivery, 0, s.cfg.Concurrency)
 	for d := range in {
 		if ctx.Err() != nil {
-			s.requeue(d)
-			continue
+			continue // left unacked for the channel's close: see handleInOrder
 		}
 		batch = take(in, append(batch[:0], d), s.cfg.Concurrency)
 		s.handleBatch(ctx, batch)

@@ -19,8 +19,9 @@ type Config struct {
 	// Contract is the generated descriptor of the service (its Contract
 	// variable): what it publishes and consumes. Required.
 	Contract Contract
-	// Transport carries events: AMQP(url) for RabbitMQ, InProcess(bus) for
-	// tests and demos without a broker. Required.
+	// Transport carries events: AMQP(urls...) for RabbitMQ (one URL per
+	// node of a cluster), InProcess(bus) for tests and demos without a
+	// broker. Required.
 	Transport Transport
 	// Store holds the service's inbox and outbox. Required.
 	Store Store
@@ -49,10 +50,15 @@ type Config struct {
 	// Retry bounds how a failing handler is retried before the event is
 	// dead-lettered.
 	Retry RetryPolicy
-	// QueueType is the type of the service's queue and dead-letter queue:
-	// ClassicQueue (default) or QuorumQueue for a RabbitMQ cluster. A queue
-	// cannot change type once declared.
+	// QueueType is the type of the service's queue, its dead-letter queue
+	// and its resync queue: QuorumQueue (the default; replicated, and safe
+	// on a single node too) or ClassicQueue (see its warning). A queue
+	// cannot change type once declared; docs/cluster.md says how to move.
 	QueueType QueueType
+	// Cluster places the quorum queues and the event log on the nodes of a
+	// RabbitMQ cluster; the zero value takes the broker's replica counts
+	// and spreads leaders over the nodes.
+	Cluster ClusterConfig
 	// Connect bounds the backoff between connection attempts, the first one
 	// included (the broker may start after the service), and between the
 	// tries of an event held while the store's database does not answer:
@@ -152,8 +158,63 @@ type QueueType string
 
 // Queue types.
 const (
+	// QuorumQueue is a replicated queue (Raft): an event the broker
+	// confirmed is on a majority of its replicas, and the queue goes on,
+	// with a new leader, when a node stops. The default.
+	QuorumQueue QueueType = "quorum"
+	// ClassicQueue is a queue on one node. Use it only on purpose, for a
+	// single broker whose queues were declared classic before quorum
+	// became the default: on a cluster it loses confirmed events. Measured
+	// on 3 RabbitMQ 3.10 nodes (docs/cluster.md): stopping the node that
+	// held the consumer's classic queue lost 2,910 confirmed events over 3
+	// runs, and killing it 4,186, because the producer's exchange still
+	// routed each event to the producer's event log on another node, so
+	// the broker confirmed it, while the classic queue had nowhere to take
+	// its copy.
 	ClassicQueue QueueType = "classic"
-	QuorumQueue  QueueType = "quorum"
+)
+
+// ClusterConfig sets the arguments RabbitMQ uses to place a new queue on
+// the nodes of a cluster. It reads them only when it creates the queue and
+// refuses a later declaration with other values (406
+// PRECONDITION_FAILED, inequivalent arg), so a change needs a new queue:
+// see docs/cluster.md.
+type ClusterConfig struct {
+	// QueueReplicas is the number of nodes each quorum queue is replicated
+	// on (x-quorum-initial-group-size); 0 leaves it to the broker (RabbitMQ
+	// 3.10: its quorum_cluster_size setting, 3 unless set, at most the
+	// nodes running). A majority must be up for the queue to work: 3
+	// replicas survive one node lost, 5 two.
+	QueueReplicas int
+	// LogReplicas is the number of nodes the event log stream is
+	// replicated on (x-initial-cluster-size); 0 leaves it to the broker
+	// (RabbitMQ 3.10: every node running). A majority must be up for the
+	// producer's publishes to be confirmed.
+	LogReplicas int
+	// LeaderLocator picks the node that leads each new quorum queue and
+	// event log; default LeadersBalanced.
+	LeaderLocator LeaderLocator
+}
+
+// LeaderLocator is a RabbitMQ queue leader locator (x-queue-leader-locator).
+// RabbitMQ 3.10 accepts "client-local" and "balanced" (and the deprecated
+// "random") for quorum queues and streams; classic queues take none.
+type LeaderLocator string
+
+// Leader locators.
+const (
+	// LeadersBalanced places each new leader on the node with the fewest
+	// leaders, so that the services' queues spread over the cluster.
+	LeadersBalanced LeaderLocator = "balanced"
+	// LeadersClientLocal places each new leader on the node the declaring
+	// service is connected to.
+	LeadersClientLocal LeaderLocator = "client-local"
+	// LeadersBrokerDefault sends no locator: the broker's
+	// queue_leader_locator setting applies (client-local unless set). Queues
+	// and event logs declared by evgen before LeaderLocator existed carry no
+	// locator, and RabbitMQ refuses to redeclare them with one: keep this
+	// value for them.
+	LeadersBrokerDefault LeaderLocator = "broker-default"
 )
 
 const defaultNamespace = "evgen"
@@ -205,7 +266,10 @@ func (c *Config) setDefaults() {
 	c.Retry.Backoff.setDefaults(defaultRetry)
 	c.Connect.setDefaults(defaultConnect)
 	if c.QueueType == "" {
-		c.QueueType = ClassicQueue
+		c.QueueType = QuorumQueue
+	}
+	if c.Cluster.LeaderLocator == "" {
+		c.Cluster.LeaderLocator = LeadersBalanced
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 30 * time.Second
@@ -260,7 +324,7 @@ func (c *Config) Validate() error {
 		add("Config.Contract.Service %q is not a service name ([a-z][a-z0-9_]*)", c.Contract.Service)
 	}
 	if c.Transport == nil {
-		add("Config.Transport is nil: use runtime.AMQP(url) or runtime.InProcess(bus)")
+		add("Config.Transport is nil: use runtime.AMQP(urls...) or runtime.InProcess(bus)")
 	}
 	if c.Store == nil {
 		add("Config.Store is nil: use runtime.NewMemoryStore(), sqlitestore or pgstore")
@@ -281,8 +345,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.QueueType != ClassicQueue && c.QueueType != QuorumQueue {
-		add("Config.QueueType %q: want %q or %q", c.QueueType, ClassicQueue, QuorumQueue)
+		add("Config.QueueType %q: want %q or %q", c.QueueType, QuorumQueue, ClassicQueue)
 	}
+	errs = append(errs, c.Cluster.validate(c.QueueType)...)
 	if c.PublishTimeout < 0 || c.ShutdownTimeout < 0 {
 		add("Config.PublishTimeout (%v) and ShutdownTimeout (%v) must not be negative", c.PublishTimeout, c.ShutdownTimeout)
 	}
@@ -291,6 +356,22 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Contract.validate()...)
 	return errors.Join(errs...)
+}
+
+func (c ClusterConfig) validate(queues QueueType) []error {
+	var errs []error
+	if c.QueueReplicas < 0 || c.LogReplicas < 0 {
+		errs = append(errs, fmt.Errorf("Config.Cluster: QueueReplicas (%d) and LogReplicas (%d) must not be negative (0 takes the broker's default)", c.QueueReplicas, c.LogReplicas))
+	}
+	if c.QueueReplicas > 0 && queues == ClassicQueue {
+		errs = append(errs, fmt.Errorf("Config.Cluster.QueueReplicas is %d but Config.QueueType is %q, which has no replicas: use %q", c.QueueReplicas, ClassicQueue, QuorumQueue))
+	}
+	switch c.LeaderLocator {
+	case LeadersBalanced, LeadersClientLocal, LeadersBrokerDefault:
+	default:
+		errs = append(errs, fmt.Errorf("Config.Cluster.LeaderLocator %q: want %q, %q or %q", c.LeaderLocator, LeadersBalanced, LeadersClientLocal, LeadersBrokerDefault))
+	}
+	return errs
 }
 
 // validate checks the descriptor a Service relies on: qualified types,

@@ -73,9 +73,10 @@ func (s *Service) attempt(ctx context.Context, it batchItem, first int) {
 }
 
 // backOff decides what follows a failed attempt: it dead-letters it when
-// the error is permanent or the attempts are used up, puts it back on the
-// queue when shutdown cuts the wait short, and otherwise waits and reports
-// true: try again.
+// the error is permanent or the attempts are used up, leaves it unacked
+// (back on the queue when the channel closes: see handleInOrder) when
+// shutdown cuts the wait short, and otherwise waits and reports true: try
+// again.
 func (s *Service) backOff(ctx context.Context, it batchItem, attempt int, err error) bool {
 	if IsPermanent(err) || attempt >= s.cfg.Retry.MaxAttempts {
 		s.deadLetter(it.d, it.m, err, attempt)
@@ -85,7 +86,6 @@ func (s *Service) backOff(ctx context.Context, it batchItem, attempt int, err er
 	wait := s.cfg.Retry.delay(attempt)
 	s.log.Warn("handler failed, retrying", "type", it.m.Type, "id", it.m.ID, "attempt", attempt, "retry_in", wait, "err", err)
 	if !sleep(ctx, wait) {
-		s.requeue(it.d)
 		return false
 	}
 	return true
@@ -181,7 +181,8 @@ func (s *Service) settle(d *delivery, m Meta, ack func() error) {
 	}
 }
 
-// requeue puts d back on the queue, for shutdown.
+// requeue puts d back on the queue at once, for an event the dead-letter
+// queue could not take.
 func (s *Service) requeue(d *delivery) {
 	if err := d.nack(true); err != nil {
 		s.log.Warn("requeue failed; the broker requeues unacked events when the channel closes", "id", d.msg.UUID, "err", err)

@@ -30,13 +30,15 @@ func (s *Service) workInOrder(ctx context.Context, in <-chan *delivery) {
 // handleInOrder applies batch in queue order: the leading events in one
 // transaction until one fails or cannot be routed, which is then handled
 // alone (retried, or dead-lettered) before the rest. After shutdown, what
-// was not started goes back to the queue.
+// was not started is left unacked: it goes back to the queue when the
+// consumer closes its channel, all at once and in queue order. A nack now
+// would put it back while the consumer may not be cancelled yet, and a
+// quorum queue would hand it straight back to this consumer under a new
+// delivery tag, so that the channel's close returns it behind the events
+// after it: measured out of order (TestOrderedShutdownMidBatchAppliesEachOnce).
 func (s *Service) handleInOrder(ctx context.Context, batch []*delivery) {
 	for len(batch) > 0 {
 		if ctx.Err() != nil {
-			for _, d := range batch {
-				s.requeue(d)
-			}
 			return
 		}
 		items := s.routable(batch)

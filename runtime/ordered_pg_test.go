@@ -24,7 +24,7 @@ type orderedFixture struct {
 	want    []string
 }
 
-func newOrderedFixture(t *testing.T, n int) *orderedFixture {
+func newOrderedFixture(t *testing.T, n int, mods ...func(*runtime.Config)) *orderedFixture {
 	t.Helper()
 	f := &orderedFixture{b: newBroker(t)}
 	store, _ := pgStore(t)
@@ -38,7 +38,7 @@ func newOrderedFixture(t *testing.T, n int) *orderedFixture {
 			t.Errorf("drop %s: %v", f.applied, err)
 		}
 	})
-	declare, _ := f.b.service(t, billingContract, store)
+	declare, _ := f.b.service(t, billingContract, store, mods...)
 	if err := declare.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error { return nil })); err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +148,14 @@ func TestOrderedBatchesKeepQueueOrder(t *testing.T) {
 
 // Shutdown in the middle of a batch: the first instance stops while a
 // handler runs; the second takes over. Every event is applied exactly
-// once, in publish order.
+// once, in publish order. On classic queues: a RabbitMQ 3.10 quorum queue
+// put the events the first instance held back out of order in 2 of 20
+// runs, even once all were back in the queue (docs/runtime.md, Ordering).
 func TestOrderedShutdownMidBatchAppliesEachOnce(t *testing.T) {
 	const n = 200
-	f := newOrderedFixture(t, n)
-	first, _ := f.b.service(t, billingContract, f.store)
+	classic := func(c *runtime.Config) { c.QueueType = runtime.ClassicQueue }
+	f := newOrderedFixture(t, n, classic)
+	first, _ := f.b.service(t, billingContract, f.store, classic)
 	reached, cancelled := make(chan struct{}), make(chan struct{})
 	err := first.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
 		if e.UserID == "user-90" {
@@ -178,7 +181,7 @@ func TestOrderedShutdownMidBatchAppliesEachOnce(t *testing.T) {
 	partial, _ := f.appliedUsers(t)
 	t.Logf("first instance applied %d events before it stopped", len(partial))
 
-	second, _ := f.b.service(t, billingContract, f.store)
+	second, _ := f.b.service(t, billingContract, f.store, classic)
 	if err := second.Register(runtime.On(f.apply)); err != nil {
 		t.Fatal(err)
 	}

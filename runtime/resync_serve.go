@@ -48,7 +48,7 @@ func (s *Service) consumeResync(ctx context.Context, b *amqpBinding, conn *amqp.
 	if err != nil {
 		return fmt.Errorf("open channel: %w", err)
 	}
-	queue := QueueSpec{Name: b.env.names.resyncQueue(s.cfg.Contract.Service), Type: s.cfg.QueueType}
+	queue := serviceQueue(s.cfg, b.env.names.resyncQueue(s.cfg.Contract.Service), "")
 	if _, err := ch.QueueDeclare(queue.Name, true, false, false, false, queueArgs(queue)); err != nil {
 		return fmt.Errorf("declare queue %q: %w", queue.Name, err)
 	}

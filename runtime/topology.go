@@ -31,6 +31,12 @@ type QueueSpec struct {
 	// MaxAge and MaxBytes are the retention of a stream; zero otherwise.
 	MaxAge   time.Duration
 	MaxBytes int64
+	// Replicas is the number of nodes a quorum queue or stream is created
+	// on; 0 for the broker's default, and for classic queues.
+	Replicas int
+	// LeaderLocator picks the node leading a new quorum queue or stream;
+	// "" for classic queues, which take none.
+	LeaderLocator LeaderLocator
 }
 
 // BindingSpec binds a queue to events of an exchange: the service's queue
@@ -59,11 +65,14 @@ func Topology(cfg Config) TopologyPlan {
 	p := consumerTopology(cfg)
 	n := names{cfg.Namespace}
 	if len(cfg.Contract.Publishes) > 0 {
-		p.Queues = append(p.Queues, QueueSpec{Name: n.resyncQueue(cfg.Contract.Service), Type: cfg.QueueType})
+		p.Queues = append(p.Queues, serviceQueue(cfg, n.resyncQueue(cfg.Contract.Service), ""))
 	}
 	if len(cfg.Contract.Publishes) > 0 && !cfg.EventLog.Disabled {
 		log := n.eventLog(cfg.Contract.Service)
-		p.Queues = append(p.Queues, QueueSpec{Name: log, Type: StreamQueue, MaxAge: cfg.EventLog.MaxAge, MaxBytes: cfg.EventLog.MaxBytes})
+		p.Queues = append(p.Queues, QueueSpec{
+			Name: log, Type: StreamQueue, MaxAge: cfg.EventLog.MaxAge, MaxBytes: cfg.EventLog.MaxBytes,
+			Replicas: cfg.Cluster.LogReplicas, LeaderLocator: cfg.Cluster.LeaderLocator,
+		})
 		p.Bindings = append(p.Bindings, BindingSpec{Queue: log, Exchange: n.exchange(cfg.Contract.Service), RoutingKey: "#"})
 	}
 	return p
@@ -87,12 +96,22 @@ func consumerTopology(cfg Config) TopologyPlan {
 		return p
 	}
 	q, dlq := n.queue(cfg.Contract.Service), n.deadLetterQueue(cfg.Contract.Service)
-	p.Queues = []QueueSpec{{Name: dlq, Type: cfg.QueueType}, {Name: q, Type: cfg.QueueType, DeadLetterTo: dlq}}
+	p.Queues = []QueueSpec{serviceQueue(cfg, dlq, ""), serviceQueue(cfg, q, dlq)}
 	for _, e := range cfg.Contract.Consumes {
 		addExchange(e.Producer)
 		p.Bindings = append(p.Bindings, BindingSpec{Queue: q, Exchange: n.exchange(e.Producer), RoutingKey: RoutingKey(e.Type, e.Version)})
 	}
 	return p
+}
+
+// serviceQueue is the spec of one of the service's own queues, of
+// cfg.QueueType, placed on the cluster as cfg.Cluster says.
+func serviceQueue(cfg Config, name, deadLetterTo string) QueueSpec {
+	q := QueueSpec{Name: name, Type: cfg.QueueType, DeadLetterTo: deadLetterTo}
+	if q.Type == QuorumQueue {
+		q.Replicas, q.LeaderLocator = cfg.Cluster.QueueReplicas, cfg.Cluster.LeaderLocator
+	}
+	return q
 }
 
 // String renders the plan for people: one line per exchange, queue and
@@ -106,6 +125,12 @@ func (p TopologyPlan) String() string {
 		fmt.Fprintf(&b, "queue    %s (%s, durable)", q.Name, q.Type)
 		if q.Type == StreamQueue {
 			fmt.Fprintf(&b, ", event log kept %v or %d bytes", q.MaxAge, q.MaxBytes)
+		}
+		if q.Replicas > 0 {
+			fmt.Fprintf(&b, ", %d replicas", q.Replicas)
+		}
+		if q.LeaderLocator != "" && q.LeaderLocator != LeadersBrokerDefault {
+			fmt.Fprintf(&b, ", leader %s", q.LeaderLocator)
 		}
 		if q.DeadLetterTo != "" {
 			fmt.Fprintf(&b, ", rejected -> %s", q.DeadLetterTo)

@@ -33,7 +33,8 @@ func run(args []string) error {
 	var cfg app.Config
 	fs := flag.NewFlagSet("billing", flag.ContinueOnError)
 	fs.StringVar(&cfg.HTTPAddr, "http", env("EVGEN_BILLING_HTTP", "127.0.0.1:8082"), "`address` of the HTTP API (env EVGEN_BILLING_HTTP)")
-	fs.StringVar(&cfg.AMQPURL, "amqp", env("EVGEN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), "RabbitMQ `URL` (env EVGEN_AMQP_URL)")
+	fs.StringVar(&cfg.AMQPURL, "amqp", env("EVGEN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), "RabbitMQ `URLs`, comma-separated: one per node of a cluster (env EVGEN_AMQP_URL)")
+	fs.StringVar((*string)(&cfg.QueueType), "queue-type", env("EVGEN_QUEUE_TYPE", "quorum"), "`type` of the service's queues: quorum, or classic for queues declared classic before (env EVGEN_QUEUE_TYPE)")
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_BILLING_DB", "billing.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_BILLING_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
 	fs.StringVar(&cfg.SyncFrom, "sync-from", env("EVGEN_BILLING_SYNC_FROM", ""), "catch up from users' event log at start: `start`, a time (RFC 3339), a duration ago (2h) or an offset; resumes where an interrupted sync stopped (env EVGEN_BILLING_SYNC_FROM)")

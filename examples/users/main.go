@@ -31,7 +31,8 @@ func run(args []string) error {
 	var cfg app.Config
 	fs := flag.NewFlagSet("users", flag.ContinueOnError)
 	fs.StringVar(&cfg.HTTPAddr, "http", env("EVGEN_USERS_HTTP", "127.0.0.1:8081"), "`address` of the HTTP API (env EVGEN_USERS_HTTP)")
-	fs.StringVar(&cfg.AMQPURL, "amqp", env("EVGEN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), "RabbitMQ `URL` (env EVGEN_AMQP_URL)")
+	fs.StringVar(&cfg.AMQPURL, "amqp", env("EVGEN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), "RabbitMQ `URLs`, comma-separated: one per node of a cluster (env EVGEN_AMQP_URL)")
+	fs.StringVar((*string)(&cfg.QueueType), "queue-type", env("EVGEN_QUEUE_TYPE", "quorum"), "`type` of the service's queues: quorum, or classic for queues declared classic before (env EVGEN_QUEUE_TYPE)")
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_USERS_DB", "users.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_USERS_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
 	if err := fs.Parse(args); err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,8 +27,13 @@ import (
 type Config struct {
 	// HTTPAddr is where the API listens, such as 127.0.0.1:8081.
 	HTTPAddr string
-	// AMQPURL is the RabbitMQ broker. Ignored when Transport is set.
+	// AMQPURL is the RabbitMQ broker: one URL, or a comma-separated list
+	// of the nodes of a cluster (see docs/cluster.md). Ignored when
+	// Transport is set.
 	AMQPURL string
+	// QueueType is the type of the service's queues; "" is the runtime's
+	// default, quorum.
+	QueueType runtime.QueueType
 	// Transport, when set, replaces RabbitMQ: runtime.InProcess(bus) runs
 	// the service in one process with others, without a broker.
 	Transport runtime.Transport
@@ -52,7 +58,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	transport := cfg.Transport
 	if transport == nil {
-		transport = runtime.AMQP(cfg.AMQPURL)
+		transport = runtime.AMQP(splitURLs(cfg.AMQPURL)...)
 	}
 	// The database holds the service's tables, its inbox and its outbox,
 	// so that one transaction covers all three. Open creates the outbox
@@ -69,7 +75,7 @@ func Run(ctx context.Context, cfg Config) error {
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc, err := runtime.NewService(runtime.Config{
 		Contract: usersevents.Contract, Transport: transport, Store: store,
-		Logger: log, Metrics: metrics, Namespace: cfg.Namespace,
+		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
 	})
 	if err != nil {
 		return err
@@ -112,4 +118,13 @@ func serve(ctx context.Context, addr string, h http.Handler, svc *runtime.Servic
 		return fmt.Errorf("http server: %w", err)
 	}
 	return errors.Join(svcErr, shutdownErr)
+}
+
+// splitURLs splits a comma-separated list of broker URLs.
+func splitURLs(list string) []string {
+	urls := strings.Split(list, ",")
+	for i, u := range urls {
+		urls[i] = strings.TrimSpace(u)
+	}
+	return urls
 }
