@@ -66,16 +66,19 @@ func (b *amqpBinding) dial(ctx context.Context, role string) (*amqp.Connection, 
 				b.connected(role, n, attempt)
 				return conn, nil
 			}
-			b.env.log.Log(ctx, levelForAttempt(round), "connect to RabbitMQ failed", "role", role, "node", b.nodes[n].addr, "attempt", attempt, "err", err)
+			if i < len(b.nodes)-1 {
+				b.env.log.Log(ctx, levelForAttempt(round), "connect to RabbitMQ failed, trying the next node", "role", role, "node", b.nodes[n].addr, "attempt", attempt, "err", err)
+			}
 			attempt++
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("connect to RabbitMQ (%d attempts, last error: %v): %w", attempt-1, err, ctx.Err())
 			}
 		}
+		// One line per attempt; the last of a round says how long the
+		// round's backoff waits (the tests read it too).
 		wait := b.env.cfg.Connect.delay(round)
-		if len(b.nodes) > 1 {
-			b.env.log.Log(ctx, levelForAttempt(round), "no RabbitMQ node answered, retrying", "role", role, "nodes", len(b.nodes), "round", round, "retry_in", wait)
-		}
+		b.env.log.Log(ctx, levelForAttempt(round), "connect to RabbitMQ failed, retrying", "role", role, "node", b.nodes[(first+len(b.nodes)-1)%len(b.nodes)].addr,
+			"attempt", attempt-1, "nodes", len(b.nodes), "round", round, "retry_in", wait, "err", err)
 		if !sleep(ctx, wait) {
 			return nil, fmt.Errorf("connect to RabbitMQ (%d attempts, last error: %v): %w", attempt-1, err, ctx.Err())
 		}

@@ -211,11 +211,16 @@ func (d *DeadLetters) each(ctx context.Context, f DeadLetterFilter, fn func(Dead
 	if err != nil {
 		return fmt.Errorf("open channel: %w", err)
 	}
-	defer ch.Close()
 	q, err := ch.QueueDeclarePassive(d.dlq, true, false, false, false, nil)
 	if err != nil {
+		ch.Close()
 		return fmt.Errorf("count the messages in %s: %w", d.dlq, err)
 	}
+	settled := 0
+	defer func() {
+		ch.Close()
+		d.awaitReturned(q.Messages - settled)
+	}()
 	for taken := 0; taken < q.Messages && ctx.Err() == nil; taken++ {
 		del, ok, err := ch.Get(d.dlq, false)
 		if err != nil {
@@ -236,9 +241,32 @@ func (d *DeadLetters) each(ctx context.Context, f DeadLetterFilter, fn func(Dead
 			if err := del.Ack(false); err != nil {
 				return fmt.Errorf("remove %s from %s: %w", l.ID, d.dlq, err)
 			}
+			settled++
 		}
 	}
 	return ctx.Err()
+}
+
+// returnWait bounds awaitReturned.
+const returnWait = 5 * time.Second
+
+// awaitReturned waits until the dead-letter queue holds at least want
+// messages ready again, or returnWait passed. A quorum queue puts back the
+// messages of a closed channel asynchronously, so an operation that counts
+// the queue right after another one (List, then Drop) would count them
+// missing and take nothing.
+func (d *DeadLetters) awaitReturned(want int) {
+	ch, err := d.conn.Channel()
+	if err != nil {
+		return
+	}
+	defer ch.Close()
+	for deadline := time.Now().Add(returnWait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		q, err := ch.QueueDeclarePassive(d.dlq, true, false, false, false, nil)
+		if err != nil || q.Messages >= want {
+			return
+		}
+	}
 }
 
 // deadLetterOf reads a dead-letter queue message.
