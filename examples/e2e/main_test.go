@@ -118,7 +118,7 @@ func checkDeclaredEmits(t *testing.T, c *cluster.Cluster) {
 		if err != nil {
 			t.Errorf("read %s's metrics: %v", name, err)
 		} else if n != 0 {
-			t.Errorf("%s's handlers published %v events their contract does not declare (evgen_undeclared_emits_total); see its log", name, n)
+			t.Errorf("%s: handlers published %v events their contract does not declare (evgen_undeclared_emits_total); see the log", name, n)
 		}
 	}
 }
