@@ -55,3 +55,22 @@ func TestGraphIsRepeatable(t *testing.T) {
 		t.Fatalf("exit %d; the two orders printed different graphs:\n%s\n---\n%s\nstderr: %s", a.code, a.stdout, b.stdout, a.stderr)
 	}
 }
+
+// TestGraphDocsShowTheExample checks that the README and docs/visibility.md
+// show the example's graph as evgen graph prints it today.
+func TestGraphDocsShowTheExample(t *testing.T) {
+	graph, err := os.ReadFile("testdata/graph/examples/stdout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := "```mermaid\n" + string(graph) + "```\n"
+	for _, doc := range []string{"../../README.md", "../../docs/visibility.md"} {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), block) {
+			t.Errorf("%s does not show the example's graph as testdata/graph/examples/stdout.txt has it; paste it in a ```mermaid block", doc)
+		}
+	}
+}
