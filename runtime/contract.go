@@ -16,4 +16,12 @@ type EventInfo struct {
 	Type     string // Producer + "." + Name
 	Version  int    // contract version, at least 1
 	Key      string // wire name of the key field, "" when none
+	// Emits, in a Consumes entry, are the types of the consumer's own
+	// events that its handler publishes in reaction, as the contract
+	// declares them (`emits:`). EmitsDeclared is false when the contract
+	// declares none: the runtime then checks nothing. A handler that
+	// publishes a type not in a declared Emits is counted in
+	// evgen_undeclared_emits_total and logged; see reactions.go.
+	Emits         []string
+	EmitsDeclared bool
 }

@@ -152,7 +152,7 @@ func (s *Service) call(ctx context.Context, tx InboxTx, d *delivery, h EventHand
 			err = fmt.Errorf("handler panicked: %v\n%s", r, debug.Stack())
 		}
 	}()
-	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store}
+	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store, reactions: s.reactions}
 	s.inFlight.add(d, m)
 	defer s.inFlight.remove(d)
 	return h.Handle(withScope(ctx, d.scope), d.msg.Payload, m)

@@ -14,7 +14,9 @@ import (
 // Publish validates e, encodes it as JSON with its CloudEvents metadata and
 // hands it to p. An invalid event is not sent. Inside a handler the event
 // joins the incoming event's conversation: its correlation ID is carried
-// over and the incoming event becomes its cause.
+// over and the incoming event becomes its cause, and an event the
+// handler's contract does not declare in its emits is counted and logged
+// (see reactions.go).
 func Publish(ctx context.Context, p Publisher, e Event, opts ...PublishOption) error {
 	msg, err := newMessage(ctx, e, opts)
 	if err != nil {
@@ -22,6 +24,9 @@ func Publish(ctx context.Context, p Publisher, e Event, opts ...PublishOption) e
 	}
 	if err := p.Publish(ctx, msg); err != nil {
 		return fmt.Errorf("publish %s (id %s): %w", e.EventType(), msg.UUID, err)
+	}
+	if s := scopeFrom(ctx); s != nil && s.reactions != nil {
+		s.reactions.published(ctx, s.meta.Type, e.EventType())
 	}
 	return nil
 }

@@ -21,6 +21,9 @@ type metrics struct {
 	storeWaits       *prometheus.CounterVec
 	// resyncDropped counts resync requests given up, by service.
 	resyncDropped *prometheus.CounterVec
+	// undeclaredEmits counts publications by a handler that its contract
+	// does not declare, by service, handled type and emitted type.
+	undeclaredEmits *prometheus.CounterVec
 }
 
 var eventLabels = []string{"service", "type", "version"}
@@ -53,6 +56,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "evgen", Name: "resync_requests_dropped_total",
 			Help: "Resync requests given up: they failed permanently, or on every attempt of the retry policy.",
 		}, []string{"service"}),
+		undeclaredEmits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "evgen", Name: "undeclared_emits_total",
+			Help: "Events a handler published that its contract's emits: does not declare for the event it handled (the publication still went through).",
+		}, []string{"service", "handler", "emitted"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -84,6 +91,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.resyncDropped, err = register(reg, m.resyncDropped); err != nil {
+		return nil, err
+	}
+	if m.undeclaredEmits, err = register(reg, m.undeclaredEmits); err != nil {
 		return nil, err
 	}
 	m.latency, err = register(reg, m.latency)

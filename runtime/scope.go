@@ -17,6 +17,9 @@ type scope struct {
 	// transaction (the memory store): the service hands it to the outbox
 	// only after the inbox commit, so a failed handler publishes nothing.
 	pending []*message.Message
+	// reactions checks what the handler publishes against its contract's
+	// emits; nil outside a service's handler.
+	reactions *reactions
 }
 
 type scopeKey struct{}

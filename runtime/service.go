@@ -23,6 +23,7 @@ type Service struct {
 	transport binding
 	publishes map[string]bool // routing keys of the contract's own events
 	consumes  map[string]bool // routing keys of consumed events
+	reactions *reactions      // the handlers' declared emits
 
 	mu       sync.Mutex
 	handlers map[string]EventHandler // by routing key
@@ -72,6 +73,7 @@ func NewService(cfg Config) (*Service, error) {
 		ready:     make(chan struct{}),
 		workCtx:   context.Background(), // Run's own replaces it
 	}
+	s.reactions = newReactions(cfg.Contract, m.undeclaredEmits, s.log)
 	s.transport, err = cfg.Transport.bind(s.transportEnv())
 	if err != nil {
 		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)

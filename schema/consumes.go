@@ -13,6 +13,7 @@ import (
 func (f *file) resolveConsumes(services map[string]*file, keep bool) {
 	seen := map[*Event]*Consumed{}
 	for _, ref := range f.consumes {
+		emits, declared := f.resolveEmits(ref)
 		if keep && f.unresolved(ref, services) {
 			f.svc.Unresolved = append(f.svc.Unresolved, &Unresolved{Producer: ref.producer.Value, Event: ref.event.Value, Pos: ref.pos})
 			continue
@@ -21,6 +22,7 @@ func (f *file) resolveConsumes(services map[string]*file, keep bool) {
 		if c == nil {
 			continue
 		}
+		c.Emits, c.EmitsDeclared = emits, declared
 		if prev, dup := seen[c.Event]; dup {
 			f.e.add(c.Pos, "%s is already consumed at line %d; consume an event once", c.Event.Type, prev.Pos.Line)
 			continue

@@ -5,7 +5,7 @@ import (
 )
 
 // decodeConsumes reads the `consumes:` section: producer service -> a list
-// of its events, each a name or {event: Name, as: LocalName}.
+// of its events, each a name or {event: Name, as: LocalName, emits: [...]}.
 func (f *file) decodeConsumes(y *yaml.Node) {
 	for _, en := range f.entries(y, "consumes") {
 		what := "consumes from " + clip(en.key.Value)
@@ -22,15 +22,18 @@ func (f *file) decodeConsumes(y *yaml.Node) {
 func (f *file) decodeConsume(producer, item *yaml.Node, what string) {
 	ref := consumeRef{producer: producer, event: item, pos: f.pos(item)}
 	if item.Kind == yaml.MappingNode {
-		m := f.known(item, "a consumes entry", "event", "as")
+		m := f.known(item, "a consumes entry", "event", "as", "emits")
 		en, ok := m["event"]
 		if !ok {
-			f.errorf(item, "%s: an entry with `as:` also needs `event:`, the producer's event name", what)
+			f.errorf(item, "%s: an entry with `as:` or `emits:` also needs `event:`, the producer's event name", what)
 			return
 		}
 		ref.event = en.val
 		if as, ok := m["as"]; ok {
 			ref.as = as.val
+		}
+		if em, ok := m["emits"]; ok && f.emitsList(em.val, what) {
+			ref.emits = em.val
 		}
 	}
 	if _, ok := f.text(ref.event, what+": event name"); !ok {
@@ -47,4 +50,18 @@ func (f *file) decodeConsume(producer, item *yaml.Node, what string) {
 		}
 	}
 	f.consumes = append(f.consumes, ref)
+}
+
+// emitsList checks that `emits:` is a list of event names.
+func (f *file) emitsList(y *yaml.Node, what string) bool {
+	if !f.is(y, yaml.SequenceNode, what+": emits") {
+		return false
+	}
+	ok := true
+	for _, n := range y.Content {
+		if _, isText := f.text(n, what+": emits: event name"); !isText {
+			ok = false
+		}
+	}
+	return ok
 }

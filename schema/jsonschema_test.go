@@ -102,6 +102,9 @@ func TestJSONSchemaRejects(t *testing.T) {
 		{"enum and fields", head + "types:\n  Plan: {enum: [a], fields: {a: string}}\n"},
 		{"consumes not a list", head + "consumes:\n  billing: InvoiceIssued\n"},
 		{"bad as", head + "consumes:\n  billing: [{event: InvoiceIssued, as: invoice}]\n"},
+		{"emits not a list", head + "consumes:\n  billing: [{event: InvoiceIssued, emits: UserDeleted}]\n"},
+		{"emits twice", head + "consumes:\n  billing: [{event: InvoiceIssued, emits: [UserDeleted, UserDeleted]}]\n"},
+		{"emits bad name", head + "consumes:\n  billing: [{event: InvoiceIssued, emits: [user_deleted]}]\n"},
 		{"optional not bool", head + "events:\n  E:\n    fields: {a: {type: string, optional: \"yes\"}}\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -119,7 +119,14 @@ type EnumValue struct {
 type Consumed struct {
 	Event     *Event // the producer's event
 	LocalName string // the event's name in the consumer: Event.Name, or the contract's `as`
-	Pos       Pos
+	// Emits are the consumer's own events that its handler publishes in
+	// reaction (`emits:`), in the contract's order. EmitsDeclared is false
+	// when the entry has no `emits:`: its reactions are not declared, and
+	// nothing is checked. `emits: []` declares that the handler publishes
+	// nothing.
+	Emits         []*Event
+	EmitsDeclared bool
+	Pos           Pos
 }
 
 // Package is everything generated for one service, with every Go name

@@ -18,10 +18,11 @@ func emitContract(f *jen.File, p *schema.Package) error {
 	var pubs, cons []jen.Code
 	for _, d := range p.Events {
 		if d.Own {
-			pubs = append(pubs, eventInfo(d.Event))
-		} else {
-			cons = append(cons, eventInfo(d.Event))
+			pubs = append(pubs, jen.Values(eventInfo(d.Event)...))
 		}
+	}
+	for _, c := range svc.Consumes {
+		cons = append(cons, jen.Values(append(eventInfo(c.Event), emits(c)...)...))
 	}
 	fields := []jen.Code{jen.Id("Service").Op(":").Lit(svc.Name)}
 	if len(pubs) > 0 {
@@ -36,9 +37,9 @@ func emitContract(f *jen.File, p *schema.Package) error {
 	return nil
 }
 
-// eventInfo is the runtime.EventInfo literal of ev, in the producer's
+// eventInfo are the runtime.EventInfo fields of ev, in the producer's
 // names, whatever the consumer calls it locally.
-func eventInfo(ev *schema.Event) jen.Code {
+func eventInfo(ev *schema.Event) []jen.Code {
 	fields := []jen.Code{
 		jen.Id("Producer").Op(":").Lit(ev.Service.Name),
 		jen.Id("Name").Op(":").Lit(ev.Name),
@@ -48,5 +49,21 @@ func eventInfo(ev *schema.Event) jen.Code {
 	if ev.Key != nil {
 		fields = append(fields, jen.Id("Key").Op(":").Lit(ev.Key.Name))
 	}
-	return jen.Values(fields...)
+	return fields
+}
+
+// emits are the EventInfo fields declaring c's reactions, the emitted
+// events' wire types; none when the contract declares no reactions.
+func emits(c *schema.Consumed) []jen.Code {
+	if !c.EmitsDeclared {
+		return nil
+	}
+	types := make([]jen.Code, len(c.Emits))
+	for i, ev := range c.Emits {
+		types[i] = jen.Lit(ev.Type)
+	}
+	return []jen.Code{
+		jen.Id("Emits").Op(":").Index().String().Values(types...),
+		jen.Id("EmitsDeclared").Op(":").True(),
+	}
 }

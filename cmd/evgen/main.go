@@ -24,6 +24,7 @@ var commands = []command{
 	{"validate", "check a contract set and report every problem", runValidate},
 	{"generate", "write the typed Go package of a service", runGenerate},
 	{"breaking", "report the changes of a contract set that break its consumers", runBreaking},
+	{"graph", "print the choreography of a contract set as a Mermaid or DOT graph", runGraph},
 	{"dlq", "list, show, redrive or drop a service's dead-lettered events", runDLQ},
 	{"outbox", "list, retry or drop the outbox events a service's relay set aside", runOutbox},
 	{"version", "print the evgen version", runVersion},

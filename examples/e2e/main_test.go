@@ -87,6 +87,7 @@ func startIn(t *testing.T) deployment {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		checkDeclaredEmits(t, c)
 		if t.Failed() {
 			t.Logf("users' log ends with:\n%s\nbilling's log ends with:\n%s", c.LogTail("users", 30), c.LogTail("billing", 30))
 		}
@@ -95,6 +96,31 @@ func startIn(t *testing.T) deployment {
 		}
 	})
 	return deployment{Cluster: c, Namespace: ns, AMQPURL: amqpURL, DB: db, BillingSchema: billingSchema}
+}
+
+// checkDeclaredEmits fails t if a running service's handlers published an
+// event their contract's emits: does not declare: the example contracts
+// declare every reaction, so the declared choreography (evgen graph) is
+// the one that ran. A service a test left stopped is not asked.
+func checkDeclaredEmits(t *testing.T, c *cluster.Cluster) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, svc := range []struct {
+		name   string
+		client *cluster.Client
+	}{{"users", c.Users.Client}, {"billing", c.Billing.Client}} {
+		name, client := svc.name, svc.client
+		if !client.Healthy(ctx) {
+			continue
+		}
+		n, err := client.Counter(ctx, "evgen_undeclared_emits_total", nil)
+		if err != nil {
+			t.Errorf("read %s's metrics: %v", name, err)
+		} else if n != 0 {
+			t.Errorf("%s: handlers published %v events their contract does not declare (evgen_undeclared_emits_total); see the log", name, n)
+		}
+	}
 }
 
 // withSearchPath returns dsn with its search_path set to schema, where the

@@ -23,10 +23,10 @@ var Contract = runtime.Contract{
 		{Producer: "users", Name: "UserReactivated", Type: "users.UserReactivated", Version: 1, Key: "user_id"},
 	},
 	Consumes: []runtime.EventInfo{
-		{Producer: "billing", Name: "InvoiceIssued", Type: "billing.InvoiceIssued", Version: 1, Key: "invoice_id"},
-		{Producer: "billing", Name: "PaymentFailed", Type: "billing.PaymentFailed", Version: 1, Key: "invoice_id"},
-		{Producer: "billing", Name: "InvoicePaid", Type: "billing.InvoicePaid", Version: 1, Key: "invoice_id"},
-		{Producer: "billing", Name: "AccountClosed", Type: "billing.AccountClosed", Version: 1, Key: "user_id"},
-		{Producer: "billing", Name: "AccountClosureRejected", Type: "billing.AccountClosureRejected", Version: 1, Key: "user_id"},
+		{Producer: "billing", Name: "InvoiceIssued", Type: "billing.InvoiceIssued", Version: 1, Key: "invoice_id", Emits: []string{}, EmitsDeclared: true},
+		{Producer: "billing", Name: "PaymentFailed", Type: "billing.PaymentFailed", Version: 1, Key: "invoice_id", Emits: []string{}, EmitsDeclared: true},
+		{Producer: "billing", Name: "InvoicePaid", Type: "billing.InvoicePaid", Version: 1, Key: "invoice_id", Emits: []string{}, EmitsDeclared: true},
+		{Producer: "billing", Name: "AccountClosed", Type: "billing.AccountClosed", Version: 1, Key: "user_id", Emits: []string{"users.UserDeleted"}, EmitsDeclared: true},
+		{Producer: "billing", Name: "AccountClosureRejected", Type: "billing.AccountClosureRejected", Version: 1, Key: "user_id", Emits: []string{"users.UserReactivated"}, EmitsDeclared: true},
 	},
 }

@@ -19,7 +19,7 @@ var Contract = runtime.Contract{
 		{Producer: "users", Name: "PlanChosen", Type: "users.PlanChosen", Version: 1},
 	},
 	Consumes: []runtime.EventInfo{
-		{Producer: "billing", Name: "AccountClosed", Type: "billing.AccountClosed", Version: 1, Key: "account_id"},
-		{Producer: "billing", Name: "PlanBilled", Type: "billing.PlanBilled", Version: 1},
+		{Producer: "billing", Name: "AccountClosed", Type: "billing.AccountClosed", Version: 1, Key: "account_id", Emits: []string{"users.AccountClosed"}, EmitsDeclared: true},
+		{Producer: "billing", Name: "PlanBilled", Type: "billing.PlanBilled", Version: 1, Emits: []string{}, EmitsDeclared: true},
 	},
 }
