@@ -82,10 +82,14 @@ func describe(ev *schema.Event) string {
 	return strings.Join(parts, "\n\n")
 }
 
-// summary is the first line of a doc.
+// summary is the first sentence of a doc, its lines joined.
 func summary(doc string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(doc), "\n")
-	return line
+	para, _, _ := strings.Cut(strings.TrimSpace(doc), "\n\n")
+	para = strings.Join(strings.Fields(para), " ")
+	if sentence, _, ok := strings.Cut(para, ". "); ok {
+		return sentence + "."
+	}
+	return para
 }
 
 // cloudEventsTrait is the headers runtime.Publish sets on every event,

@@ -47,8 +47,8 @@ func eventInto(s *ordered.Map, ev *schema.Event, ref Ref) *ordered.Map {
 // Named is the schema of a struct or enum from a `types:` section.
 func Named(n *schema.NamedType, ref Ref) *ordered.Map {
 	s := ordered.New()
-	if n.Doc != "" {
-		s.Set("description", n.Doc)
+	if d := describe(n.Doc, ""); d != "" {
+		s.Set("description", d)
 	}
 	if n.IsEnum() {
 		values := make([]string, len(n.Enum))
