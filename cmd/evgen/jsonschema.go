@@ -11,7 +11,7 @@ import (
 	"github.com/evgenhq/evgen/templates/jsonschema"
 )
 
-const jsonschemaUsage = `usage: evgen jsonschema [-service name] -out dir path...
+const jsonschemaUsage = `usage: evgen jsonschema [-service name] [-base-url url] -out dir path...
 
 Jsonschema loads a contract set and writes the JSON Schema (draft 2020-12)
 of each event version's payload into dir, one file per event version:
@@ -22,8 +22,8 @@ Each schema accepts the JSON the generated Go code encodes and rejects
 what its decoder rejects: required fields, enum values, the forms of
 uuid, decimal, date, duration and timestamp strings. Named types are under
 $defs. The files suit a team writing a producer or consumer in another
-language, or a CloudEvents dataschema attribute once published at a URL.
-They are the payload schemas of evgen asyncapi's document.
+language, and, published at a URL (-base-url), a CloudEvents dataschema
+attribute. They are the payload schemas of evgen asyncapi's document.
 
 Paths are as for evgen validate. Files already in dir are overwritten;
 no other file is touched.
@@ -31,6 +31,9 @@ no other file is touched.
 Flags:
   -service name   only the events this service publishes or consumes;
                   every event of the set when left out
+  -base-url url   where the files will be published, such as
+                  https://example.com/schemas: each schema's $id is this
+                  URL and its file name, for a dataschema attribute
   -out dir        the directory to write to, created if needed
 
 Exit status: 0 on success, 1 when the contracts are invalid (the problems
@@ -45,6 +48,7 @@ func runJSONSchema(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {}
 	service := fs.String("service", "", "only this service's events")
 	out := fs.String("out", "", "the directory to write to")
+	base := fs.String("base-url", "", "where the files will be published")
 	if code, ok := parseFlags(fs, args, "jsonschema", jsonschemaUsage, stdout, stderr); !ok {
 		return code
 	}
@@ -63,7 +67,7 @@ func runJSONSchema(args []string, stdout, stderr io.Writer) int {
 		}
 		svc = serviceNamed(set, name)
 	}
-	files, err := jsonschema.Files(set, svc)
+	files, err := jsonschema.Files(set, svc, jsonschema.Options{BaseURL: *base})
 	if err == nil {
 		err = writeSchemas(*out, files)
 	}

@@ -62,6 +62,19 @@ func TestJSONSchemaService(t *testing.T) {
 	}
 }
 
+// TestJSONSchemaBaseURL checks -base-url gives each schema its $id.
+func TestJSONSchemaBaseURL(t *testing.T) {
+	out := t.TempDir()
+	if got := runEvgen(t, "jsonschema", "-base-url", "https://example.com/schemas/", "-out", out, examplesDir); got.code != exitOK {
+		t.Fatalf("got %+v", got)
+	}
+	data := string(mustRead(t, filepath.Join(out, "users.UserDeleted.v1.schema.json")))
+	want := "{\n  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n  \"$id\": \"https://example.com/schemas/users.UserDeleted.v1.schema.json\",\n  \"title\""
+	if !strings.HasPrefix(data, want) {
+		t.Errorf("schema starts\n%s\nwant\n%s", data[:min(len(data), len(want))], want)
+	}
+}
+
 func TestJSONSchemaErrors(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
@@ -81,6 +94,8 @@ func TestJSONSchemaErrors(t *testing.T) {
 			"evgen jsonschema: create output directory: mkdir " + file + ": not a directory\n"},
 		{"out under a file", []string{"-out", filepath.Join(file, "schemas"), examplesDir}, exitUsage,
 			"evgen jsonschema: create output directory: mkdir " + file + ": not a directory\n"},
+		{"relative base URL", []string{"-base-url", "schemas", "-out", t.TempDir(), examplesDir}, exitUsage,
+			`evgen jsonschema: base URL "schemas": want an absolute URL such as https://example.com/schemas` + "\n"},
 		{"no paths", []string{"-out", t.TempDir()}, exitUsage,
 			"evgen jsonschema: no contract paths given\nRun 'evgen jsonschema -help' for usage.\n"},
 		{"invalid contracts", []string{"-out", t.TempDir(), testdata + "valid_consume_as/billing.yaml"}, exitInvalid,
@@ -98,7 +113,7 @@ func TestJSONSchemaErrors(t *testing.T) {
 
 func TestJSONSchemaHelp(t *testing.T) {
 	got := runEvgen(t, "help", "jsonschema")
-	if got.code != exitOK || !strings.HasPrefix(got.stdout, "usage: evgen jsonschema [-service name] -out dir") {
+	if got.code != exitOK || !strings.HasPrefix(got.stdout, "usage: evgen jsonschema [-service name] [-base-url url] -out dir") {
 		t.Errorf("exit %d, stdout %q", got.code, got.stdout)
 	}
 }

@@ -28,6 +28,14 @@ func (m *Map) Set(key string, v any) *Map {
 	return m
 }
 
+// Merge sets every member of o in m, in o's order, and returns m.
+func (m *Map) Merge(o *Map) *Map {
+	for _, k := range o.keys {
+		m.Set(k, o.vals[k])
+	}
+	return m
+}
+
 // Get returns the value of key.
 func (m *Map) Get(key string) (any, bool) {
 	v, ok := m.vals[key]

@@ -2,6 +2,7 @@ package jsonschema
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,13 +25,29 @@ func FileName(ev *schema.Event) string {
 	return ev.Type + ".v" + strconv.Itoa(ev.Version) + ".schema.json"
 }
 
+// Options are the settings of Files.
+type Options struct {
+	// BaseURL is where the files will be published; when set, each
+	// schema's $id is BaseURL + "/" + its file name, the URL a CloudEvents
+	// dataschema attribute names. It must be an absolute URL.
+	BaseURL string
+}
+
 // Files renders the schema files of the events: svc's own and consumed
 // ones, or, when svc is nil, every event of the set. They are sorted by
 // name.
-func Files(set *schema.Set, svc *schema.Service) ([]File, error) {
+func Files(set *schema.Set, svc *schema.Service, opts Options) ([]File, error) {
+	base, err := baseURL(opts.BaseURL)
+	if err != nil {
+		return nil, err
+	}
 	var out []File
 	for _, ev := range events(set, svc) {
-		data, err := ordered.JSON(Document(ev))
+		doc := Document(ev)
+		if base != "" {
+			doc = ordered.New().Set("$schema", Draft).Set("$id", base+FileName(ev)).Merge(doc)
+		}
+		data, err := ordered.JSON(doc)
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", ev.Type, err)
 		}
@@ -38,6 +55,18 @@ func Files(set *schema.Set, svc *schema.Service) ([]File, error) {
 	}
 	slices.SortFunc(out, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// baseURL checks raw is an absolute URL and returns it ending in "/".
+func baseURL(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return "", fmt.Errorf("base URL %q: want an absolute URL such as https://example.com/schemas", raw)
+	}
+	return strings.TrimSuffix(raw, "/") + "/", nil
 }
 
 // events is svc's events, own and consumed, or the set's when svc is nil.
