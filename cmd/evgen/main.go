@@ -25,6 +25,8 @@ var commands = []command{
 	{"generate", "write the typed Go package of a service", runGenerate},
 	{"breaking", "report the changes of a contract set that break its consumers", runBreaking},
 	{"graph", "print the choreography of a contract set as a Mermaid or DOT graph", runGraph},
+	{"asyncapi", "write the AsyncAPI 3.0 document of a service", runAsyncAPI},
+	{"jsonschema", "write the JSON Schema of each event version's payload", runJSONSchema},
 	{"dlq", "list, show, redrive or drop a service's dead-lettered events", runDLQ},
 	{"outbox", "list, retry or drop the outbox events a service's relay set aside", runOutbox},
 	{"version", "print the evgen version", runVersion},
