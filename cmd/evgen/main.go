@@ -24,6 +24,7 @@ var commands = []command{
 	{"validate", "check a contract set and report every problem", runValidate},
 	{"generate", "write the typed Go package of a service", runGenerate},
 	{"breaking", "report the changes of a contract set that break its consumers", runBreaking},
+	{"docs", "write the catalog of a contract set: a static web site", runDocs},
 	{"dlq", "list, show, redrive or drop a service's dead-lettered events", runDLQ},
 	{"outbox", "list, retry or drop the outbox events a service's relay set aside", runOutbox},
 	{"version", "print the evgen version", runVersion},
