@@ -99,7 +99,7 @@ func docsUsageError(stderr io.Writer, msg string) int {
 // writeSite writes every file of the site into dir, in name order.
 func writeSite(dir string, files map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
+		return fmt.Errorf("-out %s: cannot create the directory: %w", dir, err)
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if err := writeFile(filepath.Join(dir, name), files[name]); err != nil {
