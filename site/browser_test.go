@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,8 +77,6 @@ func TestBrowser(t *testing.T) {
 	checkPictureDrawn(t, shot)
 }
 
-var svgNodePattern = regexp.MustCompile(`<a class="node [^"]*" href="([^"]+)">`)
-
 // nodeHrefs are the links of the nodes of the SVG in a page's DOM.
 func nodeHrefs(t *testing.T, name, dom string) []string {
 	t.Helper()
@@ -88,7 +85,7 @@ func nodeHrefs(t *testing.T, name, dom string) []string {
 		t.Fatalf("%s: no SVG in the loaded DOM:\n%.500s", name, dom)
 	}
 	var out []string
-	for _, m := range svgNodePattern.FindAllStringSubmatch(dom[start:end], -1) {
+	for _, m := range nodePattern.FindAllStringSubmatch(dom[start:end], -1) {
 		out = append(out, m[1])
 	}
 	return out

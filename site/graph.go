@@ -40,7 +40,7 @@ func (c *catalog) choreography(events []*schema.Event) graph {
 			g.columns[col] = append(g.columns[col], n)
 		}
 	}
-	var consumers []*schema.Service
+	consumes := map[*schema.Service]bool{}
 	for _, ev := range events {
 		p, e := producerNode(ev.Service), eventNode(ev)
 		add(0, p)
@@ -48,17 +48,12 @@ func (c *catalog) choreography(events []*schema.Event) graph {
 		g.edges = append(g.edges, graphEdge{p.id, e.id})
 		for _, cs := range c.consumers[ev] {
 			g.edges = append(g.edges, graphEdge{e.id, consumerNode(cs.service).id})
-			if !seen[consumerNode(cs.service).id] {
-				consumers = append(consumers, cs.service)
-				seen[consumerNode(cs.service).id] = true
-			}
+			consumes[cs.service] = true
 		}
 	}
 	for _, s := range c.set.Services { // name order, whatever the events' order
-		for _, cs := range consumers {
-			if cs == s {
-				g.columns[2] = append(g.columns[2], consumerNode(s))
-			}
+		if consumes[s] {
+			add(2, consumerNode(s))
 		}
 	}
 	return g

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strconv"
 
 	"github.com/evgenhq/evgen/schema"
 )
@@ -79,23 +80,23 @@ const (
 // once both are merged, the page should show that command's document
 // and this file go.
 func payloadSchema(ev *schema.Event) ([]byte, error) {
-	defs := map[*schema.NamedType]bool{}
+	defs := map[*schema.NamedType]*jsonSchema{}
 	s := objectSchema(ev.Fields, defs)
 	s.Schema = "https://json-schema.org/draft/2020-12/schema"
-	s.Title = ev.Type + " v" + itoa(ev.Version)
+	s.Title = ev.Type + " v" + strconv.Itoa(ev.Version)
 	s.Description = ev.Doc
 	s.Deprecated = ev.Deprecated != ""
 	for _, t := range ev.Service.Types { // file order, whatever the fields' order
-		if defs[t] {
-			s.Defs = append(s.Defs, property{t.Name, namedSchema(t, defs)})
+		if def, ok := defs[t]; ok {
+			s.Defs = append(s.Defs, property{t.Name, def})
 		}
 	}
 	return json.MarshalIndent(s, "", "  ")
 }
 
-// objectSchema is the schema of a struct's fields; named types met are
-// marked in defs, to be defined once under $defs.
-func objectSchema(fields []*schema.Field, defs map[*schema.NamedType]bool) *jsonSchema {
+// objectSchema is the schema of a struct's fields; the named types met
+// are defined in defs, once each, for $defs.
+func objectSchema(fields []*schema.Field, defs map[*schema.NamedType]*jsonSchema) *jsonSchema {
 	s := &jsonSchema{Type: "object"}
 	for _, fd := range fields {
 		f := typeSchema(fd.Type, defs)
@@ -116,7 +117,7 @@ func objectSchema(fields []*schema.Field, defs map[*schema.NamedType]bool) *json
 }
 
 // typeSchema is the schema of a value of t.
-func typeSchema(t *schema.Type, defs map[*schema.NamedType]bool) *jsonSchema {
+func typeSchema(t *schema.Type, defs map[*schema.NamedType]*jsonSchema) *jsonSchema {
 	switch t.Kind {
 	case schema.KindBool:
 		return &jsonSchema{Type: "boolean"}
@@ -149,17 +150,18 @@ func typeSchema(t *schema.Type, defs map[*schema.NamedType]bool) *jsonSchema {
 	return &jsonSchema{Type: "string"}
 }
 
-// namedRef refers to a named type's definition, marking it, and the
-// types its fields name, for $defs.
-func namedRef(n *schema.NamedType, defs map[*schema.NamedType]bool) *jsonSchema {
-	if !defs[n] {
-		defs[n] = true
-		namedSchema(n, defs)
+// namedRef refers to a named type's definition, adding it to defs on
+// first use. The entry is made before the definition is built, so that a
+// type containing itself refers to itself instead of recursing.
+func namedRef(n *schema.NamedType, defs map[*schema.NamedType]*jsonSchema) *jsonSchema {
+	if _, ok := defs[n]; !ok {
+		defs[n] = nil
+		defs[n] = namedSchema(n, defs)
 	}
 	return &jsonSchema{Ref: "#/$defs/" + n.Name}
 }
 
-func namedSchema(n *schema.NamedType, defs map[*schema.NamedType]bool) *jsonSchema {
+func namedSchema(n *schema.NamedType, defs map[*schema.NamedType]*jsonSchema) *jsonSchema {
 	if n.IsEnum() {
 		s := &jsonSchema{Type: "string", Description: n.Doc}
 		for _, v := range n.Enum {

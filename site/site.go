@@ -21,8 +21,8 @@ type Options struct {
 //go:embed tmpl
 var tmplFS embed.FS
 
-// pages are the page templates, with the partials they share.
-var pages = template.Must(template.ParseFS(tmplFS, "tmpl/*.html", "tmpl/*.svg"))
+// pageTemplates are the page templates, with the partials they share.
+var pageTemplates = template.Must(template.ParseFS(tmplFS, "tmpl/*.html", "tmpl/*.svg"))
 
 // Generate returns the files of the catalog of set, keyed by their names
 // in the site (a flat directory): index.html, style.css, a page per
@@ -30,7 +30,7 @@ var pages = template.Must(template.ParseFS(tmplFS, "tmpl/*.html", "tmpl/*.svg"))
 func Generate(set *schema.Set, opts Options) (map[string][]byte, error) {
 	ns := opts.Namespace
 	if ns == "" {
-		ns = "evgen"
+		ns = "evgen" // runtime.Config's default
 	}
 	if err := runtime.CheckNamespace(ns); err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func Generate(set *schema.Set, opts Options) (map[string][]byte, error) {
 // render executes the template tmpl over view into files[name].
 func render(files map[string][]byte, name, tmpl string, view any) error {
 	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, tmpl, view); err != nil {
+	if err := pageTemplates.ExecuteTemplate(&b, tmpl, view); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	files[name] = b.Bytes()

@@ -47,7 +47,7 @@ func TestSiteStructure(t *testing.T) {
 
 var (
 	hrefPattern = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
-	nodePattern = regexp.MustCompile(`<a class="node [^"]*" href="[^"]+"><rect `)
+	nodePattern = regexp.MustCompile(`<a class="node [^"]*" href="([^"]+)">`)
 )
 
 // checkPage checks what every page must hold: links to files of the site,

@@ -1,8 +1,6 @@
 package site
 
 import (
-	"strconv"
-
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/schema"
 )
@@ -36,5 +34,3 @@ func eventInfo(ev *schema.Event) runtime.EventInfo {
 
 // routingKey is the routing key of ev's messages, "users.UserRegistered.v1".
 func routingKey(ev *schema.Event) string { return runtime.RoutingKey(ev.Type, ev.Version) }
-
-func itoa(n int) string { return strconv.Itoa(n) }
