@@ -73,7 +73,9 @@ func layout(g graph, current string) picture {
 	}
 	bottom := 0
 	for col, nodes := range g.columns {
-		pic.Titles = append(pic.Titles, pictureText{X: xs[col], Y: margin + headHeight/2, Label: columnTitles[col]})
+		if len(nodes) > 0 {
+			pic.Titles = append(pic.Titles, pictureText{X: xs[col], Y: margin + headHeight/2, Label: columnTitles[col]})
+		}
 		for _, n := range nodes {
 			pic.Nodes = append(pic.Nodes, box(n, xs[col], ys[n.id], widths[col], current))
 			bottom = max(bottom, ys[n.id]+nodeHeight)

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -130,5 +131,32 @@ func TestNamespace(t *testing.T) {
 	mustContain(t, "service.billing.html", string(files["service.billing.html"]), "<code>shop.billing.dlq</code>")
 	if _, err := Generate(examples(t), Options{Namespace: "a.b"}); err == nil || !strings.Contains(err.Error(), "has a dot") {
 		t.Errorf("namespace a.b: err %v, want the runtime's refusal", err)
+	}
+}
+
+// TestEveryTemplateCase builds the catalog of every contract set the
+// generator's tests use (every built-in type, renames with as:, snapshots,
+// fifty services, services that only publish or only consume) and checks
+// that each link names a file of the site.
+func TestEveryTemplateCase(t *testing.T) {
+	cases, err := filepath.Glob("../templates/testdata/*")
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	for _, dir := range cases {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			set, err := schema.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := generate(t, set)
+			for name, data := range files {
+				for _, m := range hrefPattern.FindAllStringSubmatch(string(data), -1) {
+					if target, _, _ := strings.Cut(m[1], "#"); files[target] == nil {
+						t.Errorf("%s: link %q names no file of the site", name, m[1])
+					}
+				}
+			}
+		})
 	}
 }
