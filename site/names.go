@@ -1,0 +1,21 @@
+package site
+
+import "github.com/evgenhq/evgen/schema"
+
+// The site is flat, every file at its root, so that every link between
+// pages is a bare file name and works from any directory the site is
+// copied to.
+const (
+	indexFile = "index.html"
+	styleFile = "style.css"
+)
+
+// serviceFile is the page of a service: service.billing.html.
+func serviceFile(s *schema.Service) string { return "service." + s.Name + ".html" }
+
+// eventFile is the page of an event: event.users.UserRegistered.html.
+func eventFile(ev *schema.Event) string { return "event." + ev.Type + ".html" }
+
+// schemaFile is the JSON Schema of an event's payload:
+// event.users.UserRegistered.schema.json.
+func schemaFile(ev *schema.Event) string { return "event." + ev.Type + ".schema.json" }
