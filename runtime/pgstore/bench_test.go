@@ -63,7 +63,7 @@ func BenchmarkClaim(b *testing.B) {
 							b.Fatalf("claim %s = %v, %v", id, ok, err)
 						}
 					}
-					if _, err := tx.SQL().ExecContext(ctx, insert, id); err != nil {
+					if _, err := tx.SQL().ExecContext(ctx, insert, id.ID); err != nil {
 						b.Fatal(err)
 					}
 				}
