@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"net/url"
 	"testing"
 	"time"
 
@@ -20,21 +21,21 @@ import (
 func TestAbandonedReturnIsNotReportedForALaterPublish(t *testing.T) {
 	url := testenv.AMQPURL(t)
 	queue := declareTestQueue(t, url)
-	px := newPauseProxy(t, url)
-	c := onePublisherChannel(t, px.url)
+	px := testenv.NewProxy(t, brokerHost(t, url))
+	c := onePublisherChannel(t, withHost(t, url, px.Addr()))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
 	id := uuid.NewString()
 	pub := amqp.Publishing{MessageId: id, DeliveryMode: amqp.Persistent, Body: []byte(`{}`)}
-	px.pause()
+	px.Pause()
 	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
 	err := c.publish(short, outgoing{exchange: "", key: testenv.UniqueName("nowhere"), pub: pub})
 	cancelShort()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("publish whose confirm is held: got %v, want the deadline", err)
 	}
-	px.resume()
+	px.Resume()
 
 	if err := c.publish(ctx, outgoing{exchange: "", key: queue, pub: pub}); err != nil {
 		t.Fatalf("routable publish reusing the ID of an abandoned unroutable one: %v", err)
@@ -46,6 +47,27 @@ func TestAbandonedReturnIsNotReportedForALaterPublish(t *testing.T) {
 	if stale != 0 {
 		t.Fatalf("%d returns left unmatched on the channel", stale)
 	}
+}
+
+// brokerHost is the host:port of the broker URL u.
+func brokerHost(t *testing.T, u string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Host
+}
+
+// withHost is the broker URL u with host (host:port) instead of its own.
+func withHost(t *testing.T, u, host string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Host = host
+	return p.String()
 }
 
 // onePublisherChannel returns the confirm channel of a publisher with one

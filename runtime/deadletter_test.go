@@ -81,7 +81,7 @@ func TestRedriveAppliesOnce(t *testing.T) {
 	if n, err := dl.Redrive(ctx, runtime.DeadLetterFilter{IDs: []string{l.ID}}); err != nil || n != 1 {
 		t.Fatalf("Redrive of the copy = %d, %v", n, err)
 	}
-	testenv.Eventually(t, 10*time.Second, "the copy skipped as a duplicate", func() bool { return rcCounter(t, reg, "evgen_events_duplicates_total") == 1 })
+	testenv.Eventually(t, 10*time.Second, "the copy skipped as a duplicate", func() bool { return metric(t, reg, "evgen_events_duplicates_total") == 1 })
 	if n, twice := billing.applied(t); n != 3 || twice != 0 {
 		t.Errorf("%d events applied, %d twice; want 3, none twice", n, twice)
 	}

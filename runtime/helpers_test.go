@@ -103,7 +103,9 @@ func newService(t testing.TB, cfg runtime.Config) (*runtime.Service, *prometheus
 	return svc, reg
 }
 
-// metric sums the samples of the named metric in reg.
+// metric sums the samples of the named metric in reg: counters' and
+// gauges' values, histograms' sample counts (a family is of one kind, so
+// the other getters add 0).
 func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
@@ -116,7 +118,7 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			sum += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
 		}
 	}
 	return sum

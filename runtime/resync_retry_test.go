@@ -74,7 +74,7 @@ func TestFailingResyncRequestDoesNotBlockLaterOnes(t *testing.T) {
 	if brokenCalls != 2 {
 		t.Errorf("the failing request was tried %d times, want 2 (Retry.MaxAttempts)", brokenCalls)
 	}
-	if got := rcCounter(t, usersReg, "evgen_resync_requests_dropped_total"); got != 1 {
+	if got := metric(t, usersReg, "evgen_resync_requests_dropped_total"); got != 1 {
 		t.Errorf("evgen_resync_requests_dropped_total = %v, want 1", got)
 	}
 	if len(applied) != 1 {

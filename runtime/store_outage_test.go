@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/pgstore"
@@ -20,7 +18,7 @@ import (
 // outageDB is a pgstore whose connections go through a proxy the test can
 // cut, and a direct connection to look at the tables.
 type outageDB struct {
-	proxy   *tcpProxy
+	proxy   *testenv.Proxy
 	store   *pgstore.Store
 	direct  *sql.DB
 	applied string // the handler's table: one row per applied event, in commit order
@@ -33,8 +31,8 @@ func newOutageDB(t *testing.T) *outageDB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &outageDB{proxy: newTCPProxy(t, u.Host), direct: direct, applied: testenv.UniqueName("evgen_outage")}
-	u.Host = o.proxy.addr()
+	o := &outageDB{proxy: testenv.NewProxy(t, u.Host), direct: direct, applied: testenv.UniqueName("evgen_outage")}
+	u.Host = o.proxy.Addr()
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
@@ -151,10 +149,10 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 				got, _ := o.rows(t)
 				return len(got) >= cutAfter
 			})
-			o.proxy.cut()
+			o.proxy.Cut()
 			t.Logf("database cut for %v", outageFor)
 			time.Sleep(outageFor) // the outage's length, not a wait for a condition
-			o.proxy.restore()
+			o.proxy.Restore()
 			if err := <-published; err != nil {
 				t.Fatal(err)
 			}
@@ -203,30 +201,12 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 			if waits := metric(t, reg, "evgen_store_waits_total"); waits == 0 {
 				t.Error("evgen_store_waits_total is 0: the outage was never seen")
 			}
-			if g := gauge(t, reg, "evgen_store_unavailable"); g != 0 {
+			if g := metric(t, reg, "evgen_store_unavailable"); g != 0 {
 				t.Errorf("evgen_store_unavailable = %v after the outage, want 0", g)
 			}
 			t.Logf("store waits: %v", metric(t, reg, "evgen_store_waits_total"))
 		})
 	}
-}
-
-// gauge sums the gauge samples of the named metric in reg.
-func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() == name {
-			for _, m := range f.GetMetric() {
-				sum += m.GetGauge().GetValue()
-			}
-		}
-	}
-	return sum
 }
 
 // What pgx and database/sql really return when the connection to
@@ -246,7 +226,7 @@ func TestClassifyRealConnectionErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.proxy.cut()
+	o.proxy.Cut()
 	var errs []error
 	collect := func(what string, err error) { errs = append(errs, fmt.Errorf("%s: %w", what, err)) }
 	_, err = inTx.ExecContext(ctx, "SELECT 1")
@@ -263,7 +243,7 @@ func TestClassifyRealConnectionErrors(t *testing.T) {
 			t.Errorf("%v (%T): classified %q, want connection", err, errors.Unwrap(err), got)
 		}
 	}
-	o.proxy.restore()
+	o.proxy.Restore()
 	_, err = db.ExecContext(ctx, "SELECT 1/0")
 	if got := runtime.ClassifyFailure(err, o.store); err == nil || got != "handler" {
 		t.Errorf("%v: classified %q, want handler", err, got)
@@ -282,13 +262,13 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 	}
 	r := start(t, svc)
 	ready(t, svc)
-	o.proxy.cut()
+	o.proxy.Cut()
 	users, _ := b.service(t, usersContract, runtime.NewMemoryStore())
 	if err := runtime.Publish(context.Background(), users, userRegistered{UserID: "u-held"}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 10*time.Second, "the event held for the database", func() bool { return metric(t, reg, "evgen_store_waits_total") > 0 })
-	if g := gauge(t, reg, "evgen_store_unavailable"); g != 1 {
+	if g := metric(t, reg, "evgen_store_unavailable"); g != 1 {
 		t.Errorf("evgen_store_unavailable = %v during the outage, want 1", g)
 	}
 	if err := r.stop(); err != nil {
@@ -310,7 +290,7 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 		t.Errorf("the dead-letter queue holds %d events after a shutdown during the outage, want 0", n)
 	}
 
-	o.proxy.restore()
+	o.proxy.Restore()
 	// The pool still holds connections the proxy cut; a new process would
 	// not, so let the restarted service start on fresh ones.
 	o.store.DB().SetMaxIdleConns(0)

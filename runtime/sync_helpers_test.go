@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/evgenhq/evgen/internal/testenv"
@@ -251,22 +250,4 @@ func emailChanges(tr *truth, first, n int, version int64) []runtime.Event {
 		es = append(es, e)
 	}
 	return es
-}
-
-// rcCounter sums the counter samples of the named metric in reg.
-func rcCounter(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() == name {
-			for _, m := range f.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum
 }

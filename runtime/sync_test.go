@@ -84,7 +84,7 @@ func TestSyncFreshConsumerCatchesUp(t *testing.T) {
 	if total, twice := billing.applied(t); twice != 0 || total != 900 {
 		t.Errorf("applied %d events, %d of them twice; want 900, none twice", total, twice)
 	}
-	if got := rcCounter(t, reg, "evgen_sync_events_total"); got != 850 {
+	if got := metric(t, reg, "evgen_sync_events_total"); got != 850 {
 		t.Errorf("evgen_sync_events_total = %v, want 850", got)
 	}
 }
