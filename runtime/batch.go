@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"sync"
 )
@@ -90,7 +91,13 @@ func (s *Service) handleBatch(ctx context.Context, batch []*delivery) {
 	work := s.workCtx
 	applied, failed, err := s.applyBatch(work, items)
 	if err != nil {
-		s.log.Warn("batch transaction failed, handling its events one by one", "events", len(items), "err", err)
+		// During a store outage every batch fails; the outage itself is
+		// logged once (hold.go), so only a failure outside one warns.
+		level := slog.LevelWarn
+		if s.outage.active.Load() {
+			level = slog.LevelDebug
+		}
+		s.log.Log(ctx, level, "batch transaction failed, handling its events one by one", "events", len(items), "err", err)
 		for _, it := range items {
 			s.handle(ctx, it.d)
 		}

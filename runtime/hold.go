@@ -78,6 +78,11 @@ func (s *Service) storeAnswers() bool {
 // the wait short or the delivery's channel is gone (the broker redelivers
 // it then).
 func (s *Service) hold(ctx context.Context, it batchItem, cause error) bool {
+	if ctx.Err() != nil {
+		// Shutdown: the failure may be the cancelled work context itself,
+		// not an outage to report.
+		return false
+	}
 	n := s.storeOutage(cause)
 	s.metrics.storeWaits.WithLabelValues(s.cfg.Contract.Service).Inc()
 	wait := s.cfg.Connect.delay(n)
