@@ -1,7 +1,12 @@
 package site
 
 import (
+	"fmt"
+	"strings"
+
+	"github.com/evgenhq/evgen/internal/ordered"
 	"github.com/evgenhq/evgen/schema"
+	"github.com/evgenhq/evgen/templates/jsonschema"
 )
 
 func (c *catalog) indexView() indexView {
@@ -58,15 +63,15 @@ func (c *catalog) eventView(ev *schema.Event) (eventView, error) {
 	if err != nil {
 		return eventView{}, err
 	}
-	js, err := payloadSchema(ev)
+	js, err := ordered.JSON(jsonschema.Document(ev))
 	if err != nil {
-		return eventView{}, err
+		return eventView{}, fmt.Errorf("JSON Schema of %s: %w", ev.Type, err)
 	}
 	v := eventView{Page: c.page("Event "+ev.Type, []*schema.Event{ev}, eventFile(ev)),
 		Type: ev.Type, Name: ev.Name, Doc: paragraphs(ev.Doc), Deprecated: ev.Deprecated,
 		Version: ev.Version, RoutingKey: routingKey(ev), Snapshot: ev.Snapshot,
 		Producer: serviceLink(ev.Service), Fields: fieldRows(ev.Fields, ev.Key),
-		Types: typesOf(ev), Example: ex, Schema: string(js), SchemaHref: schemaFile(ev),
+		Types: typesOf(ev), Example: ex, Schema: strings.TrimSuffix(string(js), "\n"), SchemaHref: schemaFile(ev),
 		ContractPos: ev.Pos.String()}
 	if ev.Key != nil {
 		v.Key = ev.Key.Name

@@ -86,7 +86,7 @@ type eventView struct {
 	Fields      []fieldRow
 	Types       []typeView
 	Example     string
-	Schema      string
+	Schema      string // the document evgen jsonschema writes, without its final newline
 	SchemaHref  string
 	ContractPos string
 }
