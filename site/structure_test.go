@@ -18,9 +18,9 @@ func TestSiteStructure(t *testing.T) {
 	files := generate(t, set)
 	want := []string{indexFile, styleFile}
 	for _, s := range set.Services {
-		want = append(want, serviceFile(s))
+		want = append(want, serviceFile(s.Name))
 		for _, ev := range s.Events {
-			want = append(want, eventFile(ev), schemaFile(ev))
+			want = append(want, eventFile(ev.Type), schemaFile(ev))
 		}
 	}
 	var got []string
@@ -39,9 +39,9 @@ func TestSiteStructure(t *testing.T) {
 	}
 	checkIndex(t, set, string(files[indexFile]))
 	for _, s := range set.Services {
-		checkService(t, s, string(files[serviceFile(s)]))
+		checkService(t, s, string(files[serviceFile(s.Name)]))
 		for _, ev := range s.Events {
-			checkEvent(t, ev, string(files[eventFile(ev)]))
+			checkEvent(t, ev, string(files[eventFile(ev.Type)]))
 		}
 	}
 }
@@ -77,9 +77,9 @@ func checkIndex(t *testing.T, set *schema.Set, page string) {
 	events := 0
 	for _, s := range set.Services {
 		events += len(s.Events)
-		mustContain(t, indexFile, page, `href="`+serviceFile(s)+`"`)
+		mustContain(t, indexFile, page, `href="`+serviceFile(s.Name)+`"`)
 		for _, ev := range s.Events {
-			mustContain(t, indexFile, page, `href="`+eventFile(ev)+`"`)
+			mustContain(t, indexFile, page, `href="`+eventFile(ev.Type)+`"`)
 		}
 	}
 	// Both services publish and consume: each stands in both outer columns.
@@ -91,7 +91,7 @@ func checkIndex(t *testing.T, set *schema.Set, page string) {
 // checkService looks for the names the runtime declares for the service.
 func checkService(t *testing.T, s *schema.Service, page string) {
 	t.Helper()
-	name := serviceFile(s)
+	name := serviceFile(s.Name)
 	for _, want := range []string{"<code>evgen." + s.Name + "</code>", "<code>evgen." + s.Name + ".dlq</code>",
 		"<code>evgen." + s.Name + ".log</code>", `class="node service current" href="` + name + `"`} {
 		mustContain(t, name, page, want)
@@ -103,7 +103,7 @@ func checkService(t *testing.T, s *schema.Service, page string) {
 
 func checkEvent(t *testing.T, ev *schema.Event, page string) {
 	t.Helper()
-	name := eventFile(ev)
+	name := eventFile(ev.Type)
 	for _, fd := range ev.Fields {
 		mustContain(t, name, page, "<code>"+fd.Name+"</code>")
 	}

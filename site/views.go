@@ -121,9 +121,9 @@ func (c *catalog) nav() []link {
 	return out
 }
 
-func serviceLink(s *schema.Service) link { return link{s.Name, serviceFile(s)} }
+func serviceLink(s *schema.Service) link { return link{s.Name, serviceFile(s.Name)} }
 
-func eventLink(ev *schema.Event) link { return link{ev.Type, eventFile(ev)} }
+func eventLink(ev *schema.Event) link { return link{ev.Type, eventFile(ev.Type)} }
 
 func (c *catalog) eventRow(ev *schema.Event) eventRow {
 	r := eventRow{link: eventLink(ev), Producer: serviceLink(ev.Service), Version: ev.Version,
