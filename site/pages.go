@@ -35,7 +35,11 @@ func (c *catalog) serviceView(s *schema.Service) (serviceView, error) {
 		v.Publishes = append(v.Publishes, c.eventRow(ev))
 	}
 	for _, cd := range s.Consumes {
-		r := consumedRow{Event: eventLink(cd.Event), Producer: serviceLink(cd.Event.Service), RoutingKey: routingKey(cd.Event)}
+		r := consumedRow{Event: eventLink(cd.Event), Producer: serviceLink(cd.Event.Service), RoutingKey: routingKey(cd.Event),
+			Declared: cd.EmitsDeclared}
+		for _, ev := range cd.Emits {
+			r.Emits = append(r.Emits, eventLink(ev))
+		}
 		if cd.LocalName != cd.Event.Name {
 			r.LocalName = cd.LocalName
 		}

@@ -63,6 +63,8 @@ type consumedRow struct {
 	Producer   link
 	LocalName  string // "" when the same as the event's name
 	RoutingKey string
+	Declared   bool   // the entry has emits:, so Emits is all the handler publishes
+	Emits      []link // the service's events its handler publishes in reaction
 }
 
 // queueRow is a queue the service declares, with what it is for.
