@@ -64,6 +64,9 @@ func TestBrowser(t *testing.T) {
 	if len(hrefs) != 15 {
 		t.Errorf("index: the loaded DOM has %d linked nodes in its SVG, want 15 (2 producers, 11 events, 2 consumers)", len(hrefs))
 	}
+	if n := strings.Count(dom, `<path class="reaction"`); n != 4 {
+		t.Errorf("index: the loaded DOM draws %d reactions, want the deletion saga's 4", n)
+	}
 	for _, href := range []string{hrefs[0], hrefs[len(hrefs)/2], hrefs[len(hrefs)-1]} {
 		page := string(browse(t, bin, filepath.Join(dir, href), "--dump-dom"))
 		if !strings.Contains(page, "<h1>") || len(nodeHrefs(t, href, page)) < 2 {

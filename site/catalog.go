@@ -1,13 +1,18 @@
 package site
 
-import "github.com/evgenhq/evgen/schema"
+import (
+	"github.com/evgenhq/evgen/choreo"
+	"github.com/evgenhq/evgen/schema"
+)
 
-// catalog is a contract set with the one relation the model does not hold
-// directly: who consumes each event.
+// catalog is a contract set with what the pages read that the model does
+// not hold directly: who consumes each event, and the choreography graph
+// (the one `evgen graph` prints) that the pictures draw.
 type catalog struct {
 	set       *schema.Set
 	namespace string
 	consumers map[*schema.Event][]consumer // in service name order
+	graph     *choreo.Graph
 }
 
 // consumer is a service that consumes an event, under its local name.
@@ -17,7 +22,8 @@ type consumer struct {
 }
 
 func newCatalog(set *schema.Set, namespace string) *catalog {
-	c := &catalog{set: set, namespace: namespace, consumers: map[*schema.Event][]consumer{}}
+	c := &catalog{set: set, namespace: namespace, consumers: map[*schema.Event][]consumer{},
+		graph: choreo.FromSet(set)}
 	for _, s := range set.Services {
 		for _, cd := range s.Consumes {
 			c.consumers[cd.Event] = append(c.consumers[cd.Event], consumer{s, cd})

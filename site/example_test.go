@@ -94,8 +94,8 @@ events:
 	if got != want {
 		t.Errorf("example:\n%s\nwant:\n%s", got, want)
 	}
-	js, err := payloadSchema(set.Services[0].Events[0])
-	if err != nil || !strings.Contains(string(js), `"$ref": "#/$defs/Node"`) {
-		t.Errorf("schema of a recursive type: %v\n%s", err, js)
+	files := generate(t, set)
+	if js := files["event.tree.Planted.schema.json"]; !strings.Contains(string(js), `"$ref": "#/$defs/tree.Node"`) {
+		t.Errorf("schema of a recursive type:\n%s", js)
 	}
 }

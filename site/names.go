@@ -10,11 +10,12 @@ const (
 	styleFile = "style.css"
 )
 
-// serviceFile is the page of a service: service.billing.html.
-func serviceFile(s *schema.Service) string { return "service." + s.Name + ".html" }
+// serviceFile is the page of the service named name: service.billing.html.
+func serviceFile(name string) string { return "service." + name + ".html" }
 
-// eventFile is the page of an event: event.users.UserRegistered.html.
-func eventFile(ev *schema.Event) string { return "event." + ev.Type + ".html" }
+// eventFile is the page of the event of wire type typ:
+// event.users.UserRegistered.html.
+func eventFile(typ string) string { return "event." + typ + ".html" }
 
 // schemaFile is the JSON Schema of an event's payload:
 // event.users.UserRegistered.schema.json.

@@ -1,11 +1,17 @@
 package site
 
 import (
+	"fmt"
+	"strings"
+
+	"github.com/evgenhq/evgen/choreo"
+	"github.com/evgenhq/evgen/internal/ordered"
 	"github.com/evgenhq/evgen/schema"
+	"github.com/evgenhq/evgen/templates/jsonschema"
 )
 
 func (c *catalog) indexView() indexView {
-	v := indexView{Page: c.page("Event catalog", c.events(), ""), Namespace: c.namespace}
+	v := indexView{Page: c.page("Event catalog", c.graph, ""), Namespace: c.namespace}
 	for _, s := range c.set.Services {
 		v.ServiceRows = append(v.ServiceRows, serviceRow{link: serviceLink(s), Summary: summary(s.Doc),
 			Publishes: len(s.Events), Consumes: len(s.Consumes)})
@@ -16,41 +22,30 @@ func (c *catalog) indexView() indexView {
 	return v
 }
 
-func (c *catalog) serviceView(s *schema.Service) serviceView {
+func (c *catalog) serviceView(s *schema.Service) (serviceView, error) {
+	around, err := c.graph.Focus(s.Name)
+	if err != nil {
+		return serviceView{}, err
+	}
 	plan := topology(s, c.namespace)
-	v := serviceView{Page: c.page("Service "+s.Name, c.eventsAround(s), serviceFile(s)),
+	v := serviceView{Page: c.page("Service "+s.Name, around, serviceFile(s.Name)),
 		Name: s.Name, Doc: paragraphs(s.Doc), File: s.File,
 		Exchanges: plan.Exchanges, Queues: queueRows(plan), Bindings: plan.Bindings}
 	for _, ev := range s.Events {
 		v.Publishes = append(v.Publishes, c.eventRow(ev))
 	}
 	for _, cd := range s.Consumes {
-		r := consumedRow{Event: eventLink(cd.Event), Producer: serviceLink(cd.Event.Service), RoutingKey: routingKey(cd.Event)}
+		r := consumedRow{Event: eventLink(cd.Event), Producer: serviceLink(cd.Event.Service), RoutingKey: routingKey(cd.Event),
+			Declared: cd.EmitsDeclared}
+		for _, ev := range cd.Emits {
+			r.Emits = append(r.Emits, eventLink(ev))
+		}
 		if cd.LocalName != cd.Event.Name {
 			r.LocalName = cd.LocalName
 		}
 		v.Consumes = append(v.Consumes, r)
 	}
-	return v
-}
-
-// eventsAround are the events a service's picture shows: those it
-// publishes and those it consumes, in the catalog's order.
-func (c *catalog) eventsAround(s *schema.Service) []*schema.Event {
-	mine := map[*schema.Event]bool{}
-	for _, ev := range s.Events {
-		mine[ev] = true
-	}
-	for _, cd := range s.Consumes {
-		mine[cd.Event] = true
-	}
-	var out []*schema.Event
-	for _, ev := range c.events() {
-		if mine[ev] {
-			out = append(out, ev)
-		}
-	}
-	return out
+	return v, nil
 }
 
 func (c *catalog) eventView(ev *schema.Event) (eventView, error) {
@@ -58,15 +53,15 @@ func (c *catalog) eventView(ev *schema.Event) (eventView, error) {
 	if err != nil {
 		return eventView{}, err
 	}
-	js, err := payloadSchema(ev)
+	js, err := ordered.JSON(jsonschema.Document(ev))
 	if err != nil {
-		return eventView{}, err
+		return eventView{}, fmt.Errorf("JSON Schema of %s: %w", ev.Type, err)
 	}
-	v := eventView{Page: c.page("Event "+ev.Type, []*schema.Event{ev}, eventFile(ev)),
+	v := eventView{Page: c.page("Event "+ev.Type, around(c.graph, ev.Type), eventFile(ev.Type)),
 		Type: ev.Type, Name: ev.Name, Doc: paragraphs(ev.Doc), Deprecated: ev.Deprecated,
 		Version: ev.Version, RoutingKey: routingKey(ev), Snapshot: ev.Snapshot,
 		Producer: serviceLink(ev.Service), Fields: fieldRows(ev.Fields, ev.Key),
-		Types: typesOf(ev), Example: ex, Schema: string(js), SchemaHref: schemaFile(ev),
+		Types: typesOf(ev), Example: ex, Schema: strings.TrimSuffix(string(js), "\n"), SchemaHref: schemaFile(ev),
 		ContractPos: ev.Pos.String()}
 	if ev.Key != nil {
 		v.Key = ev.Key.Name
@@ -81,8 +76,9 @@ func (c *catalog) eventView(ev *schema.Event) (eventView, error) {
 	return v, nil
 }
 
-func (c *catalog) page(title string, events []*schema.Event, current string) page {
-	return page{Title: title, Services: c.nav(), Graph: layout(c.choreography(events), current)}
+// page is what every page has; g is the part of the choreography it draws.
+func (c *catalog) page(title string, g *choreo.Graph, current string) page {
+	return page{Title: title, Services: c.nav(), Graph: layout(columns(g), current)}
 }
 
 // typesOf are the named types ev's fields use, directly or through other

@@ -45,7 +45,11 @@ func Generate(set *schema.Set, opts Options) (map[string][]byte, error) {
 		return nil, err
 	}
 	for _, s := range set.Services {
-		if err := render(files, serviceFile(s), "service.html", c.serviceView(s)); err != nil {
+		v, err := c.serviceView(s)
+		if err != nil {
+			return nil, err
+		}
+		if err := render(files, serviceFile(s.Name), "service.html", v); err != nil {
 			return nil, err
 		}
 	}
@@ -55,7 +59,7 @@ func Generate(set *schema.Set, opts Options) (map[string][]byte, error) {
 			return nil, err
 		}
 		files[schemaFile(ev)] = []byte(v.Schema + "\n")
-		if err := render(files, eventFile(ev), "event.html", v); err != nil {
+		if err := render(files, eventFile(ev.Type), "event.html", v); err != nil {
 			return nil, err
 		}
 	}

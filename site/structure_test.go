@@ -18,9 +18,9 @@ func TestSiteStructure(t *testing.T) {
 	files := generate(t, set)
 	want := []string{indexFile, styleFile}
 	for _, s := range set.Services {
-		want = append(want, serviceFile(s))
+		want = append(want, serviceFile(s.Name))
 		for _, ev := range s.Events {
-			want = append(want, eventFile(ev), schemaFile(ev))
+			want = append(want, eventFile(ev.Type), schemaFile(ev))
 		}
 	}
 	var got []string
@@ -39,9 +39,9 @@ func TestSiteStructure(t *testing.T) {
 	}
 	checkIndex(t, set, string(files[indexFile]))
 	for _, s := range set.Services {
-		checkService(t, s, string(files[serviceFile(s)]))
+		checkService(t, s, string(files[serviceFile(s.Name)]))
 		for _, ev := range s.Events {
-			checkEvent(t, ev, string(files[eventFile(ev)]))
+			checkEvent(t, ev, string(files[eventFile(ev.Type)]))
 		}
 	}
 }
@@ -77,33 +77,49 @@ func checkIndex(t *testing.T, set *schema.Set, page string) {
 	events := 0
 	for _, s := range set.Services {
 		events += len(s.Events)
-		mustContain(t, indexFile, page, `href="`+serviceFile(s)+`"`)
+		mustContain(t, indexFile, page, `href="`+serviceFile(s.Name)+`"`)
 		for _, ev := range s.Events {
-			mustContain(t, indexFile, page, `href="`+eventFile(ev)+`"`)
+			mustContain(t, indexFile, page, `href="`+eventFile(ev.Type)+`"`)
 		}
 	}
 	// Both services publish and consume: each stands in both outer columns.
 	if n, want := len(nodePattern.FindAllString(page, -1)), events+2*len(set.Services); n != want {
 		t.Errorf("index: %d nodes in the picture, want %d", n, want)
 	}
+	// The deletion saga: billing answers the request twice over, users
+	// completes or compensates.
+	for _, want := range []string{
+		"<title>billing publishes billing.AccountClosed when it handles users.UserDeletionRequested</title>",
+		"<title>billing publishes billing.AccountClosureRejected when it handles users.UserDeletionRequested</title>",
+		"<title>users publishes users.UserDeleted when it handles billing.AccountClosed</title>",
+		"<title>users publishes users.UserReactivated when it handles billing.AccountClosureRejected</title>",
+	} {
+		mustContain(t, indexFile, page, want)
+	}
+	if n := strings.Count(page, `<path class="reaction"`); n != 4 {
+		t.Errorf("index: %d reactions drawn, want 4", n)
+	}
 }
 
 // checkService looks for the names the runtime declares for the service.
 func checkService(t *testing.T, s *schema.Service, page string) {
 	t.Helper()
-	name := serviceFile(s)
+	name := serviceFile(s.Name)
 	for _, want := range []string{"<code>evgen." + s.Name + "</code>", "<code>evgen." + s.Name + ".dlq</code>",
 		"<code>evgen." + s.Name + ".log</code>", `class="node service current" href="` + name + `"`} {
 		mustContain(t, name, page, want)
 	}
 	for _, cd := range s.Consumes {
 		mustContain(t, name, page, "<code>"+routingKey(cd.Event)+"</code>")
+		for _, ev := range cd.Emits {
+			mustContain(t, name, page, "<title>"+s.Name+" publishes "+ev.Type+" when it handles "+cd.Event.Type+"</title>")
+		}
 	}
 }
 
 func checkEvent(t *testing.T, ev *schema.Event, page string) {
 	t.Helper()
-	name := eventFile(ev)
+	name := eventFile(ev.Type)
 	for _, fd := range ev.Fields {
 		mustContain(t, name, page, "<code>"+fd.Name+"</code>")
 	}
@@ -158,5 +174,36 @@ func TestEveryTemplateCase(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEventPageDrawsItsReactions expects an event's page to draw the
+// reactions it causes and the one that caused it, with the events at
+// their other end linked, so that a saga can be followed page by page.
+func TestEventPageDrawsItsReactions(t *testing.T) {
+	files := generate(t, examples(t))
+	for _, tc := range []struct {
+		page      string
+		reactions int
+		holds     []string
+	}{
+		{"event.users.UserDeletionRequested.html", 2, []string{
+			"<title>billing publishes billing.AccountClosed when it handles users.UserDeletionRequested</title>",
+			"<title>billing publishes billing.AccountClosureRejected when it handles users.UserDeletionRequested</title>",
+			`<a class="node event" href="event.billing.AccountClosed.html">`,
+		}},
+		{"event.billing.AccountClosed.html", 2, []string{
+			"<title>billing publishes billing.AccountClosed when it handles users.UserDeletionRequested</title>",
+			"<title>users publishes users.UserDeleted when it handles billing.AccountClosed</title>",
+		}},
+		{"event.users.UserRegistered.html", 0, nil},
+	} {
+		page := string(files[tc.page])
+		for _, want := range tc.holds {
+			mustContain(t, tc.page, page, want)
+		}
+		if n := strings.Count(page, `<path class="reaction"`); n != tc.reactions {
+			t.Errorf("%s: %d reactions drawn, want %d", tc.page, n, tc.reactions)
+		}
 	}
 }

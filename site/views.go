@@ -63,6 +63,8 @@ type consumedRow struct {
 	Producer   link
 	LocalName  string // "" when the same as the event's name
 	RoutingKey string
+	Declared   bool   // the entry has emits:, so Emits is all the handler publishes
+	Emits      []link // the service's events its handler publishes in reaction
 }
 
 // queueRow is a queue the service declares, with what it is for.
@@ -86,7 +88,7 @@ type eventView struct {
 	Fields      []fieldRow
 	Types       []typeView
 	Example     string
-	Schema      string
+	Schema      string // the document evgen jsonschema writes, without its final newline
 	SchemaHref  string
 	ContractPos string
 }
@@ -121,9 +123,9 @@ func (c *catalog) nav() []link {
 	return out
 }
 
-func serviceLink(s *schema.Service) link { return link{s.Name, serviceFile(s)} }
+func serviceLink(s *schema.Service) link { return link{s.Name, serviceFile(s.Name)} }
 
-func eventLink(ev *schema.Event) link { return link{ev.Type, eventFile(ev)} }
+func eventLink(ev *schema.Event) link { return link{ev.Type, eventFile(ev.Type)} }
 
 func (c *catalog) eventRow(ev *schema.Event) eventRow {
 	r := eventRow{link: eventLink(ev), Producer: serviceLink(ev.Service), Version: ev.Version,
