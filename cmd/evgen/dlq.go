@@ -130,17 +130,11 @@ func parseDLQ(args []string, stderr io.Writer) (*dlqCommand, error) {
 	}
 	c := &dlqCommand{action: args[0]}
 	fs := dlqFlagSet(&c.flags, stderr)
-	rest := args[1:]
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		c.ids = append(c.ids, fs.Arg(0))
-		rest = fs.Args()[1:]
+	ids, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return nil, err
 	}
+	c.ids = ids
 	if err := c.check(); err != nil {
 		return nil, err
 	}

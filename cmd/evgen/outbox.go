@@ -100,17 +100,11 @@ func parseOutbox(args []string, stderr io.Writer) (*outboxCommand, error) {
 	}
 	c := &outboxCommand{action: args[0]}
 	fs := outboxFlagSet(&c.flags, stderr)
-	rest := args[1:]
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		c.ids = append(c.ids, fs.Arg(0))
-		rest = fs.Args()[1:]
+	ids, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return nil, err
 	}
+	c.ids = ids
 	return c, c.check()
 }
 
