@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -74,38 +73,6 @@ func runAsyncAPI(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// parseFlags parses args for the command name; when ok is false the
-// command ends with code: -help printed usage, or the flags were bad or
-// no path was given.
-func parseFlags(fs *flag.FlagSet, args []string, name, usage string, stdout, stderr io.Writer) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
-			return exitOK, false
-		}
-		return docUsageError(stderr, name, ""), false
-	}
-	if fs.NArg() == 0 {
-		return docUsageError(stderr, name, "no contract paths given"), false
-	}
-	return exitOK, true
-}
-
-// loadSet loads the contracts at paths; when ok is false the command ends
-// with code, the problems printed.
-func loadSet(paths []string, name string, stderr io.Writer) (set *schema.Set, code int, ok bool) {
-	set, err := schema.Load(paths...)
-	var invalid *schema.Errors
-	switch {
-	case errors.As(err, &invalid):
-		fmt.Fprintln(stderr, invalid.Error())
-		return nil, exitInvalid, false
-	case err != nil:
-		return nil, commandError(stderr, name, err), false
-	}
-	return set, exitOK, true
-}
-
 // serviceNamed is the service of set called name, which pickService
 // found.
 func serviceNamed(set *schema.Set, name string) *schema.Service {
@@ -115,17 +82,4 @@ func serviceNamed(set *schema.Set, name string) *schema.Service {
 		}
 	}
 	return nil
-}
-
-func docUsageError(stderr io.Writer, name, msg string) int {
-	if msg != "" {
-		fmt.Fprintf(stderr, "evgen %s: %s\n", name, msg)
-	}
-	fmt.Fprintf(stderr, "Run 'evgen %s -help' for usage.\n", name)
-	return exitUsage
-}
-
-func commandError(stderr io.Writer, name string, err error) int {
-	fmt.Fprintf(stderr, "evgen %s: %v\n", name, err)
-	return exitUsage
 }

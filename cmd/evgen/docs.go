@@ -54,16 +54,16 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, docsUsage)
 			return exitOK
 		}
-		return docsUsageError(stderr, "")
+		return usageError(stderr, "docs", "")
 	}
 	switch {
 	case *out == "":
-		return docsUsageError(stderr, "-out is required: the directory to write the site into")
+		return usageError(stderr, "docs", "-out is required: the directory to write the site into")
 	case fs.NArg() == 0:
-		return docsUsageError(stderr, "no contract paths given")
+		return usageError(stderr, "docs", "no contract paths given")
 	}
 	if err := runtime.CheckNamespace(*namespace); err != nil {
-		return docsUsageError(stderr, "-namespace: "+err.Error())
+		return usageError(stderr, "docs", "-namespace: "+err.Error())
 	}
 	set, err := schema.Load(fs.Args()...)
 	var invalid *schema.Errors
@@ -86,14 +86,6 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s\n", filepath.Join(*out, "index.html"), plural(len(files), "file"))
 	return exitOK
-}
-
-func docsUsageError(stderr io.Writer, msg string) int {
-	if msg != "" {
-		fmt.Fprintln(stderr, "evgen docs: "+msg)
-	}
-	fmt.Fprintln(stderr, "Run 'evgen docs -help' for usage.")
-	return exitUsage
 }
 
 // writeSite writes every file of the site into dir, in name order.

@@ -102,14 +102,14 @@ func parseGenerate(args []string, stdout, stderr io.Writer) (gf generateFlags, c
 			fmt.Fprint(stdout, generateUsage)
 			return gf, exitOK, false
 		}
-		return gf, usageError(stderr, ""), false
+		return gf, usageError(stderr, "generate", ""), false
 	}
 	gf.paths = fs.Args()
 	switch {
 	case gf.out == "":
-		return gf, usageError(stderr, "-out is required"), false
+		return gf, usageError(stderr, "generate", "-out is required"), false
 	case len(gf.paths) == 0:
-		return gf, usageError(stderr, "no contract paths given"), false
+		return gf, usageError(stderr, "generate", "no contract paths given"), false
 	}
 	return gf, exitOK, true
 }
@@ -125,14 +125,6 @@ func generateFlagSet(gf *generateFlags, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&gf.omitVersion, "omit-version", false, "leave evgen's version out of the header")
 	fs.BoolVar(&gf.check, "check", false, "write nothing; report stale files and exit 1 if any")
 	return fs
-}
-
-func usageError(stderr io.Writer, msg string) int {
-	if msg != "" {
-		fmt.Fprintf(stderr, "evgen generate: %s\n", msg)
-	}
-	fmt.Fprintln(stderr, "Run 'evgen generate -help' for usage.")
-	return exitUsage
 }
 
 // pickService returns the service to generate: the one named, or the only

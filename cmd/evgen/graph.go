@@ -53,14 +53,14 @@ func runGraph(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, graphUsage)
 			return exitOK
 		}
-		return graphUsageError(stderr, "")
+		return usageError(stderr, "graph", "")
 	}
 	render, ok := renderers[*format]
 	switch {
 	case !ok:
-		return graphUsageError(stderr, fmt.Sprintf("unknown -format %q: want mermaid or dot", *format))
+		return usageError(stderr, "graph", fmt.Sprintf("unknown -format %q: want mermaid or dot", *format))
 	case fs.NArg() == 0:
-		return graphUsageError(stderr, "no contract paths given")
+		return usageError(stderr, "graph", "no contract paths given")
 	}
 	set, err := schema.Load(fs.Args()...)
 	var invalid *schema.Errors
@@ -81,12 +81,4 @@ func runGraph(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, render(g))
 	return exitOK
-}
-
-func graphUsageError(stderr io.Writer, msg string) int {
-	if msg != "" {
-		fmt.Fprintln(stderr, "evgen graph: "+msg)
-	}
-	fmt.Fprintln(stderr, "Run 'evgen graph -help' for usage.")
-	return exitUsage
 }

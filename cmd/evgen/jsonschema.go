@@ -53,7 +53,7 @@ func runJSONSchema(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if *out == "" {
-		return docUsageError(stderr, "jsonschema", "-out is required: the directory to write the schemas to")
+		return usageError(stderr, "jsonschema", "-out is required: the directory to write the schemas to")
 	}
 	set, code, ok := loadSet(fs.Args(), "jsonschema", stderr)
 	if !ok {
