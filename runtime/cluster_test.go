@@ -32,6 +32,7 @@ func TestClusterFailover(t *testing.T) {
 	f.stopAndMeasure(t, leader, "leader of "+f.queue)
 	c.Start(t, leader)
 	f.waitReplicasOnline(t)
+	f.waitReplicasCaughtUp(t)
 
 	clients := f.clientNode(t)
 	f.stopAndMeasure(t, clients, "node the services are connected to")
@@ -223,6 +224,71 @@ func (f *clusterFixture) waitReplicasOnline(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// waitReplicasCaughtUp waits until every replica of the consumer's queue
+// and the producer's log holds what their leader held when it was called: a replica that is
+// online but still catching up does not count towards a quorum, and
+// stopping another node then would leave the queue or log without one
+// (seen: 20 s without a confirm).
+func (f *clusterFixture) waitReplicasCaughtUp(t *testing.T) {
+	t.Helper()
+	if f.queueType == runtime.ClassicQueue {
+		return
+	}
+	n := f.runningNode(t)
+	// The two that every publish of the test is routed to.
+	for _, name := range []string{f.queue, f.b.ns + ".users.log"} {
+		positions := func() map[string]float64 { return f.replicaPositions(t, n, name) }
+		var target float64
+		for _, p := range positions() {
+			target = max(target, p)
+		}
+		testenv.Eventually(t, 60*time.Second, "every replica of "+name+" caught up", func() bool {
+			for _, p := range positions() {
+				if p < target {
+					return false
+				}
+			}
+			return true
+		})
+	}
+}
+
+// replicaPositions is how far each replica of queue has written: a
+// stream's offset, a quorum queue's commit index, by node.
+func (f *clusterFixture) replicaPositions(t *testing.T, n int, queue string) map[string]float64 {
+	t.Helper()
+	var rows []map[string]any
+	field, nodeField := "Commit Index", "Node Name"
+	out := ""
+	if strings.HasSuffix(queue, ".log") {
+		field, nodeField = "offset", "node"
+		out = f.c.Streams(t, n, "stream_status", queue, "--formatter", "json")
+	} else {
+		out = f.c.Queues(t, n, "quorum_status", queue, "--formatter", "json")
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("status of %s: %v\n%s", queue, err, out)
+	}
+	positions := map[string]float64{}
+	for _, r := range rows {
+		node, _ := r[nodeField].(string)
+		positions[node], _ = r[field].(float64)
+	}
+	return positions
+}
+
+// runningNode is a cluster node that is running.
+func (f *clusterFixture) runningNode(t *testing.T) int {
+	t.Helper()
+	for n := 1; n <= 3; n++ {
+		if f.c.Running(n) {
+			return n
+		}
+	}
+	t.Fatal("no cluster node running")
+	return 0
 }
 
 func asList(v any) []any {

@@ -124,9 +124,26 @@ func (c *RabbitCluster) Running(n int) bool {
 // Ctl runs rabbitmqctl args against node n and returns its output.
 func (c *RabbitCluster) Ctl(t testing.TB, n int, args ...string) string {
 	t.Helper()
-	out, err := c.run(time.Minute, append([]string{"ctl", fmt.Sprint(n)}, args...)...)
+	return c.tool(t, "ctl", "rabbitmqctl", n, args)
+}
+
+// Queues runs rabbitmq-queues args against node n and returns its output.
+func (c *RabbitCluster) Queues(t testing.TB, n int, args ...string) string {
+	t.Helper()
+	return c.tool(t, "queues", "rabbitmq-queues", n, args)
+}
+
+// Streams runs rabbitmq-streams args against node n and returns its output.
+func (c *RabbitCluster) Streams(t testing.TB, n int, args ...string) string {
+	t.Helper()
+	return c.tool(t, "streams", "rabbitmq-streams", n, args)
+}
+
+func (c *RabbitCluster) tool(t testing.TB, sub, name string, n int, args []string) string {
+	t.Helper()
+	out, err := c.run(time.Minute, append([]string{sub, fmt.Sprint(n)}, args...)...)
 	if err != nil {
-		t.Fatalf("rabbitmqctl %s on cluster node %d: %v\n%s", strings.Join(args, " "), n, err, out)
+		t.Fatalf("%s %s on cluster node %d: %v\n%s", name, strings.Join(args, " "), n, err, out)
 	}
 	return out
 }

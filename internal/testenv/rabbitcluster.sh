@@ -198,8 +198,13 @@ queues)
   n=$1; shift
   node "$n" "$(bin rabbitmq-queues)" -q -n "$(name "$n")" "$@"
   ;;
+streams)
+  check_node "${1:-}"
+  n=$1; shift
+  node "$n" "$(bin rabbitmq-streams)" -q -n "$(name "$n")" "$@"
+  ;;
 *)
-  echo "usage: $0 start|stop|urls|stop-node N|start-node N|ctl N ARGS...|queues N ARGS..." >&2
+  echo "usage: $0 start|stop|urls|stop-node N|start-node N|ctl N ARGS...|queues N ARGS...|streams N ARGS..." >&2
   exit 2
   ;;
 esac
