@@ -11,7 +11,7 @@ import (
 
 	"github.com/evgenhq/evgen/bench/internal/benchsubevents"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/sqlitestore"
+	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
 
 // inboxKind is the store behind an evgen consumer case.
@@ -73,12 +73,12 @@ func (e *env) sqliteConsumerStore(ctx context.Context) (*consumerStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory for SQLite: %w", err)
 	}
-	db, err := sqlitestore.Open(filepath.Join(dir, "inbox.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "inbox.db"))
 	if err != nil {
 		return nil, errors.Join(err, os.RemoveAll(dir))
 	}
 	closeAll := func() error { return errors.Join(db.Close(), os.RemoveAll(dir)) }
-	store, err := sqlitestore.New(db, sqlitestore.Options{Logger: e.runtimeLog()})
+	store, err := sqlite.New(db, sqlite.Options{Logger: e.runtimeLog()})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: %w", err), closeAll())
 	}

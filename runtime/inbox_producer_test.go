@@ -9,7 +9,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // Two producers' events with the same ID (WithID lets each choose it) are
@@ -20,7 +20,7 @@ func TestSameIDFromTwoProducersAppliedBoth(t *testing.T) {
 	for _, concurrency := range []int{1, 4} {
 		t.Run(fmt.Sprintf("concurrency=%d", concurrency), func(t *testing.T) {
 			b := newBroker(t)
-			store, err := pgstore.New(testenv.Postgres(t), pgstore.Options{TablePrefix: testenv.UniqueName("inboxprod") + "_"})
+			store, err := postgres.New(testenv.Postgres(t), postgres.Options{TablePrefix: testenv.UniqueName("inboxprod") + "_"})
 			if err != nil {
 				t.Fatal(err)
 			}

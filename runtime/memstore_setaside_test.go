@@ -5,7 +5,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storetest"
+	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 func TestMemoryStorePoisonRowsOverRabbitMQ(t *testing.T) {

@@ -14,16 +14,16 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // pgStore returns a migrated PostgreSQL store with tables of its own and an
 // effects table for the handler's own writes, all dropped when t ends.
-func pgStore(t *testing.T) (*pgstore.Store, string) {
+func pgStore(t *testing.T) (*postgres.Store, string) {
 	t.Helper()
 	db := testenv.Postgres(t)
 	prefix := testenv.UniqueName("evgen_rt") + "_"
-	store, err := pgstore.New(db, pgstore.Options{TablePrefix: prefix, Logger: testLogger()})
+	store, err := postgres.New(db, postgres.Options{TablePrefix: prefix, Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,14 +12,14 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // outageDB is a pgstore whose connections go through a proxy the test can
 // cut, and a direct connection to look at the tables.
 type outageDB struct {
 	proxy   *testenv.Proxy
-	store   *pgstore.Store
+	store   *postgres.Store
 	direct  *sql.DB
 	applied string // the handler's table: one row per applied event, in commit order
 }
@@ -41,7 +41,7 @@ func newOutageDB(t *testing.T) *outageDB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	o.store, err = pgstore.New(db, pgstore.Options{TablePrefix: o.applied + "_", Logger: testLogger()})
+	o.store, err = postgres.New(db, postgres.Options{TablePrefix: o.applied + "_", Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func newOutageDB(t *testing.T) *outageDB {
 		if _, err := direct.ExecContext(ctx, fmt.Sprintf(`DROP TABLE %q`, o.applied)); err != nil {
 			t.Errorf("drop %s: %v", o.applied, err)
 		}
-		drop, err := pgstore.New(direct, pgstore.Options{TablePrefix: o.applied + "_"})
+		drop, err := postgres.New(direct, postgres.Options{TablePrefix: o.applied + "_"})
 		if err == nil {
 			err = drop.Drop(ctx)
 		}

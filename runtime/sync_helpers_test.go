@@ -12,7 +12,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // The recovery tests' own stand-ins for generated types: users' events
@@ -75,7 +75,7 @@ func rcConsumerContract(service string) runtime.Contract {
 // test can prove that none was applied twice.
 type customers struct {
 	db              *sql.DB
-	store           *pgstore.Store
+	store           *postgres.Store
 	table, appliedT string
 	// beforeApply, when set, runs in the handler before its writes; an
 	// error fails the handler.
@@ -87,7 +87,7 @@ func newCustomers(t *testing.T) *customers {
 	t.Helper()
 	db := testenv.Postgres(t)
 	prefix := testenv.UniqueName("rc")
-	store, err := pgstore.New(db, pgstore.Options{TablePrefix: prefix + "_"})
+	store, err := postgres.New(db, postgres.Options{TablePrefix: prefix + "_"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
-	"github.com/evgenhq/evgen/runtime/sqlitestore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
+	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
 
 // positionStores returns each store that keeps log positions, migrated,
@@ -16,16 +16,16 @@ import (
 func positionStores(t *testing.T) map[string]runtime.Store {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlitestore.Open(filepath.Join(t.TempDir(), "pos.db"))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "pos.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	lite, err := sqlitestore.New(db, sqlitestore.Options{})
+	lite, err := sqlite.New(db, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg, err := pgstore.New(testenv.Postgres(t), pgstore.Options{TablePrefix: testenv.UniqueName("pos") + "_"})
+	pg, err := postgres.New(testenv.Postgres(t), postgres.Options{TablePrefix: testenv.UniqueName("pos") + "_"})
 	if err != nil {
 		t.Fatal(err)
 	}

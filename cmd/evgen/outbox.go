@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storeopen"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
 const outboxUsage = `usage: evgen outbox list|retry|drop -db DSN [flags] [ID...]
@@ -130,7 +130,7 @@ func (c *outboxCommand) open(ctx context.Context, stdout, stderr io.Writer) erro
 	if err := checkSQLitePath(c.flags.db); err != nil {
 		return err
 	}
-	store, err := storeopen.Open(ctx, c.flags.db, storeopen.WithTablePrefix(c.flags.tablePrefix))
+	store, err := open.Open(ctx, c.flags.db, open.WithTablePrefix(c.flags.tablePrefix))
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storeopen"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
 func TestOutboxUsageErrors(t *testing.T) {
@@ -137,7 +137,7 @@ func setAsideStore(t *testing.T, dsn, prefix string) runtime.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	store, err := storeopen.Open(ctx, dsn, storeopen.WithTablePrefix(prefix))
+	store, err := open.Open(ctx, dsn, open.WithTablePrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 
 	"github.com/evgenhq/evgen/examples/users/usersevents"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storeopen"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
 // Config is what the service needs to run.
@@ -63,7 +63,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// The database holds the service's tables, its inbox and its outbox,
 	// so that one transaction covers all three. Open creates the outbox
 	// now: the first request may write to it before the service runs.
-	store, err := storeopen.Open(ctx, cfg.DB, storeopen.WithLogger(log))
+	store, err := open.Open(ctx, cfg.DB, open.WithLogger(log))
 	if err != nil {
 		return err
 	}

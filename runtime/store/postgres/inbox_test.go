@@ -1,4 +1,4 @@
-package pgstore_test
+package postgres_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // stateTable makes a table of the handler's own writes (no key: an event
@@ -56,7 +56,7 @@ var (
 // other copy counted a duplicate.
 func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
 	const events = 10_000
-	s := newStore(t, pgstore.Options{Logger: quiet})
+	s := newStore(t, postgres.Options{Logger: quiet})
 	state := stateTable(t, s.DB())
 	bus := runtime.NewInProcessBus()
 	reg := prometheus.NewRegistry() // the replicas add up their counts in it

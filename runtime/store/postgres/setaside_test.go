@@ -1,4 +1,4 @@
-package pgstore_test
+package postgres_test
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
-	"github.com/evgenhq/evgen/runtime/storetest"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
+	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 func TestPoisonRowsOverRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
 	storetest.RunBrokerSetAside(t, url, func(t *testing.T) runtime.Store {
-		return newStore(t, pgstore.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+		return newStore(t, postgres.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }
 
@@ -62,7 +62,7 @@ func (c *crashingRelay) Publish(ctx context.Context, msgs ...*message.Message) e
 // set aside twice, every other event delivered (at least once).
 func TestSetAsideSurvivesRelayCrash(t *testing.T) {
 	prefix := testenv.UniqueName("evgen_t") + "_"
-	s := newStore(t, pgstore.Options{TablePrefix: prefix, RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+	s := newStore(t, postgres.Options{TablePrefix: prefix, RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ids := make([]string, 4)

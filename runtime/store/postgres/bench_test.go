@@ -1,4 +1,4 @@
-package pgstore_test
+package postgres_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // BenchmarkClaim measures events applied per second through the inbox, each
@@ -31,7 +31,7 @@ func BenchmarkClaim(b *testing.B) {
 		{"batch_100_claim_all", 100, false, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := newStore(b, pgstore.Options{Logger: quiet})
+			s := newStore(b, postgres.Options{Logger: quiet})
 			state := stateTable(b, s.DB())
 			insert := "INSERT INTO " + state + " (event_id) VALUES ($1)"
 			ctx := context.Background()

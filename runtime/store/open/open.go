@@ -1,15 +1,15 @@
-// Package storeopen opens a service's store from one DSN, the way a
+// Package open opens a service's store from one DSN, the way a
 // service's -db flag names it: a postgres:// (or postgresql://) URL for
 // PostgreSQL, anything else the path of a SQLite file. It is the one-liner
 // between a flag and runtime.Config.Store:
 //
-//	store, err := storeopen.Open(ctx, *dbFlag, storeopen.WithLogger(log))
+//	store, err := open.Open(ctx, *dbFlag, open.WithLogger(log))
 //	if err != nil { ... }
 //	defer store.DB().Close()
 //
 // The service's own tables go in store.DB(), next to the inbox and outbox,
 // so that one transaction covers the service's writes and its events.
-package storeopen
+package open
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"strings"
 
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
-	"github.com/evgenhq/evgen/runtime/sqlitestore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
+	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
 
 // Option configures Open.
@@ -35,7 +35,7 @@ type options struct {
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithTablePrefix sets the prefix of the store's inbox and outbox tables
-// (see pgstore.Options.TablePrefix); the default is "evgen_".
+// (see postgres.Options.TablePrefix); the default is "evgen_".
 func WithTablePrefix(p string) Option { return func(o *options) { o.tablePrefix = p } }
 
 // Open opens the database dsn names and returns a store on it whose inbox
@@ -48,7 +48,7 @@ func WithTablePrefix(p string) Option { return func(o *options) { o.tablePrefix 
 //     database, each in its own schema) the first schema of the path is
 //     created if missing.
 //   - any other DSN without "://": a SQLite file path, created if missing
-//     (see sqlitestore.Open).
+//     (see sqlite.Open).
 func Open(ctx context.Context, dsn string, opts ...Option) (runtime.Store, error) {
 	var o options
 	for _, opt := range opts {
@@ -80,13 +80,13 @@ func open(ctx context.Context, dsn string, o options) (runtime.Store, error) {
 	}
 }
 
-// openPostgresStore opens a pgstore.Store on the PostgreSQL dsn names.
+// openPostgresStore opens a postgres.Store on the PostgreSQL dsn names.
 func openPostgresStore(ctx context.Context, dsn string, o options) (runtime.Store, error) {
 	db, err := openPostgres(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	store, err := pgstore.New(db, pgstore.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
+	store, err := postgres.New(db, postgres.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storeopen: %w", err)
@@ -94,13 +94,13 @@ func openPostgresStore(ctx context.Context, dsn string, o options) (runtime.Stor
 	return store, nil
 }
 
-// openSQLiteStore opens a sqlitestore.Store on the SQLite file at path.
+// openSQLiteStore opens a sqlite.Store on the SQLite file at path.
 func openSQLiteStore(path string, o options) (runtime.Store, error) {
-	db, err := sqlitestore.Open(path)
+	db, err := sqlite.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("storeopen: %w", err)
 	}
-	store, err := sqlitestore.New(db, sqlitestore.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
+	store, err := sqlite.New(db, sqlite.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storeopen: %w", err)

@@ -1,4 +1,4 @@
-package storeopen
+package open
 
 import (
 	"context"

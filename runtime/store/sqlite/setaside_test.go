@@ -1,4 +1,4 @@
-package sqlitestore_test
+package sqlite_test
 
 import (
 	"testing"
@@ -6,13 +6,13 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/sqlitestore"
-	"github.com/evgenhq/evgen/runtime/storetest"
+	"github.com/evgenhq/evgen/runtime/store/sqlite"
+	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 func TestPoisonRowsOverRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
 	storetest.RunBrokerSetAside(t, url, func(t *testing.T) runtime.Store {
-		return newStore(t, sqlitestore.Options{RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+		return newStore(t, sqlite.Options{RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }

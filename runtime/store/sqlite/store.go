@@ -1,8 +1,8 @@
-// Package sqlitestore keeps a service's inbox and outbox in SQLite through
+// Package sqlite keeps a service's inbox and outbox in SQLite through
 // modernc.org/sqlite (pure Go, no cgo), the embedded default: a handler's
 // writes, its inbox record and the events it publishes commit in one
 // transaction of the service's own database file.
-package sqlitestore
+package sqlite
 
 import (
 	"context"

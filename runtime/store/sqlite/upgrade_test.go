@@ -1,4 +1,4 @@
-package sqlitestore_test
+package sqlite_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/sqlitestore"
+	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
 
 // Migrate upgrades an inbox keyed by (consumer, event_id), the schema
@@ -16,7 +16,7 @@ import (
 // whichever producer) until Prune removes its row.
 func TestMigrateUpgradesInboxKeyedByEventID(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlitestore.Open(filepath.Join(t.TempDir(), "old.db"))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "old.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestMigrateUpgradesInboxKeyedByEventID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, err := sqlitestore.New(db, sqlitestore.Options{})
+	s, err := sqlite.New(db, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,10 @@
-// Package pgstore keeps a service's inbox and outbox in PostgreSQL, in the
+// Package postgres keeps a service's inbox and outbox in PostgreSQL, in the
 // same database as the service's own tables, so that a handler's writes,
 // its inbox record and the events it publishes commit in one transaction.
 //
 // Open the database with the pgx database/sql driver ("pgx", from
 // github.com/jackc/pgx/v5/stdlib): handlers get a *sql.Tx.
-package pgstore
+package postgres
 
 import (
 	"context"

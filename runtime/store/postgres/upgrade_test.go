@@ -1,4 +1,4 @@
-package pgstore_test
+package postgres_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // Migrate upgrades an inbox keyed by (consumer, event_id), the schema
@@ -30,7 +30,7 @@ func TestMigrateUpgradesInboxKeyedByEventID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, err := pgstore.New(db, pgstore.Options{TablePrefix: prefix})
+	s, err := postgres.New(db, postgres.Options{TablePrefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}

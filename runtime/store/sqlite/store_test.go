@@ -1,4 +1,4 @@
-package sqlitestore_test
+package sqlite_test
 
 import (
 	"context"
@@ -9,21 +9,21 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/sqlitestore"
-	"github.com/evgenhq/evgen/runtime/storetest"
+	"github.com/evgenhq/evgen/runtime/store/sqlite"
+	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 // quiet drops the relay's warnings: the tests make publishes fail on purpose.
 var quiet = slog.New(slog.DiscardHandler)
 
-func newStore(t testing.TB, opts sqlitestore.Options) *sqlitestore.Store {
+func newStore(t testing.TB, opts sqlite.Options) *sqlite.Store {
 	t.Helper()
-	db, err := sqlitestore.Open(filepath.Join(t.TempDir(), "service.db"))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "service.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s, err := sqlitestore.New(db, opts)
+	s, err := sqlite.New(db, opts)
 	if err != nil {
 		t.Fatalf("new store: %v", err)
 	}
@@ -39,13 +39,13 @@ func newStore(t testing.TB, opts sqlitestore.Options) *sqlitestore.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) runtime.Store {
-		return newStore(t, sqlitestore.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+		return newStore(t, sqlite.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }
 
 func TestOpenRejectsBadPath(t *testing.T) {
 	for _, path := range []string{"", "a.db?mode=ro", "a#b"} {
-		if db, err := sqlitestore.Open(path); err == nil {
+		if db, err := sqlite.Open(path); err == nil {
 			db.Close()
 			t.Errorf("Open(%q): want an error", path)
 		}
@@ -53,22 +53,22 @@ func TestOpenRejectsBadPath(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
-	s := newStore(t, sqlitestore.Options{})
-	for _, opts := range []sqlitestore.Options{
+	s := newStore(t, sqlite.Options{})
+	for _, opts := range []sqlite.Options{
 		{TablePrefix: `x"; DROP TABLE users; --`},
 		{RelayBatchSize: -1},
 	} {
-		if _, err := sqlitestore.New(s.DB(), opts); err == nil {
+		if _, err := sqlite.New(s.DB(), opts); err == nil {
 			t.Errorf("New(%+v): want an error", opts)
 		}
 	}
-	if _, err := sqlitestore.New(nil, sqlitestore.Options{}); err == nil {
+	if _, err := sqlite.New(nil, sqlite.Options{}); err == nil {
 		t.Error("New(nil db): want an error")
 	}
 }
 
 func TestDrop(t *testing.T) {
-	s := newStore(t, sqlitestore.Options{})
+	s := newStore(t, sqlite.Options{})
 	ctx := context.Background()
 	if err := s.Drop(ctx); err != nil {
 		t.Fatalf("drop: %v", err)
@@ -85,6 +85,6 @@ func TestDrop(t *testing.T) {
 func TestOutboxToRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
 	storetest.RunBroker(t, url, func(t *testing.T) runtime.Store {
-		return newStore(t, sqlitestore.Options{RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+		return newStore(t, sqlite.Options{RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }

@@ -1,4 +1,4 @@
-package storeopen_test
+package open_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storeopen"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
 var ctx = context.Background()
@@ -18,7 +18,7 @@ func TestBadDSN(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name, dsn string
-		opts      []storeopen.Option
+		opts      []open.Option
 		want      string
 	}{
 		{"empty", "", nil, "no database given"},
@@ -28,10 +28,10 @@ func TestBadDSN(t *testing.T) {
 		{"unreachable", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2", nil, "connect to PostgreSQL at 127.0.0.1:1"},
 		{"SQLite path with a query", filepath.Join(dir, "x.db") + "?mode=ro", nil, "want a file path without ? or #"},
 		{"SQLite in a missing directory", filepath.Join(dir, "no", "such", "x.db"), nil, "sqlitestore: open"},
-		{"bad table prefix", filepath.Join(dir, "y.db"), []storeopen.Option{storeopen.WithTablePrefix("Bad-Prefix")}, `table prefix "Bad-Prefix"`},
+		{"bad table prefix", filepath.Join(dir, "y.db"), []open.Option{open.WithTablePrefix("Bad-Prefix")}, `table prefix "Bad-Prefix"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			store, err := storeopen.Open(ctx, tc.dsn, tc.opts...)
+			store, err := open.Open(ctx, tc.dsn, tc.opts...)
 			if err == nil {
 				store.DB().Close()
 				t.Fatalf("Open(%q) succeeded, want an error containing %q", tc.dsn, tc.want)
@@ -45,13 +45,13 @@ func TestBadDSN(t *testing.T) {
 
 func TestSQLiteFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "service.db")
-	store := open(t, path)
+	store := openStore(t, path)
 	claim(t, store, "e1", true)
 	store.DB().Close()
 
 	// The same file again: the migration is idempotent and the inbox
 	// remembers what the first store applied.
-	store = open(t, path, storeopen.WithTablePrefix("evgen_"))
+	store = openStore(t, path, open.WithTablePrefix("evgen_"))
 	claim(t, store, "e1", false)
 	claim(t, store, "e2", true)
 }
@@ -72,7 +72,7 @@ func TestPostgresSearchPath(t *testing.T) {
 	q.Set("search_path", `"`+schema+`", public`)
 	u.RawQuery = q.Encode()
 
-	store := open(t, u.String())
+	store := openStore(t, u.String())
 	claim(t, store, "e1", true)
 	claim(t, store, "e1", false)
 
@@ -94,10 +94,10 @@ func TestPostgresSearchPath(t *testing.T) {
 	}
 }
 
-// open opens dsn and closes the store's database when t ends.
-func open(t *testing.T, dsn string, opts ...storeopen.Option) runtime.Store {
+// openStore opens dsn and closes the store's database when t ends.
+func openStore(t *testing.T, dsn string, opts ...open.Option) runtime.Store {
 	t.Helper()
-	store, err := storeopen.Open(ctx, dsn, opts...)
+	store, err := open.Open(ctx, dsn, opts...)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", dsn, err)
 	}

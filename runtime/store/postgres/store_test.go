@@ -1,4 +1,4 @@
-package pgstore_test
+package postgres_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
-	"github.com/evgenhq/evgen/runtime/storetest"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
+	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 // quiet drops the relay's logs: the tests make its publishes fail on
@@ -18,13 +18,13 @@ var quiet = slog.New(slog.DiscardHandler)
 
 // newStore returns a migrated store with tables of its own, dropped when t
 // ends.
-func newStore(t testing.TB, opts pgstore.Options) *pgstore.Store {
+func newStore(t testing.TB, opts postgres.Options) *postgres.Store {
 	t.Helper()
 	db := testenv.Postgres(t)
 	if opts.TablePrefix == "" {
 		opts.TablePrefix = testenv.UniqueName("evgen_t") + "_"
 	}
-	s, err := pgstore.New(db, opts)
+	s, err := postgres.New(db, opts)
 	if err != nil {
 		t.Fatalf("new store: %v", err)
 	}
@@ -48,22 +48,22 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) runtime.Store {
 		// A small batch, so that a relay killed mid-way has marked some
 		// events sent and not others.
-		return newStore(t, pgstore.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+		return newStore(t, postgres.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
 	db := testenv.Postgres(t)
-	for _, opts := range []pgstore.Options{
+	for _, opts := range []postgres.Options{
 		{TablePrefix: `x"; DROP TABLE users; --`},
 		{TablePrefix: "Upper"},
 		{Retention: -time.Hour},
 	} {
-		if _, err := pgstore.New(db, opts); err == nil {
+		if _, err := postgres.New(db, opts); err == nil {
 			t.Errorf("New(%+v): want an error", opts)
 		}
 	}
-	if _, err := pgstore.New(nil, pgstore.Options{}); err == nil {
+	if _, err := postgres.New(nil, postgres.Options{}); err == nil {
 		t.Error("New(nil db): want an error")
 	}
 }
@@ -71,6 +71,6 @@ func TestNewRejectsBadOptions(t *testing.T) {
 func TestOutboxToRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
 	storetest.RunBroker(t, url, func(t *testing.T) runtime.Store {
-		return newStore(t, pgstore.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
+		return newStore(t, postgres.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }
