@@ -188,7 +188,7 @@ func (s *Service) applyOptimistic(ctx context.Context, items []batchItem) error 
 func (s *Service) claimAll(ctx context.Context, tx *consumerTx, items []batchItem) ([]bool, error) {
 	refs := make([]EventRef, len(items))
 	for i, it := range items {
-		refs[i] = it.m.ref()
+		refs[i] = refOf(it.m)
 	}
 	return tx.claimAll(ctx, s.cfg.Contract.Service, refs)
 }

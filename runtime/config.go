@@ -354,7 +354,7 @@ func (c *Config) Validate() error {
 	if c.EventLog.MaxAge < time.Second || c.EventLog.MaxBytes < 1 {
 		add("Config.EventLog: MaxAge (%v) must be at least 1s and MaxBytes (%d) positive", c.EventLog.MaxAge, c.EventLog.MaxBytes)
 	}
-	errs = append(errs, c.Contract.validate()...)
+	errs = append(errs, validateContract(c.Contract)...)
 	return errors.Join(errs...)
 }
 
@@ -376,13 +376,13 @@ func (c ClusterConfig) validate(queues QueueType) []error {
 
 // validate checks the descriptor a Service relies on: qualified types,
 // versions, no event listed twice.
-func (c Contract) validate() []error {
+func validateContract(c Contract) []error {
 	var errs []error
 	seen := map[string]bool{}
 	check := func(list string, e EventInfo) {
 		key := RoutingKey(e.Type, e.Version)
 		switch {
-		case e.Producer == "" || producerOf(e.Type) != e.Producer:
+		case e.Producer == "" || ProducerOf(e.Type) != e.Producer:
 			errs = append(errs, fmt.Errorf("Contract.%s: event %q: type must be %q + \".\" + name", list, e.Type, e.Producer))
 		case e.Version < 1:
 			errs = append(errs, fmt.Errorf("Contract.%s: event %s: version %d, want at least 1", list, e.Type, e.Version))

@@ -11,6 +11,15 @@ import (
 
 // errUnknownEvent is the reason for dead-lettering an event type the
 // service has no handler for.
+// Headers the consumer adds to an event it dead-letters.
+const (
+	HeaderDLQError      = "x-evgen-error"
+	HeaderDLQAttempts   = "x-evgen-attempts"
+	HeaderDLQExchange   = "x-evgen-original-exchange"
+	HeaderDLQRoutingKey = "x-evgen-original-routing-key"
+	HeaderDLQTime       = "x-evgen-dead-lettered-at"
+)
+
 var errUnknownEvent = errors.New("no handler for this event type and version")
 
 // work handles deliveries until in is closed. ctx ending means shutdown:
@@ -133,7 +142,7 @@ func (s *Service) releaseHeld(ctx context.Context, d *delivery) {
 // release the events that attempt held.
 func (s *Service) apply(ctx context.Context, tx InboxTx, d *delivery, h EventHandler, m Meta) (bool, error) {
 	d.scope = nil
-	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, m.ref())
+	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, refOf(m))
 	if err != nil {
 		return false, err
 	}

@@ -25,8 +25,8 @@ func Publish(ctx context.Context, p Publisher, e Event, opts ...PublishOption) e
 	if err := p.Publish(ctx, msg); err != nil {
 		return fmt.Errorf("publish %s (id %s): %w", e.EventType(), msg.UUID, err)
 	}
-	if s := scopeFrom(ctx); s != nil && s.reactions != nil {
-		s.reactions.published(ctx, s.meta.Type, e.EventType())
+	if h := HandlingFrom(ctx); h != nil {
+		h.Published(ctx, e.EventType())
 	}
 	return nil
 }
@@ -37,7 +37,7 @@ func newMessage(ctx context.Context, e Event, opts []PublishOption) (*message.Me
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("publish %s: invalid event: %w", typ, err)
 	}
-	source := producerOf(typ)
+	source := ProducerOf(typ)
 	if source == "" {
 		return nil, fmt.Errorf("publish %s: event type has no producing service (want \"service.Event\")", typ)
 	}

@@ -37,7 +37,7 @@ func metaFromMessage(msg *message.Message, attempt int) (Meta, error) {
 		m.Time = t
 	}
 	if m.Source == "" {
-		m.Source = producerOf(m.Type)
+		m.Source = ProducerOf(m.Type)
 	}
 	return m, nil
 }
@@ -45,4 +45,4 @@ func metaFromMessage(msg *message.Message, attempt int) (Meta, error) {
 // ref is the event's inbox key. The producer is the one its type names,
 // not the source header: the type is what routed the event here, and the
 // contract fixes which producer publishes it.
-func (m Meta) ref() EventRef { return EventRef{Producer: producerOf(m.Type), ID: m.ID} }
+func refOf(m Meta) EventRef { return EventRef{Producer: ProducerOf(m.Type), ID: m.ID} }

@@ -82,14 +82,6 @@ func ReportSetAside(pub Publisher, msg *message.Message, reason error) {
 	}
 }
 
-// OutboxSetAside counts and logs an event the outbox relay set aside.
-func (s *Service) OutboxSetAside(msg *message.Message, reason error) {
-	typ, version := msg.Metadata.Get(HeaderType), msg.Metadata.Get(HeaderEventVersion)
-	s.metrics.setAside.WithLabelValues(s.cfg.Contract.Service, typ, version).Inc()
-	s.log.Error("outbox event set aside: it can never be sent, so the relay goes on without it; fix the cause, then `evgen outbox retry` or `evgen outbox drop` it",
-		"event_id", msg.UUID, "type", typ, "version", version, "reason", reason)
-}
-
 // NotSetAside is the stores' error for event IDs that are not set aside;
 // it wraps ErrNotSetAside.
 func NotSetAside(ids []string) error {
@@ -115,18 +107,4 @@ func OutboxOwnedError(where, owner, service, reset string) error {
 	return fmt.Errorf("%s belongs to service %q, not %q: two services must not share an outbox (each would relay the other's events); "+
 		"give each its own database, schema (search_path) or TablePrefix; if %q was renamed to %q, %s",
 		where, owner, service, owner, service, reset)
-}
-
-// claimOutbox makes this service the owner of its store's outbox, when the
-// store keeps one, so that a second service configured on the same outbox
-// table stops at start-up instead of setting aside the first one's events.
-func (s *Service) claimOutbox(ctx context.Context) error {
-	o, ok := s.cfg.Store.(OutboxOwner)
-	if !ok {
-		return nil
-	}
-	if err := o.ClaimOutbox(ctx, s.cfg.Contract.Service); err != nil {
-		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
-	}
-	return nil
 }

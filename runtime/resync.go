@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -24,38 +23,6 @@ import (
 // events (fresh IDs, the request's correlation ID), handled by the same
 // handlers as live events: the per-entity version they carry keeps a
 // snapshot from overwriting a newer change.
-
-// SnapshotProvider answers resync requests for one snapshot event type.
-// Generated RegisterSnapshots functions build them with SnapshotOf.
-type SnapshotProvider struct {
-	Type    string // "users.UserRegistered"
-	Version int
-	// Emit calls emit with the current state of every entity, or only of
-	// the entities whose keys are in keys when keys is not empty. An error
-	// from emit must be returned.
-	Emit func(ctx context.Context, keys []string, emit func(Event) error) error
-}
-
-// SnapshotRegistrar takes snapshot providers: a Service, or a test double.
-type SnapshotRegistrar interface {
-	RegisterSnapshot(p SnapshotProvider) error
-}
-
-// SnapshotOf adapts a typed snapshot function to a SnapshotProvider; the
-// event type and version come from T's zero value.
-func SnapshotOf[T any, PT interface {
-	*T
-	Event
-}](fn func(ctx context.Context, keys []string, emit func(T) error) error) SnapshotProvider {
-	var zero T
-	return SnapshotProvider{
-		Type:    PT(&zero).EventType(),
-		Version: PT(&zero).EventVersion(),
-		Emit: func(ctx context.Context, keys []string, emit func(Event) error) error {
-			return fn(ctx, keys, func(e T) error { return emit(PT(&e)) })
-		},
-	}
-}
 
 // RegisterSnapshot adds the provider of one of the service's own events,
 // before Run. Run then answers resync requests for that event type.
@@ -129,16 +96,4 @@ func (s *Service) RequestResync(ctx context.Context, producer string, keys ...st
 	}
 	s.log.Info("resync requested", "producer", producer, "keys", len(keys), "request_id", id)
 	return nil
-}
-
-// RegisterSnapshots registers every provider with r and reports every
-// failure in one error; generated RegisterSnapshots functions call it.
-func RegisterSnapshots(r SnapshotRegistrar, ps ...SnapshotProvider) error {
-	var errs []error
-	for _, p := range ps {
-		if err := r.RegisterSnapshot(p); err != nil {
-			errs = append(errs, fmt.Errorf("register snapshot %s v%d: %w", p.Type, p.Version, err))
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -22,25 +22,25 @@ type scope struct {
 	reactions *reactions
 }
 
-type scopeKey struct{}
+// Incoming is the event being handled (runtime.Handling).
+func (s *scope) Incoming() Meta { return s.meta }
+
+// Published checks an event the handler published against its contract's
+// emits (runtime.Handling).
+func (s *scope) Published(ctx context.Context, emitted string) {
+	if s.reactions != nil {
+		s.reactions.published(ctx, s.meta.Type, emitted)
+	}
+}
 
 func withScope(ctx context.Context, s *scope) context.Context {
-	return context.WithValue(ctx, scopeKey{}, s)
+	return WithHandling(ctx, s)
 }
 
+// scopeFrom is the scope of the handler ctx belongs to; nil outside one.
 func scopeFrom(ctx context.Context) *scope {
-	s, _ := ctx.Value(scopeKey{}).(*scope)
+	s, _ := HandlingFrom(ctx).(*scope)
 	return s
-}
-
-// IncomingMeta returns the metadata of the event whose handler ctx belongs
-// to; false outside a handler.
-func IncomingMeta(ctx context.Context) (Meta, bool) {
-	s := scopeFrom(ctx)
-	if s == nil {
-		return Meta{}, false
-	}
-	return s.meta, true
 }
 
 // Tx returns the handler's inbox transaction, so that the handler's own

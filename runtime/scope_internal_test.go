@@ -42,7 +42,7 @@ func TestDuplicateRetryReleasesNothingOfTheFailedAttempt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Claim(ctx, "billing", m.ref()); err != nil {
+	if _, err := tx.Claim(ctx, "billing", refOf(m)); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -56,16 +56,6 @@ func classify(err error, drv ConnectionErrors) fault {
 	return handlerFault
 }
 
-// ConnectionErrors is implemented by stores whose database driver reports
-// a lost connection with errors of its own, so that the runtime recognizes
-// them without importing the driver. pgstore implements it for pgx's
-// "conn closed".
-type ConnectionErrors interface {
-	// ConnectionLost reports whether err says the connection to the
-	// database was lost or refused.
-	ConnectionLost(err error) bool
-}
-
 // storeOpError marks an error of the store's own inbox operations, as
 // opposed to one a handler returned. It adds no text: the stores' errors
 // say which operation failed.

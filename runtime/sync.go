@@ -15,25 +15,8 @@ import (
 // log (it has not run with a runtime that does, or Config.EventLog.Disabled).
 var ErrNoEventLog = errors.New("no event log to sync from")
 
-// SyncOptions adjust a Sync. The zero value is usable.
-type SyncOptions struct {
-	// Restart ignores the position the service stored by an earlier sync
-	// of this producer's log and reads from the given SyncFrom again. By
-	// default a stored position wins: the sync resumes after it.
-	Restart bool
-	// Progress, when set, is called every ProgressEvery and once at the
-	// end, from the syncing goroutine: keep it quick. ProgressBar draws
-	// a terminal bar with it.
-	Progress func(SyncProgress)
-	// ProgressEvery is how often progress is reported (logged, and passed
-	// to Progress); default 1s.
-	ProgressEvery time.Duration
-	// Prefetch is how many log messages the broker sends ahead; default
-	// 256.
-	Prefetch int
-}
-
-func (o *SyncOptions) setDefaults() {
+// syncDefaults fills in what opts leaves zero.
+func syncDefaults(o *SyncOptions) {
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = time.Second
 	}
@@ -61,7 +44,7 @@ func (o *SyncOptions) setDefaults() {
 // correct either way. It needs the AMQP transport; the in-process one has
 // no log (ErrNoEventLog).
 func (s *Service) Sync(ctx context.Context, producer string, from SyncFrom, opts SyncOptions) (SyncProgress, error) {
-	opts.setDefaults()
+	syncDefaults(&opts)
 	sy, err := s.newSync(producer, from, opts)
 	if err != nil {
 		return SyncProgress{}, fmt.Errorf("runtime: service %s: sync from %s: %w", s.cfg.Contract.Service, producer, err)
@@ -151,13 +134,13 @@ func (sy *syncRun) run(ctx context.Context) (SyncProgress, error) {
 	if tail, ok := markerOffset(ctx, conn, sy.log, sy.id, sentAt, 5*time.Second); ok {
 		sy.progress.setTail(tail)
 	}
-	r, err := openLog(conn, sy.log, start.streamArg(), sy.opts.Prefetch)
+	r, err := openLog(conn, sy.log, streamArg(start), sy.opts.Prefetch)
 	if err != nil {
 		return SyncProgress{}, err
 	}
 	defer r.close()
 	sy.s.log.Info("sync started", "producer", sy.producer, "log", sy.log, "from", start.String(), "sync_id", sy.id)
-	err = sy.read(ctx, r, start.minOffset())
+	err = sy.read(ctx, r, minOffset(start))
 	return sy.progress.finish(err), err
 }
 
@@ -284,4 +267,22 @@ func (sy *syncRun) commitPosition(ctx context.Context, off int64) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// streamArg is the x-stream-offset consume argument for f.
+func streamArg(f SyncFrom) any {
+	if t, ok := f.Time(); ok {
+		return t
+	}
+	if off, ok := f.Offset(); ok {
+		return off
+	}
+	return "first"
+}
+
+// minOffset is the lowest offset f asks for: RabbitMQ starts a consumer at
+// the chunk holding the offset, so a reader skips what comes before it.
+func minOffset(f SyncFrom) int64 {
+	off, _ := f.Offset()
+	return off
 }

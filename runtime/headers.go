@@ -20,15 +20,6 @@ const (
 	HeaderCausationID   = "cloudEvents:causationid"
 )
 
-// Headers the consumer adds to an event it dead-letters.
-const (
-	HeaderDLQError      = "x-evgen-error"
-	HeaderDLQAttempts   = "x-evgen-attempts"
-	HeaderDLQExchange   = "x-evgen-original-exchange"
-	HeaderDLQRoutingKey = "x-evgen-original-routing-key"
-	HeaderDLQTime       = "x-evgen-dead-lettered-at"
-)
-
 // SpecVersion is the CloudEvents version the headers follow.
 const SpecVersion = "1.0"
 
@@ -41,9 +32,9 @@ func RoutingKey(eventType string, version int) string {
 	return eventType + ".v" + strconv.Itoa(version)
 }
 
-// producerOf returns the service part of a producer-qualified event type:
+// ProducerOf returns the service part of a producer-qualified event type:
 // "users" for "users.UserRegistered", "" when the type has no service part.
-func producerOf(eventType string) string {
+func ProducerOf(eventType string) string {
 	svc, _, ok := strings.Cut(eventType, ".")
 	if !ok {
 		return ""
