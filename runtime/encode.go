@@ -18,7 +18,7 @@ import (
 // handler's contract does not declare in its emits is counted and logged
 // (see reactions.go).
 func Publish(ctx context.Context, p Publisher, e Event, opts ...PublishOption) error {
-	msg, err := newMessage(ctx, e, opts)
+	msg, err := NewMessage(ctx, e, opts...)
 	if err != nil {
 		return err
 	}
@@ -31,8 +31,10 @@ func Publish(ctx context.Context, p Publisher, e Event, opts ...PublishOption) e
 	return nil
 }
 
-// newMessage builds the Watermill message for e: payload, ID and metadata.
-func newMessage(ctx context.Context, e Event, opts []PublishOption) (*message.Message, error) {
+// NewMessage builds the Watermill message for e, validated, as Publish
+// sends it: payload, ID and CloudEvents metadata. For the engine, which
+// sends some events (resync answers) to one queue instead of publishing.
+func NewMessage(ctx context.Context, e Event, opts ...PublishOption) (*message.Message, error) {
 	typ := e.EventType()
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("publish %s: invalid event: %w", typ, err)

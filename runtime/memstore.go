@@ -30,9 +30,6 @@ type inboxKey struct{ consumer, producer, eventID string }
 // memoryClaim is a claim held by an open transaction. A concurrent Claim of
 // the same key waits for released, as a second INSERT of the same primary
 // key waits in PostgreSQL, so that exactly one of them wins.
-// errClaimConflict fails a claim that would wait for a concurrent
-// transaction while its own holds claims.
-var errClaimConflict = errors.New("held by a concurrent transaction that this one may be blocking")
 
 type memoryClaim struct {
 	owner    *memoryTx
@@ -135,7 +132,7 @@ func (tx *memoryTx) Claim(ctx context.Context, consumer string, e EventRef) (boo
 			// holding copies of each other's events (PostgreSQL detects
 			// that deadlock and fails one; nothing here would). The caller
 			// rolls back and handles the events one at a time.
-			return false, fmt.Errorf("claim %s: %w", eventID, errClaimConflict)
+			return false, fmt.Errorf("claim %s: %w", eventID, ErrClaimConflict)
 		}
 		select {
 		case <-c.released:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +35,10 @@ type SetAsideRow struct {
 func (r SetAsideRow) Type() string { return r.Metadata.Get(HeaderType) }
 
 // Version is the event's version, from its metadata; 0 when missing.
-func (r SetAsideRow) Version() int { return atoiOr0(r.Metadata.Get(HeaderEventVersion)) }
+func (r SetAsideRow) Version() int {
+	v, _ := strconv.Atoi(r.Metadata.Get(HeaderEventVersion))
+	return v
+}
 
 // Message rebuilds the event as the relay would send it.
 func (r SetAsideRow) Message() *message.Message {

@@ -174,7 +174,7 @@ func (a *resyncAnswer) add(e Event) error {
 	if corr == "" {
 		corr = a.request.MessageId
 	}
-	msg, err := newMessage(a.ctx, e, []PublishOption{WithCorrelationID(corr)})
+	msg, err := NewMessage(a.ctx, e, WithCorrelationID(corr))
 	if err != nil {
 		return err
 	}

@@ -55,11 +55,24 @@ func TestDuplicateRetryReleasesNothingOfTheFailedAttempt(t *testing.T) {
 	if !d.duplicate {
 		t.Fatal("retry: want a duplicate")
 	}
-	backlog, err := store.(*memoryStore).Backlog(ctx)
+	backlog, err := store.(interface {
+		Backlog(context.Context) ([]string, error)
+	}).Backlog(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(backlog) != 0 {
 		t.Fatalf("outbox holds %v, published by a rolled-back attempt", backlog)
+	}
+}
+
+func TestTxPublisherOutsideHandler(t *testing.T) {
+	ctx := context.Background()
+	err := TxPublisher(ctx).Publish(ctx, message.NewMessage("out-1", nil))
+	if !errors.Is(err, ErrNotInHandler) {
+		t.Fatalf("err = %v, want ErrNotInHandler", err)
+	}
+	if Tx(ctx) != nil {
+		t.Fatal("Tx outside a handler is not nil")
 	}
 }

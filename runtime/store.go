@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -111,3 +112,7 @@ type ConnectionErrors interface {
 	// database was lost or refused.
 	ConnectionLost(err error) bool
 }
+
+// ErrClaimConflict fails a claim that would wait for a concurrent
+// transaction while its own holds claims.
+var ErrClaimConflict = errors.New("held by a concurrent transaction that this one may be blocking")

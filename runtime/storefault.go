@@ -77,10 +77,10 @@ func storeOp(err error) error {
 type sqlState interface{ SQLState() string }
 
 // dataConflict reports an error the database answered about the data. The
-// memory store's errClaimConflict is its deadlock error.
+// memory store's ErrClaimConflict is its deadlock error.
 func dataConflict(err error) bool {
 	var st sqlState
-	if errors.Is(err, errClaimConflict) {
+	if errors.Is(err, ErrClaimConflict) {
 		return true
 	}
 	if !errors.As(err, &st) {

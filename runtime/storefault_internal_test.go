@@ -34,7 +34,7 @@ func TestClassify(t *testing.T) {
 		{"commit, serialization failure", storeOp(pg("40001")), handlerFault},
 		{"commit, deadlock", storeOp(pg("40P01")), handlerFault},
 		{"commit, deferred unique violation", storeOp(pg("23505")), handlerFault},
-		{"memory store's claim conflict, its deadlock", storeOp(fmt.Errorf("claim x: %w", errClaimConflict)), handlerFault},
+		{"memory store's claim conflict, its deadlock", storeOp(fmt.Errorf("claim x: %w", ErrClaimConflict)), handlerFault},
 		{"store error marked permanent", Permanent(storeOp(refused)), handlerFault},
 		{"handler: bad connection", fmt.Errorf("insert invoice: %w", driver.ErrBadConn), connectionFault},
 		{"handler: connection done", sql.ErrConnDone, connectionFault},
