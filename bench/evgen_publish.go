@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/bench/internal/benchpubevents"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store/memory"
 	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // publishEvgen times the generated publisher over a running
-// runtime.Service: typed event, validation, CloudEvents headers, confirms
+// service.Service: typed event, validation, CloudEvents headers, confirms
 // pipelined by the runtime, and (unless noEventLog) a copy in the
 // producer's event log, which the broker writes as well as the queue's.
 func publishEvgen(noEventLog bool) func(ctx context.Context, e *env) (result, error) {
@@ -22,7 +22,7 @@ func publishEvgen(noEventLog bool) func(ctx context.Context, e *env) (result, er
 			return res, err
 		}
 		defer func() { err = errors.Join(err, r.remove()) }()
-		pub, stop, err := r.publisher(ctx, runtime.NewMemoryStore())
+		pub, stop, err := r.publisher(ctx, memory.New())
 		if err != nil {
 			return res, err
 		}

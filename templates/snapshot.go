@@ -19,7 +19,8 @@ func hasSnapshots(p *schema.Package) bool {
 
 // emitSnapshot renders snapshot.evgen.go: SnapshotSource, with one method
 // per snapshot event, and RegisterSnapshots, through which the service
-// answers consumers' resync requests (runtime.Service.RequestResync).
+// answers consumers' resync requests (runtime/service's
+// Service.RequestResync).
 func emitSnapshot(f *jen.File, p *schema.Package) error {
 	var methods, providers []jen.Code
 	for _, d := range p.Events {
@@ -63,10 +64,11 @@ func emitSync(f *jen.File, p *schema.Package) error {
 	}
 	f.Comment("// SyncAll reads the event log of every service " + p.Service.Name + " consumes from, in turn,")
 	f.Comment("// through svc's handlers and inbox, up to each log's end as of the start;")
-	f.Comment("// see runtime.Service.Sync. Register the handlers first.")
+	f.Comment("// see runtime.Syncer, which runtime/service's Service implements. Register the")
+	f.Comment("// handlers first.")
 	f.Func().Id("SyncAll").Params(
 		jen.Id("ctx").Qual(pkgContext, "Context"),
-		jen.Id("svc").Op("*").Qual(pkgRuntime, "Service"),
+		jen.Id("svc").Qual(pkgRuntime, "Syncer"),
 		jen.Id("from").Qual(pkgRuntime, "SyncFrom"),
 		jen.Id("opts").Qual(pkgRuntime, "SyncOptions"),
 	).Error().Block(

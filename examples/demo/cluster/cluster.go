@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
+	rtservice "github.com/evgenhq/evgen/runtime/service"
 )
 
 // Mode is how the services run.
@@ -27,7 +27,7 @@ const (
 	// over RabbitMQ.
 	Processes Mode = iota
 	// InProcess runs both services in this process over
-	// runtime.InProcess: no broker, and nothing survives the process.
+	// service.InProcess: no broker, and nothing survives the process.
 	InProcess
 )
 
@@ -58,9 +58,9 @@ type Cluster struct {
 	opts     Options
 	users    service
 	billing  service
-	bus      *runtime.InProcessBus // InProcess only
-	injector *runtime.Service      // see PublishAsUsers
-	replicas int                   // billings started by ReplaceBilling
+	bus      *rtservice.InProcessBus // InProcess only
+	injector *rtservice.Service      // see PublishAsUsers
+	replicas int                     // billings started by ReplaceBilling
 }
 
 // service is one running service, a process or a goroutine.
@@ -96,7 +96,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.users = newProcess(filepath.Join(opts.BinDir, "users"), usersAddr, opts.UsersDB, opts, "users")
 		c.billing = newProcess(filepath.Join(opts.BinDir, "billing"), billingAddr, opts.BillingDB, opts, "billing")
 	case InProcess:
-		c.bus = runtime.NewInProcessBus()
+		c.bus = rtservice.NewInProcessBus()
 		c.users = newInProcessUsers(usersAddr, opts, c.bus)
 		c.billing = newInProcessBilling(billingAddr, opts, c.bus)
 	default:

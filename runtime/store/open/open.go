@@ -1,7 +1,7 @@
 // Package open opens a service's store from one DSN, the way a
 // service's -db flag names it: a postgres:// (or postgresql://) URL for
 // PostgreSQL, anything else the path of a SQLite file. It is the one-liner
-// between a flag and runtime.Config.Store:
+// between a flag and service.Config.Store:
 //
 //	store, err := open.Open(ctx, *dbFlag, open.WithLogger(log))
 //	if err != nil { ... }
@@ -17,7 +17,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/postgres"
 	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
@@ -40,7 +40,7 @@ func WithTablePrefix(p string) Option { return func(o *options) { o.tablePrefix 
 
 // Open opens the database dsn names and returns a store on it whose inbox
 // and outbox tables exist (Migrate has run), so that a service may write
-// to its outbox before runtime.Service.Run starts. Close store.DB() when
+// to its outbox before service.Service.Run starts. Close store.DB() when
 // done.
 //
 //   - postgres://user@host:5432/db?sslmode=disable: PostgreSQL, through
@@ -49,24 +49,24 @@ func WithTablePrefix(p string) Option { return func(o *options) { o.tablePrefix 
 //     created if missing.
 //   - any other DSN without "://": a SQLite file path, created if missing
 //     (see sqlite.Open).
-func Open(ctx context.Context, dsn string, opts ...Option) (runtime.Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	store, err := open(ctx, dsn, o)
+	st, err := open(ctx, dsn, o)
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Migrate(ctx); err != nil {
-		store.DB().Close()
+	if err := st.Migrate(ctx); err != nil {
+		st.DB().Close()
 		return nil, fmt.Errorf("storeopen: create the inbox and outbox tables: %w", err)
 	}
-	return store, nil
+	return st, nil
 }
 
 // open picks the store for dsn's kind, without migrating it.
-func open(ctx context.Context, dsn string, o options) (runtime.Store, error) {
+func open(ctx context.Context, dsn string, o options) (store.Store, error) {
 	scheme, _, isURL := strings.Cut(dsn, "://")
 	switch {
 	case strings.TrimSpace(dsn) == "":
@@ -81,29 +81,29 @@ func open(ctx context.Context, dsn string, o options) (runtime.Store, error) {
 }
 
 // openPostgresStore opens a postgres.Store on the PostgreSQL dsn names.
-func openPostgresStore(ctx context.Context, dsn string, o options) (runtime.Store, error) {
+func openPostgresStore(ctx context.Context, dsn string, o options) (store.Store, error) {
 	db, err := openPostgres(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	store, err := postgres.New(db, postgres.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
+	st, err := postgres.New(db, postgres.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storeopen: %w", err)
 	}
-	return store, nil
+	return st, nil
 }
 
 // openSQLiteStore opens a sqlite.Store on the SQLite file at path.
-func openSQLiteStore(path string, o options) (runtime.Store, error) {
+func openSQLiteStore(path string, o options) (store.Store, error) {
 	db, err := sqlite.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("storeopen: %w", err)
 	}
-	store, err := sqlite.New(db, sqlite.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
+	st, err := sqlite.New(db, sqlite.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storeopen: %w", err)
 	}
-	return store, nil
+	return st, nil
 }

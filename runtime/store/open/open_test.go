@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
@@ -31,9 +31,9 @@ func TestBadDSN(t *testing.T) {
 		{"bad table prefix", filepath.Join(dir, "y.db"), []open.Option{open.WithTablePrefix("Bad-Prefix")}, `table prefix "Bad-Prefix"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			store, err := open.Open(ctx, tc.dsn, tc.opts...)
+			st, err := open.Open(ctx, tc.dsn, tc.opts...)
 			if err == nil {
-				store.DB().Close()
+				st.DB().Close()
 				t.Fatalf("Open(%q) succeeded, want an error containing %q", tc.dsn, tc.want)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
@@ -45,15 +45,15 @@ func TestBadDSN(t *testing.T) {
 
 func TestSQLiteFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "service.db")
-	store := openStore(t, path)
-	claim(t, store, "e1", true)
-	store.DB().Close()
+	st := openStore(t, path)
+	claim(t, st, "e1", true)
+	st.DB().Close()
 
 	// The same file again: the migration is idempotent and the inbox
 	// remembers what the first store applied.
-	store = openStore(t, path, open.WithTablePrefix("evgen_"))
-	claim(t, store, "e1", false)
-	claim(t, store, "e2", true)
+	st = openStore(t, path, open.WithTablePrefix("evgen_"))
+	claim(t, st, "e1", false)
+	claim(t, st, "e2", true)
 }
 
 func TestPostgresSearchPath(t *testing.T) {
@@ -72,9 +72,9 @@ func TestPostgresSearchPath(t *testing.T) {
 	q.Set("search_path", `"`+schema+`", public`)
 	u.RawQuery = q.Encode()
 
-	store := openStore(t, u.String())
-	claim(t, store, "e1", true)
-	claim(t, store, "e1", false)
+	st := openStore(t, u.String())
+	claim(t, st, "e1", true)
+	claim(t, st, "e1", false)
 
 	var tables []string
 	rows, err := admin.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, schema)
@@ -95,25 +95,25 @@ func TestPostgresSearchPath(t *testing.T) {
 }
 
 // openStore opens dsn and closes the store's database when t ends.
-func openStore(t *testing.T, dsn string, opts ...open.Option) runtime.Store {
+func openStore(t *testing.T, dsn string, opts ...open.Option) store.Store {
 	t.Helper()
-	store, err := open.Open(ctx, dsn, opts...)
+	st, err := open.Open(ctx, dsn, opts...)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", dsn, err)
 	}
-	t.Cleanup(func() { store.DB().Close() })
-	return store
+	t.Cleanup(func() { st.DB().Close() })
+	return st
 }
 
 // claim claims eventID in the store's inbox, commits, and fails t unless
 // the claim's outcome is want (true: new; false: applied before).
-func claim(t *testing.T, store runtime.Store, eventID string, want bool) {
+func claim(t *testing.T, st store.Store, eventID string, want bool) {
 	t.Helper()
-	tx, err := store.Begin(ctx)
+	tx, err := st.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	won, err := tx.Claim(ctx, "test", runtime.EventRef{Producer: "users", ID: eventID})
+	won, err := tx.Claim(ctx, "test", store.EventRef{Producer: "users", ID: eventID})
 	if err != nil {
 		tx.Rollback()
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
@@ -38,9 +38,9 @@ func BenchmarkClaim(b *testing.B) {
 			b.ResetTimer()
 			for done := 0; done < b.N; {
 				n := min(bc.batch, b.N-done)
-				ids := make([]runtime.EventRef, n)
+				ids := make([]store.EventRef, n)
 				for i := range ids {
-					ids[i] = runtime.EventRef{Producer: "users", ID: fmt.Sprintf("event-%d", done+i)}
+					ids[i] = store.EventRef{Producer: "users", ID: fmt.Sprintf("event-%d", done+i)}
 				}
 				if err := claimBatch(ctx, s, insert, ids, bc.savepoints, bc.claimAll); err != nil {
 					b.Fatal(err)
@@ -56,14 +56,14 @@ func BenchmarkClaim(b *testing.B) {
 // transaction, rolled back on any failure: a transaction left open would
 // hold the cleanup's DROP of the state table, and every outbox relay of
 // the database, forever.
-func claimBatch(ctx context.Context, s runtime.Store, insert string, ids []runtime.EventRef, savepoints, claimAll bool) error {
+func claimBatch(ctx context.Context, s store.Store, insert string, ids []store.EventRef, savepoints, claimAll bool) error {
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() // after Commit it only reports ErrTxDone
 	if claimAll {
-		won, err := tx.(runtime.BatchClaimer).ClaimAll(ctx, "billing", ids)
+		won, err := tx.(store.BatchClaimer).ClaimAll(ctx, "billing", ids)
 		if err != nil || !slices.Equal(won, slices.Repeat([]bool{true}, len(ids))) {
 			return fmt.Errorf("claim all = %v, %v", won, err)
 		}

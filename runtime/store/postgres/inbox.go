@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // inboxSchema creates the inbox keyed by (consumer, producer, event_id),
@@ -59,7 +59,7 @@ func (s *Store) pruneInbox(olderThan time.Duration) sqlstore.Query {
 }
 
 // Begin opens the database transaction an inbox unit of work runs in.
-func (s *Store) Begin(ctx context.Context) (runtime.InboxTx, error) {
+func (s *Store) Begin(ctx context.Context) (store.InboxTx, error) {
 	tx, err := s.sql.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (s *Store) Begin(ctx context.Context) (runtime.InboxTx, error) {
 	}, nil
 }
 
-var _ runtime.BatchClaimer = (*inboxTx)(nil)
+var _ store.BatchClaimer = (*inboxTx)(nil)
 
 // inboxTx adds to the shared inbox transaction the claim of a batch in
 // one statement, which takes arrays: PostgreSQL's own.
@@ -82,8 +82,8 @@ type inboxTx struct {
 	claimAll string
 }
 
-// ClaimAll claims events in one INSERT; see runtime.BatchClaimer.
-func (t *inboxTx) ClaimAll(ctx context.Context, consumer string, events []runtime.EventRef) ([]bool, error) {
+// ClaimAll claims events in one INSERT; see store.BatchClaimer.
+func (t *inboxTx) ClaimAll(ctx context.Context, consumer string, events []store.EventRef) ([]bool, error) {
 	producers, ids := make([]string, len(events)), make([]string, len(events))
 	for i, e := range events {
 		producers[i], ids[i] = e.Producer, e.ID
@@ -101,15 +101,15 @@ func (t *inboxTx) ClaimAll(ctx context.Context, consumer string, events []runtim
 }
 
 // claimRows runs the batch claim and returns the events it inserted.
-func (t *inboxTx) claimRows(ctx context.Context, consumer string, producers, ids []string) (map[runtime.EventRef]bool, error) {
+func (t *inboxTx) claimRows(ctx context.Context, consumer string, producers, ids []string) (map[store.EventRef]bool, error) {
 	rows, err := t.SQL().QueryContext(ctx, t.claimAll, consumer, producers, ids)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	inserted := make(map[runtime.EventRef]bool, len(ids))
+	inserted := make(map[store.EventRef]bool, len(ids))
 	for rows.Next() {
-		var e runtime.EventRef
+		var e store.EventRef
 		if err := rows.Scan(&e.Producer, &e.ID); err != nil {
 			return nil, err
 		}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store/memory"
 	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
@@ -58,12 +60,12 @@ func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
 	const events = 10_000
 	s := newStore(t, postgres.Options{Logger: quiet})
 	state := stateTable(t, s.DB())
-	bus := runtime.NewInProcessBus()
+	bus := service.NewInProcessBus()
 	reg := prometheus.NewRegistry() // the replicas add up their counts in it
 	for range 2 {
-		svc := newService(t, runtime.Config{Contract: billing, Transport: runtime.InProcess(bus), Store: s, Concurrency: 50, Metrics: reg, Logger: quiet})
+		svc := newService(t, service.Config{Contract: billing, Transport: service.InProcess(bus), Store: s, Concurrency: 50, Metrics: reg, Logger: quiet})
 		err := svc.Register(runtime.On(func(ctx context.Context, _ registered, m runtime.Meta) error {
-			_, err := runtime.Tx(ctx).ExecContext(ctx, "INSERT INTO "+state+" (event_id) VALUES ($1)", m.ID)
+			_, err := service.Tx(ctx).ExecContext(ctx, "INSERT INTO "+state+" (event_id) VALUES ($1)", m.ID)
 			return err
 		}))
 		if err != nil {
@@ -71,7 +73,7 @@ func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
 		}
 		run(t, svc)
 	}
-	users := newService(t, runtime.Config{Contract: usersContract, Transport: runtime.InProcess(bus), Store: runtime.NewMemoryStore(), Logger: quiet})
+	users := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New(), Logger: quiet})
 	publishTwice(t, users, events)
 
 	testenv.Eventually(t, 2*time.Minute, "every copy acked", func() bool { return len(bus.Waiting("evgen.billing")) == 0 })
@@ -87,7 +89,7 @@ func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
 
 // publishTwice publishes n events, each a second time with the same ID 25
 // events later, so that the copies are in different batches.
-func publishTwice(t *testing.T, users *runtime.Service, n int) {
+func publishTwice(t *testing.T, users *service.Service, n int) {
 	t.Helper()
 	const lag = 25
 	ctx := context.Background()
@@ -106,9 +108,9 @@ func publishTwice(t *testing.T, users *runtime.Service, n int) {
 	}
 }
 
-func newService(t *testing.T, cfg runtime.Config) *runtime.Service {
+func newService(t *testing.T, cfg service.Config) *service.Service {
 	t.Helper()
-	svc, err := runtime.NewService(cfg)
+	svc, err := service.New(cfg)
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
@@ -117,7 +119,7 @@ func newService(t *testing.T, cfg runtime.Config) *runtime.Service {
 }
 
 // run runs svc until t ends, failing t if Run returned an error.
-func run(t *testing.T, svc *runtime.Service) {
+func run(t *testing.T, svc *service.Service) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

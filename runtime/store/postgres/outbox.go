@@ -14,6 +14,7 @@ import (
 
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // The outbox is Watermill's SQL Pub/Sub behind its forwarder: Publisher
@@ -164,7 +165,7 @@ func (b brokerPublisher) Publish(_ string, msgs ...*message.Message) error {
 				return err2
 			}
 			if added {
-				runtime.ReportSetAside(b.pub, m, err)
+				store.ReportSetAside(b.pub, m, err)
 			}
 			continue
 		}

@@ -9,13 +9,13 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 var _ interface {
-	runtime.SetAsideOutbox
-	runtime.OutboxOwner
+	store.SetAsideOutbox
+	store.OutboxOwner
 } = (*Store)(nil)
 
 // setAsideTable holds the outbox events the relay could not send, with
@@ -86,14 +86,14 @@ func (s *Store) setAsideOps() sqlstore.SetAside {
 		List:   cols + ` ORDER BY set_aside_at, id`,
 		Get:    cols + ` WHERE id = $1 FOR UPDATE`,
 		Delete: `DELETE FROM ` + s.setAsideTable() + ` WHERE id = $1`,
-		Requeue: func(ctx context.Context, tx *sql.Tx, r runtime.SetAsideRow) error {
+		Requeue: func(ctx context.Context, tx *sql.Tx, r store.SetAsideRow) error {
 			return s.Publisher(tx).Publish(ctx, r.Message())
 		},
 	}
 }
 
 // ListSetAside returns the events the relay set aside, oldest first.
-func (s *Store) ListSetAside(ctx context.Context) ([]runtime.SetAsideRow, error) {
+func (s *Store) ListSetAside(ctx context.Context) ([]store.SetAsideRow, error) {
 	return s.setAsideOps().ListSetAside(ctx)
 }
 

@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 
-	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 var (
-	_ runtime.LogPositions  = (*Store)(nil)
-	_ runtime.LogPositionTx = (*inboxTx)(nil)
+	_ store.LogPositions  = (*Store)(nil)
+	_ store.LogPositionTx = (*inboxTx)(nil)
 )
 
 // positionsTable is the quoted name of the table of consumers' positions

@@ -13,13 +13,14 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/postgres"
 	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 func TestPoisonRowsOverRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
-	storetest.RunBrokerSetAside(t, url, func(t *testing.T) runtime.Store {
+	storetest.RunBrokerSetAside(t, url, func(t *testing.T) store.Store {
 		return newStore(t, postgres.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 
-	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // Options configure a Store. The zero value is usable.
@@ -28,7 +28,7 @@ type Options struct {
 	// "evgen_". Tests give each store a unique prefix.
 	TablePrefix string
 	// Retention is how long inbox rows, and sent outbox rows, are kept
-	// before Prune may delete them. Default runtime.DefaultRetention.
+	// before Prune may delete them. Default store.DefaultRetention.
 	Retention time.Duration
 	// RelayBatchSize is how many outbox rows the relay reads per database
 	// transaction; a relay that crashes re-sends at most that many. Default 100.
@@ -40,8 +40,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is the PostgreSQL inbox and outbox. It implements runtime.Store and
-// runtime.Pruner.
+// Store is the PostgreSQL inbox and outbox. It implements store.Store and
+// store.Pruner.
 type Store struct {
 	db      *sql.DB
 	opts    Options
@@ -55,8 +55,8 @@ type Store struct {
 }
 
 var _ interface {
-	runtime.Store
-	runtime.Pruner
+	store.Store
+	store.Pruner
 } = (*Store)(nil)
 
 // New returns a Store on db. Call Migrate before use.

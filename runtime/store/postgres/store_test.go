@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/postgres"
 	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
@@ -45,7 +45,7 @@ func newStore(t testing.TB, opts postgres.Options) *postgres.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) runtime.Store {
+	storetest.Run(t, func(t *testing.T) store.Store {
 		// A small batch, so that a relay killed mid-way has marked some
 		// events sent and not others.
 		return newStore(t, postgres.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
@@ -70,7 +70,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestOutboxToRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
-	storetest.RunBroker(t, url, func(t *testing.T) runtime.Store {
+	storetest.RunBroker(t, url, func(t *testing.T) store.Store {
 		return newStore(t, postgres.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
@@ -53,7 +53,7 @@ func TestMigrateUpgradesInboxKeyedByEventID(t *testing.T) {
 
 // checkUpgradedInbox checks claims over an upgraded inbox holding
 // billing's old-1 and old-2 and mailer's old-1 from before the upgrade.
-func checkUpgradedInbox(t *testing.T, s runtime.Store) {
+func checkUpgradedInbox(t *testing.T, s store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	claim := func(consumer, producer, id string, want bool) {
@@ -62,7 +62,7 @@ func checkUpgradedInbox(t *testing.T, s runtime.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := tx.Claim(ctx, consumer, runtime.EventRef{Producer: producer, ID: id})
+		got, err := tx.Claim(ctx, consumer, store.EventRef{Producer: producer, ID: id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func checkUpgradedInbox(t *testing.T, s runtime.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	won, err := tx.(runtime.BatchClaimer).ClaimAll(ctx, "billing", []runtime.EventRef{{Producer: "users", ID: "old-2"}, {Producer: "users", ID: "new-0"}})
+	won, err := tx.(store.BatchClaimer).ClaimAll(ctx, "billing", []store.EventRef{{Producer: "users", ID: "old-2"}, {Producer: "users", ID: "new-0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func checkUpgradedInbox(t *testing.T, s runtime.Store) {
 	claim("billing", "orders", "new-1", true) // another producer's event
 	claim("billing", "users", "new-1", false)
 
-	p := s.(runtime.Pruner)
+	p := s.(store.Pruner)
 	if _, err := p.Prune(ctx, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // applied_at is Unix nanoseconds from the Go clock: SQLite has no time
@@ -83,7 +83,7 @@ func (s *Store) attachUnkeyedInbox(ctx context.Context, tx *sql.Tx) error {
 
 // Begin opens the database transaction an inbox unit of work runs in. With
 // a database from Open it holds the write lock until it ends.
-func (s *Store) Begin(ctx context.Context) (runtime.InboxTx, error) {
+func (s *Store) Begin(ctx context.Context) (store.InboxTx, error) {
 	tx, err := s.sql.Begin(ctx)
 	if err != nil {
 		return nil, err // not tx: a nil *InboxTx in an interface is not nil

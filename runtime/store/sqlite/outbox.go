@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // The SQLite outbox is the store's own table and relay loop, because
@@ -163,7 +164,7 @@ func (s *Store) relayBatch(ctx context.Context, pub runtime.Publisher) (more boo
 				return false, err2
 			}
 			if added {
-				runtime.ReportSetAside(pub, r.msg, err)
+				store.ReportSetAside(pub, r.msg, err)
 			}
 			continue
 		}

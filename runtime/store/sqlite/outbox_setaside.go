@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 var _ interface {
-	runtime.SetAsideOutbox
-	runtime.OutboxOwner
+	store.SetAsideOutbox
+	store.OutboxOwner
 } = (*Store)(nil)
 
 // setAsideTable holds the outbox rows the relay could not send, with their
@@ -71,14 +71,14 @@ func (s *Store) setAsideOps() sqlstore.SetAside {
 		List:   cols + ` ORDER BY set_aside_at, id`,
 		Get:    cols + ` WHERE id = ?`,
 		Delete: `DELETE FROM ` + s.setAsideTable() + ` WHERE id = ?`,
-		Requeue: func(ctx context.Context, tx *sql.Tx, r runtime.SetAsideRow) error {
+		Requeue: func(ctx context.Context, tx *sql.Tx, r store.SetAsideRow) error {
 			return txPublisher{s: s, tx: tx}.Publish(ctx, r.Message())
 		},
 	}
 }
 
 // ListSetAside returns the rows the relay set aside, oldest first.
-func (s *Store) ListSetAside(ctx context.Context) ([]runtime.SetAsideRow, error) {
+func (s *Store) ListSetAside(ctx context.Context) ([]store.SetAsideRow, error) {
 	return s.setAsideOps().ListSetAside(ctx)
 }
 

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
-var _ runtime.LogPositions = (*Store)(nil)
+var _ store.LogPositions = (*Store)(nil)
 
 // positionsTable is the quoted name of the table of consumers' positions
 // in producers' event logs: one row per consumer and log.

@@ -5,14 +5,14 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/sqlite"
 	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 func TestPoisonRowsOverRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
-	storetest.RunBrokerSetAside(t, url, func(t *testing.T) runtime.Store {
+	storetest.RunBrokerSetAside(t, url, func(t *testing.T) store.Store {
 		return newStore(t, sqlite.Options{RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }

@@ -15,8 +15,8 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
-	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // Open opens the SQLite database at path (created if missing) set up for
@@ -30,7 +30,7 @@ import (
 // goroutines queue for it in Go instead of failing with SQLITE_BUSY, and
 // the relay reads only after a producer's transaction has ended. The cost:
 // while a transaction is open, everything else on this *sql.DB waits, so a
-// handler must make its writes in runtime.Tx(ctx), never on the *sql.DB,
+// handler must make its writes in service.Tx(ctx), never on the *sql.DB,
 // or it waits for itself forever.
 func Open(path string) (*sql.DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
@@ -59,7 +59,7 @@ type Options struct {
 	// <prefix>outbox. Default "evgen_".
 	TablePrefix string
 	// Retention is how long inbox rows, and sent outbox rows, are kept
-	// before Prune may delete them. Default runtime.DefaultRetention.
+	// before Prune may delete them. Default store.DefaultRetention.
 	Retention time.Duration
 	// RelayBatchSize is how many outbox rows the relay reads at a time.
 	// Default 100. Each row is marked sent on its own, right after it was.
@@ -72,8 +72,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is the SQLite inbox and outbox. It implements runtime.Store and
-// runtime.Pruner.
+// Store is the SQLite inbox and outbox. It implements store.Store and
+// store.Pruner.
 type Store struct {
 	db     *sql.DB
 	opts   Options
@@ -84,8 +84,8 @@ type Store struct {
 }
 
 var _ interface {
-	runtime.Store
-	runtime.Pruner
+	store.Store
+	store.Pruner
 } = (*Store)(nil)
 
 // New returns a Store on db, best opened with Open. Call Migrate before use.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/sqlite"
 	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
@@ -38,7 +38,7 @@ func newStore(t testing.TB, opts sqlite.Options) *sqlite.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) runtime.Store {
+	storetest.Run(t, func(t *testing.T) store.Store {
 		return newStore(t, sqlite.Options{RelayBatchSize: 10, RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }
@@ -84,7 +84,7 @@ func TestDrop(t *testing.T) {
 
 func TestOutboxToRabbitMQ(t *testing.T) {
 	url := testenv.AMQPURL(t)
-	storetest.RunBroker(t, url, func(t *testing.T) runtime.Store {
+	storetest.RunBroker(t, url, func(t *testing.T) store.Store {
 		return newStore(t, sqlite.Options{RelayPollInterval: 20 * time.Millisecond, Logger: quiet})
 	})
 }

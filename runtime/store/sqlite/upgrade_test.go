@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
 
@@ -54,7 +54,7 @@ func TestMigrateUpgradesInboxKeyedByEventID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := tx.Claim(ctx, consumer, runtime.EventRef{Producer: producer, ID: id})
+		got, err := tx.Claim(ctx, consumer, store.EventRef{Producer: producer, ID: id})
 		if err != nil {
 			t.Fatal(err)
 		}

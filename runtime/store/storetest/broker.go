@@ -17,6 +17,8 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // quiet drops the services' logs: the test kills a relay on purpose.
@@ -84,21 +86,21 @@ func RunBroker(t *testing.T, url string, newStore NewStore) {
 	defer cancel()
 
 	outbox := newStore(t)
-	users := newService(t, runtime.Config{
+	users := newService(t, service.Config{
 		Contract: runtime.Contract{Service: "users", Publishes: []runtime.EventInfo{usersRegistered}},
-		Store:    outbox, Transport: runtime.AMQP(url), Namespace: ns, Logger: quiet,
+		Store:    outbox, Transport: service.AMQP(url), Namespace: ns, Logger: quiet,
 	})
 	inbox := newStore(t)
 	fx := newEffects(t, inbox)
 	var mu sync.Mutex
 	metas := map[string]runtime.Meta{}
 	handled := map[string]int{}
-	billing := newService(t, runtime.Config{
+	billing := newService(t, service.Config{
 		Contract: runtime.Contract{Service: "billing", Consumes: []runtime.EventInfo{usersRegistered}},
-		Store:    inbox, Transport: runtime.AMQP(url), Namespace: ns, Logger: quiet,
+		Store:    inbox, Transport: service.AMQP(url), Namespace: ns, Logger: quiet,
 	})
 	err := billing.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
-		if tx := runtime.Tx(ctx); fx != nil {
+		if tx := service.Tx(ctx); fx != nil {
 			if _, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (event_id) VALUES ('%s')", fx.table, m.ID)); err != nil {
 				return err
 			}
@@ -173,7 +175,7 @@ func RunBroker(t *testing.T, url string, newStore NewStore) {
 // produce publishes n events through the outbox in one transaction per
 // event, committed or rolled back, and returns their IDs. A store without
 // SQL publishes with Publisher(nil), as if committed.
-func produce(t *testing.T, s runtime.Store, n int, commit bool) []string {
+func produce(t *testing.T, s store.Store, n int, commit bool) []string {
 	t.Helper()
 	ctx := context.Background()
 	ids := make([]string, n)
@@ -213,9 +215,9 @@ func boolInt(b bool) int {
 
 func sorted(ids []string) []string { return slices.Sorted(slices.Values(ids)) }
 
-func newService(t *testing.T, cfg runtime.Config) *runtime.Service {
+func newService(t *testing.T, cfg service.Config) *service.Service {
 	t.Helper()
-	svc, err := runtime.NewService(cfg)
+	svc, err := service.New(cfg)
 	if err != nil {
 		t.Fatalf("NewService: %v", err)
 	}
@@ -274,7 +276,7 @@ func drain(t *testing.T, url, queue string, stopConsumer func()) {
 }
 
 // deleteTopology removes the plans' queues and exchanges when t ends.
-func deleteTopology(t *testing.T, url string, plans ...runtime.TopologyPlan) {
+func deleteTopology(t *testing.T, url string, plans ...service.TopologyPlan) {
 	t.Cleanup(func() {
 		conn, err := amqp.Dial(url)
 		if err != nil {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 type userDeleted struct {
@@ -51,16 +53,16 @@ func RunBrokerSetAside(t *testing.T, url string, newStore NewStore) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	outbox, reg, logs := newStore(t), prometheus.NewRegistry(), &records{}
-	users := newService(t, runtime.Config{
+	users := newService(t, service.Config{
 		Contract: runtime.Contract{Service: "users", Publishes: []runtime.EventInfo{usersRegistered, usersDeleted}},
-		Store:    outbox, Transport: runtime.AMQP(url), Namespace: ns, Metrics: reg,
-		Logger: slog.New(logs), EventLog: runtime.EventLogConfig{Disabled: true},
+		Store:    outbox, Transport: service.AMQP(url), Namespace: ns, Metrics: reg,
+		Logger: slog.New(logs), EventLog: service.EventLogConfig{Disabled: true},
 	})
 	var mu sync.Mutex
 	var handled []string
-	billing := newService(t, runtime.Config{
+	billing := newService(t, service.Config{
 		Contract: runtime.Contract{Service: "billing", Consumes: []runtime.EventInfo{usersRegistered}},
-		Store:    newStore(t), Transport: runtime.AMQP(url), Namespace: ns, Logger: quiet,
+		Store:    newStore(t), Transport: service.AMQP(url), Namespace: ns, Logger: quiet,
 	})
 	err := billing.Register(runtime.On(func(_ context.Context, _ userRegistered, m runtime.Meta) error {
 		mu.Lock()
@@ -136,7 +138,7 @@ func RunBrokerSetAside(t *testing.T, url string, newStore NewStore) {
 
 // writeOutbox writes e with id into s's outbox in one committed
 // transaction, edited by edit first when it is not nil.
-func writeOutbox(t *testing.T, s runtime.Store, e runtime.Event, id string, edit func(*message.Message)) {
+func writeOutbox(t *testing.T, s store.Store, e runtime.Event, id string, edit func(*message.Message)) {
 	t.Helper()
 	ctx := testContext(t)
 	var tx *sql.Tx

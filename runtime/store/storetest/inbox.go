@@ -12,14 +12,14 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // RunInbox runs the inbox half of the suite.
 func RunInbox(t *testing.T, newStore NewStore) {
 	for _, tc := range []struct {
 		name string
-		test func(*testing.T, runtime.Store)
+		test func(*testing.T, store.Store)
 	}{
 		{"ClaimThenDuplicate", testClaimThenDuplicate},
 		{"RollbackForgetsClaimAndWrites", testRollbackForgets},
@@ -36,7 +36,7 @@ func RunInbox(t *testing.T, newStore NewStore) {
 	}
 }
 
-func begin(t *testing.T, s runtime.Store) runtime.InboxTx {
+func begin(t *testing.T, s store.Store) store.InboxTx {
 	t.Helper()
 	tx, err := s.Begin(testContext(t))
 	if err != nil {
@@ -45,7 +45,7 @@ func begin(t *testing.T, s runtime.Store) runtime.InboxTx {
 	return tx
 }
 
-func claim(t *testing.T, tx runtime.InboxTx, consumer, id string, want bool) {
+func claim(t *testing.T, tx store.InboxTx, consumer, id string, want bool) {
 	t.Helper()
 	got, err := tx.Claim(testContext(t), consumer, users(id))
 	if err != nil {
@@ -56,14 +56,14 @@ func claim(t *testing.T, tx runtime.InboxTx, consumer, id string, want bool) {
 	}
 }
 
-func commit(t *testing.T, tx runtime.InboxTx) {
+func commit(t *testing.T, tx store.InboxTx) {
 	t.Helper()
 	if err := tx.Commit(); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 }
 
-func rollback(t *testing.T, tx runtime.InboxTx) {
+func rollback(t *testing.T, tx store.InboxTx) {
 	t.Helper()
 	if err := tx.Rollback(); err != nil {
 		t.Fatalf("rollback: %v", err)
@@ -71,14 +71,14 @@ func rollback(t *testing.T, tx runtime.InboxTx) {
 }
 
 // claimOnce claims id for consumer in a transaction of its own.
-func claimOnce(t *testing.T, s runtime.Store, consumer, id string, want bool) {
+func claimOnce(t *testing.T, s store.Store, consumer, id string, want bool) {
 	t.Helper()
 	tx := begin(t, s)
 	claim(t, tx, consumer, id, want)
 	commit(t, tx)
 }
 
-func testClaimThenDuplicate(t *testing.T, s runtime.Store) {
+func testClaimThenDuplicate(t *testing.T, s store.Store) {
 	tx := begin(t, s)
 	claim(t, tx, "billing", "e1", true)
 	claim(t, tx, "billing", "e1", false) // twice in one transaction
@@ -92,7 +92,7 @@ func testClaimThenDuplicate(t *testing.T, s runtime.Store) {
 	claimOnce(t, s, "billing", "e2", true)
 }
 
-func testRollbackForgets(t *testing.T, s runtime.Store) {
+func testRollbackForgets(t *testing.T, s store.Store) {
 	fx := newEffects(t, s)
 	tx := begin(t, s)
 	claim(t, tx, "billing", "e1", true)
@@ -111,7 +111,7 @@ func testRollbackForgets(t *testing.T, s runtime.Store) {
 
 // testSavepoint is a batch of three events where the second fails: only
 // its claim and writes are undone.
-func testSavepoint(t *testing.T, s runtime.Store) {
+func testSavepoint(t *testing.T, s store.Store) {
 	fx := newEffects(t, s)
 	ctx := testContext(t)
 	tx := begin(t, s)
@@ -140,7 +140,7 @@ func testSavepoint(t *testing.T, s runtime.Store) {
 	}
 }
 
-func testSavepointNames(t *testing.T, s runtime.Store) {
+func testSavepointNames(t *testing.T, s store.Store) {
 	ctx := testContext(t)
 	tx := begin(t, s)
 	defer tx.Rollback()
@@ -156,7 +156,7 @@ func testSavepointNames(t *testing.T, s runtime.Store) {
 
 // testConcurrentClaims has workers race to claim the same events, each
 // claim in its own transaction: every event is won exactly once.
-func testConcurrentClaims(t *testing.T, s runtime.Store) {
+func testConcurrentClaims(t *testing.T, s store.Store) {
 	const workers, events = 8, 40
 	ctx := testContext(t)
 	wins := make([][]bool, workers)
@@ -193,7 +193,7 @@ func testConcurrentClaims(t *testing.T, s runtime.Store) {
 	}
 }
 
-func claimAlone(ctx context.Context, s runtime.Store, id string) (bool, error) {
+func claimAlone(ctx context.Context, s store.Store, id string) (bool, error) {
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
@@ -211,7 +211,7 @@ func claimAlone(ctx context.Context, s runtime.Store, id string) (bool, error) {
 
 // testWaitingClaim: a claim that waits for a concurrent transaction holding
 // the same event wins if that transaction rolls back, loses if it commits.
-func testWaitingClaim(t *testing.T, s runtime.Store) {
+func testWaitingClaim(t *testing.T, s store.Store) {
 	for _, first := range []struct {
 		commit bool
 		want   bool
@@ -258,7 +258,7 @@ func testWaitingClaim(t *testing.T, s runtime.Store) {
 // (SQLite's single connection) counts a caller waiting for the connection
 // tx holds; the memory store's claim asks for its context's Done channel
 // only when it waits for a concurrent transaction.
-func waitProbe(t *testing.T, s runtime.Store, tx runtime.InboxTx) (context.Context, func() bool) {
+func waitProbe(t *testing.T, s store.Store, tx store.InboxTx) (context.Context, func() bool) {
 	t.Helper()
 	ctx := testContext(t)
 	db := s.DB()
@@ -311,10 +311,10 @@ func (c *doneWatch) wasAsked() bool {
 	}
 }
 
-func testPrune(t *testing.T, s runtime.Store) {
-	p, ok := s.(runtime.Pruner)
+func testPrune(t *testing.T, s store.Store) {
+	p, ok := s.(store.Pruner)
 	if !ok {
-		t.Fatalf("%T does not implement runtime.Pruner", s)
+		t.Fatalf("%T does not implement store.Pruner", s)
 	}
 	if p.Retention() <= 0 {
 		t.Errorf("Retention() = %v, want > 0", p.Retention())
@@ -339,11 +339,11 @@ func testPrune(t *testing.T, s runtime.Store) {
 	claimOnce(t, s, "billing", "old", true) // forgotten: applied again
 }
 
-// testClaimAll runs for stores whose transactions are runtime.BatchClaimers.
-func testClaimAll(t *testing.T, s runtime.Store) {
+// testClaimAll runs for stores whose transactions are store.BatchClaimers.
+func testClaimAll(t *testing.T, s store.Store) {
 	ctx := testContext(t)
 	tx := begin(t, s)
-	bc, ok := tx.(runtime.BatchClaimer)
+	bc, ok := tx.(store.BatchClaimer)
 	if !ok {
 		rollback(t, tx)
 		t.Skipf("%T does not claim in batches", tx)
@@ -359,7 +359,7 @@ func testClaimAll(t *testing.T, s runtime.Store) {
 	commit(t, tx)
 
 	tx = begin(t, s)
-	won, err = tx.(runtime.BatchClaimer).ClaimAll(ctx, "billing", usersAll("e2", "e3"))
+	won, err = tx.(store.BatchClaimer).ClaimAll(ctx, "billing", usersAll("e2", "e3"))
 	if err != nil {
 		t.Fatalf("claim all: %v", err)
 	}

@@ -4,15 +4,15 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // users is event id of producer "users", the producer of the suite's
 // other tests.
-func users(id string) runtime.EventRef { return runtime.EventRef{Producer: "users", ID: id} }
+func users(id string) store.EventRef { return store.EventRef{Producer: "users", ID: id} }
 
-func usersAll(ids ...string) []runtime.EventRef {
-	refs := make([]runtime.EventRef, len(ids))
+func usersAll(ids ...string) []store.EventRef {
+	refs := make([]store.EventRef, len(ids))
 	for i, id := range ids {
 		refs[i] = users(id)
 	}
@@ -20,7 +20,7 @@ func usersAll(ids ...string) []runtime.EventRef {
 }
 
 // claimRef claims e in a transaction of its own.
-func claimRef(t *testing.T, s runtime.Store, consumer string, e runtime.EventRef, want bool) {
+func claimRef(t *testing.T, s store.Store, consumer string, e store.EventRef, want bool) {
 	t.Helper()
 	tx := begin(t, s)
 	got, err := tx.Claim(testContext(t), consumer, e)
@@ -36,22 +36,22 @@ func claimRef(t *testing.T, s runtime.Store, consumer string, e runtime.EventRef
 // testKeyedByProducer: an event ID is unique within its producer only, so
 // the same ID from another producer is another event; the same producer's
 // copy is still a duplicate.
-func testKeyedByProducer(t *testing.T, s runtime.Store) {
-	claimRef(t, s, "billing", runtime.EventRef{Producer: "users", ID: "order-42"}, true)
-	claimRef(t, s, "billing", runtime.EventRef{Producer: "orders", ID: "order-42"}, true)
-	claimRef(t, s, "billing", runtime.EventRef{Producer: "users", ID: "order-42"}, false)
-	claimRef(t, s, "billing", runtime.EventRef{Producer: "orders", ID: "order-42"}, false)
+func testKeyedByProducer(t *testing.T, s store.Store) {
+	claimRef(t, s, "billing", store.EventRef{Producer: "users", ID: "order-42"}, true)
+	claimRef(t, s, "billing", store.EventRef{Producer: "orders", ID: "order-42"}, true)
+	claimRef(t, s, "billing", store.EventRef{Producer: "users", ID: "order-42"}, false)
+	claimRef(t, s, "billing", store.EventRef{Producer: "orders", ID: "order-42"}, false)
 }
 
 // testClaimAllKeyedByProducer is testKeyedByProducer for batch claims.
-func testClaimAllKeyedByProducer(t *testing.T, s runtime.Store) {
+func testClaimAllKeyedByProducer(t *testing.T, s store.Store) {
 	tx := begin(t, s)
-	bc, ok := tx.(runtime.BatchClaimer)
+	bc, ok := tx.(store.BatchClaimer)
 	if !ok {
 		rollback(t, tx)
 		t.Skipf("%T does not claim in batches", tx)
 	}
-	batch := []runtime.EventRef{
+	batch := []store.EventRef{
 		{Producer: "users", ID: "x1"}, {Producer: "orders", ID: "x1"}, {Producer: "users", ID: "x1"},
 	}
 	won, err := bc.ClaimAll(testContext(t), "billing", batch)
@@ -62,5 +62,5 @@ func testClaimAllKeyedByProducer(t *testing.T, s runtime.Store) {
 	if want := []bool{true, true, false}; !slices.Equal(won, want) {
 		t.Errorf("ClaimAll(users/x1 orders/x1 users/x1) = %v, want %v", won, want)
 	}
-	claimRef(t, s, "billing", runtime.EventRef{Producer: "orders", ID: "x1"}, false)
+	claimRef(t, s, "billing", store.EventRef{Producer: "orders", ID: "x1"}, false)
 }

@@ -13,13 +13,14 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // RunOutbox runs the outbox half of the suite.
 func RunOutbox(t *testing.T, newStore NewStore) {
 	for _, tc := range []struct {
 		name string
-		test func(*testing.T, runtime.Store)
+		test func(*testing.T, store.Store)
 	}{
 		{"RolledBackPublishesNothing", testRolledBack},
 		{"CommittedDeliveredOnceIntact", testDeliveredIntact},
@@ -104,7 +105,7 @@ func (r *Recorder) WaitFor(t *testing.T, ids ...string) {
 
 // relay runs s.Relay(ctx, pub) in the background; stop cancels it and
 // waits for it to return, failing t if it returned an error.
-func relay(t *testing.T, s runtime.Store, pub runtime.Publisher) (stop func()) {
+func relay(t *testing.T, s store.Store, pub runtime.Publisher) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -124,7 +125,7 @@ func relay(t *testing.T, s runtime.Store, pub runtime.Publisher) (stop func()) {
 
 // publish writes msgs through the outbox in one committed transaction, or
 // at once for a store without SQL (Publisher(nil)).
-func publish(t *testing.T, s runtime.Store, msgs ...*message.Message) {
+func publish(t *testing.T, s store.Store, msgs ...*message.Message) {
 	t.Helper()
 	ctx := testContext(t)
 	if s.DB() == nil {
@@ -149,7 +150,7 @@ func publish(t *testing.T, s runtime.Store, msgs ...*message.Message) {
 // without SQL, which must refuse it without using it.
 var sqlTxPlaceholder sql.Tx
 
-func testRolledBack(t *testing.T, s runtime.Store) {
+func testRolledBack(t *testing.T, s store.Store) {
 	if s.DB() == nil {
 		if err := s.Publisher(&sqlTxPlaceholder).Publish(testContext(t), newMessage(1)); err == nil {
 			t.Error("a store without SQL accepted a publish in a SQL transaction")
@@ -179,7 +180,7 @@ func testRolledBack(t *testing.T, s runtime.Store) {
 	}
 }
 
-func testDeliveredIntact(t *testing.T, s runtime.Store) {
+func testDeliveredIntact(t *testing.T, s store.Store) {
 	sent := newMessage(1)
 	publish(t, s, sent) // no relay yet: publishing needs no broker
 	rec := NewRecorder()
@@ -202,7 +203,7 @@ func testDeliveredIntact(t *testing.T, s runtime.Store) {
 
 // testCommitOrder: one producer's events, some several to a transaction,
 // arrive in commit order.
-func testCommitOrder(t *testing.T, s runtime.Store) {
+func testCommitOrder(t *testing.T, s store.Store) {
 	var want []string
 	rec := NewRecorder()
 	stop := relay(t, s, rec)
@@ -226,7 +227,7 @@ func testCommitOrder(t *testing.T, s runtime.Store) {
 
 // testFailedPublishRetried: a broker that refuses a few publishes loses
 // nothing and delivers in order; nothing refused counts as sent.
-func testFailedPublishRetried(t *testing.T, s runtime.Store) {
+func testFailedPublishRetried(t *testing.T, s store.Store) {
 	want := publishN(t, s, 10)
 	rec := NewRecorder()
 	rec.Fail = func(call int, _ *message.Message) (bool, bool) {
@@ -242,7 +243,7 @@ func testFailedPublishRetried(t *testing.T, s runtime.Store) {
 	}
 }
 
-func publishN(t *testing.T, s runtime.Store, n int) []string {
+func publishN(t *testing.T, s store.Store, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range n {
@@ -260,7 +261,7 @@ func publishN(t *testing.T, s runtime.Store, n int) []string {
 // exactly what the first had not marked sent, and the duplicates are only
 // of events not marked: a consumer's inbox, deduplicating by ID, applies
 // each once.
-func testRelayRestarted(t *testing.T, s runtime.Store) {
+func testRelayRestarted(t *testing.T, s store.Store) {
 	committed := publishN(t, s, 40)
 	ctx, cancel := context.WithCancel(context.Background())
 	first := NewRecorder()
@@ -309,7 +310,7 @@ func testRelayRestarted(t *testing.T, s runtime.Store) {
 	assertBacklog(t, s, nil)
 }
 
-func backlog(t *testing.T, s runtime.Store) []string {
+func backlog(t *testing.T, s store.Store) []string {
 	t.Helper()
 	b, ok := s.(Backlogger)
 	if !ok {
@@ -322,7 +323,7 @@ func backlog(t *testing.T, s runtime.Store) []string {
 	return ids
 }
 
-func assertBacklog(t *testing.T, s runtime.Store, want []string) {
+func assertBacklog(t *testing.T, s store.Store, want []string) {
 	t.Helper()
 	if got := backlog(t, s); !slices.Equal(got, want) {
 		t.Errorf("backlog = %v, want %v", got, want)
@@ -334,14 +335,14 @@ func assertBacklog(t *testing.T, s runtime.Store, want []string) {
 // that assert exactly-once delivery wait for it before stopping the relay,
 // because a relay stopped with an event sent but not yet marked may send
 // that event again (at least once: the consumers' inboxes drop it).
-func waitBacklogEmpty(t *testing.T, s runtime.Store) {
+func waitBacklogEmpty(t *testing.T, s store.Store) {
 	t.Helper()
 	testenv.Eventually(t, waitTimeout, "an empty outbox backlog", func() bool { return len(backlog(t, s)) == 0 })
 }
 
 // testPruneOutbox: Prune deletes sent outbox rows (the SQL stores keep them
 // until then; the memory store drops them once sent), never unsent ones.
-func testPruneOutbox(t *testing.T, s runtime.Store) {
+func testPruneOutbox(t *testing.T, s store.Store) {
 	sent := publishN(t, s, 2)
 	rec := NewRecorder()
 	stop := relay(t, s, rec)
@@ -351,7 +352,7 @@ func testPruneOutbox(t *testing.T, s runtime.Store) {
 	unsent := newMessage(7)
 	publish(t, s, unsent)
 
-	n, err := s.(runtime.Pruner).Prune(testContext(t), 0)
+	n, err := s.(store.Pruner).Prune(testContext(t), 0)
 	if err != nil {
 		t.Fatalf("prune: %v", err)
 	}

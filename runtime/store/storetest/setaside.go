@@ -12,6 +12,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // RunSetAside runs the part of the suite about outbox rows that can never
@@ -19,7 +21,7 @@ import (
 func RunSetAside(t *testing.T, newStore NewStore) {
 	for _, tc := range []struct {
 		name string
-		test func(*testing.T, runtime.Store)
+		test func(*testing.T, store.Store)
 	}{
 		{"PoisonRowSetAsideRelayGoesOn", testPoisonSetAside},
 		{"RetryAndDropSetAside", testRetryDropSetAside},
@@ -71,7 +73,7 @@ func (p *poisoner) Publish(ctx context.Context, msgs ...*message.Message) error 
 	return p.Recorder.Publish(ctx, msgs...)
 }
 
-// OutboxSetAside implements runtime.SetAsideReporter.
+// OutboxSetAside implements store.SetAsideReporter.
 func (p *poisoner) OutboxSetAside(m *message.Message, reason error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -108,16 +110,16 @@ func (p *poisoner) waitReported(t *testing.T, n int) {
 	}
 }
 
-func setAsideOf(t *testing.T, s runtime.Store) runtime.SetAsideOutbox {
+func setAsideOf(t *testing.T, s store.Store) store.SetAsideOutbox {
 	t.Helper()
-	o, ok := s.(runtime.SetAsideOutbox)
+	o, ok := s.(store.SetAsideOutbox)
 	if !ok {
-		t.Fatalf("%T does not implement runtime.SetAsideOutbox", s)
+		t.Fatalf("%T does not implement store.SetAsideOutbox", s)
 	}
 	return o
 }
 
-func listSetAside(t *testing.T, s runtime.Store) []runtime.SetAsideRow {
+func listSetAside(t *testing.T, s store.Store) []store.SetAsideRow {
 	t.Helper()
 	rows, err := setAsideOf(t, s).ListSetAside(testContext(t))
 	if err != nil {
@@ -126,7 +128,7 @@ func listSetAside(t *testing.T, s runtime.Store) []runtime.SetAsideRow {
 	return rows
 }
 
-func setAsideIDs(t *testing.T, s runtime.Store) []string {
+func setAsideIDs(t *testing.T, s store.Store) []string {
 	t.Helper()
 	var ids []string
 	for _, r := range listSetAside(t, s) {
@@ -139,7 +141,7 @@ func setAsideIDs(t *testing.T, s runtime.Store) []string {
 // transaction and one between two good events of another, are set aside
 // with their reason and reported once; every other event is delivered
 // once, in commit order, a transient failure still retried.
-func testPoisonSetAside(t *testing.T, s runtime.Store) {
+func testPoisonSetAside(t *testing.T, s store.Store) {
 	m := make([]*message.Message, 8)
 	for i := range m {
 		m[i] = newMessage(i)
@@ -186,7 +188,7 @@ func testPoisonSetAside(t *testing.T, s runtime.Store) {
 // testRetryDropSetAside: a retried row goes back to be relayed after the
 // events committed before the retry; a dropped row is gone; unknown IDs
 // fail the whole call and change nothing.
-func testRetryDropSetAside(t *testing.T, s runtime.Store) {
+func testRetryDropSetAside(t *testing.T, s store.Store) {
 	ctx := testContext(t)
 	a, b, c := newMessage(1), newMessage(2), newMessage(3)
 	p := newPoisoner(a.UUID, b.UUID)
@@ -197,7 +199,7 @@ func testRetryDropSetAside(t *testing.T, s runtime.Store) {
 	ops := setAsideOf(t, s)
 
 	for _, call := range []func(context.Context, ...string) (int, error){ops.RetrySetAside, ops.DropSetAside} {
-		if n, err := call(ctx, a.UUID, "no-such-event"); !errors.Is(err, runtime.ErrNotSetAside) || n != 0 || !strings.Contains(err.Error(), "no-such-event") {
+		if n, err := call(ctx, a.UUID, "no-such-event"); !errors.Is(err, store.ErrNotSetAside) || n != 0 || !strings.Contains(err.Error(), "no-such-event") {
 			t.Errorf("retry/drop of a known and an unknown ID = %d, %v; want 0 and ErrNotSetAside naming the unknown one", n, err)
 		}
 	}
@@ -227,7 +229,7 @@ func testRetryDropSetAside(t *testing.T, s runtime.Store) {
 	if got := setAsideIDs(t, s); len(got) != 0 {
 		t.Errorf("set aside after retry and drop: %v, want none", got)
 	}
-	if _, err := ops.DropSetAside(ctx, b.UUID); !errors.Is(err, runtime.ErrNotSetAside) {
+	if _, err := ops.DropSetAside(ctx, b.UUID); !errors.Is(err, store.ErrNotSetAside) {
 		t.Errorf("second drop of %s: %v, want ErrNotSetAside", b.UUID, err)
 	}
 	assertBacklog(t, s, nil)
@@ -236,17 +238,17 @@ func testRetryDropSetAside(t *testing.T, s runtime.Store) {
 // testSecondServiceRefused: a second service configured on the outbox a
 // first one relays stops at start-up with an error naming both, and the
 // owner itself may start again.
-func testSecondServiceRefused(t *testing.T, s runtime.Store) {
-	bus := runtime.NewInProcessBus()
-	users := func() *runtime.Service {
-		return newService(t, runtime.Config{Contract: runtime.Contract{Service: "users", Publishes: []runtime.EventInfo{usersRegistered}},
-			Store: s, Transport: runtime.InProcess(bus), Logger: quiet})
+func testSecondServiceRefused(t *testing.T, s store.Store) {
+	bus := service.NewInProcessBus()
+	users := func() *service.Service {
+		return newService(t, service.Config{Contract: runtime.Contract{Service: "users", Publishes: []runtime.EventInfo{usersRegistered}},
+			Store: s, Transport: service.InProcess(bus), Logger: quiet})
 	}
 	first := users()
 	stop := run(t, testContext(t), first.Run)
 	waitReady(t, first)
 
-	billing := newService(t, runtime.Config{Contract: runtime.Contract{Service: "billing"}, Store: s, Transport: runtime.InProcess(bus), Logger: quiet})
+	billing := newService(t, service.Config{Contract: runtime.Contract{Service: "billing"}, Store: s, Transport: service.InProcess(bus), Logger: quiet})
 	err := billing.Run(testContext(t))
 	if err == nil || !strings.Contains(err.Error(), `"users"`) || !strings.Contains(err.Error(), `"billing"`) || !strings.Contains(err.Error(), "TablePrefix") {
 		t.Errorf("second service on one outbox: Run = %v; want an error naming both services and the way out", err)
@@ -259,7 +261,7 @@ func testSecondServiceRefused(t *testing.T, s runtime.Store) {
 	stop()
 }
 
-func waitReady(t *testing.T, svc *runtime.Service) {
+func waitReady(t *testing.T, svc *service.Service) {
 	t.Helper()
 	select {
 	case <-svc.Ready():

@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite every runtime.Store runs: the
+// Package storetest is the conformance suite every store.Store runs: the
 // inbox and outbox behaviour the consumer and the relay rely on, written
 // once for the memory, SQLite and PostgreSQL stores.
 package storetest
@@ -13,7 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // Backlogger is implemented by stores that can list the outbox events
@@ -25,7 +25,7 @@ type Backlogger interface {
 
 // NewStore returns a fresh, migrated store with tables of its own, removed
 // when t ends.
-type NewStore func(t *testing.T) runtime.Store
+type NewStore func(t *testing.T) store.Store
 
 // Run runs the whole suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
@@ -52,7 +52,7 @@ type effects struct {
 	table string
 }
 
-func newEffects(t *testing.T, s runtime.Store) *effects {
+func newEffects(t *testing.T, s store.Store) *effects {
 	t.Helper()
 	if s.DB() == nil {
 		return nil
@@ -72,7 +72,7 @@ func newEffects(t *testing.T, s runtime.Store) *effects {
 // write records id as a handler would, in tx. IDs are the tests' own
 // constants, so they are safe to inline; that keeps the statement the
 // same for every SQL dialect.
-func (e *effects) write(t *testing.T, tx runtime.InboxTx, id string) {
+func (e *effects) write(t *testing.T, tx store.InboxTx, id string) {
 	t.Helper()
 	if e == nil {
 		return

@@ -10,8 +10,9 @@ import (
 
 // SyncAll reads the event log of every service ping consumes from, in turn,
 // through svc's handlers and inbox, up to each log's end as of the start;
-// see runtime.Service.Sync. Register the handlers first.
-func SyncAll(ctx context.Context, svc *runtime.Service, from runtime.SyncFrom, opts runtime.SyncOptions) error {
+// see runtime.Syncer, which runtime/service's Service implements. Register the
+// handlers first.
+func SyncAll(ctx context.Context, svc runtime.Syncer, from runtime.SyncFrom, opts runtime.SyncOptions) error {
 	for _, producer := range []string{"pong"} {
 		if _, err := svc.Sync(ctx, producer, from, opts); err != nil {
 			return err
