@@ -7,6 +7,7 @@ import (
 	"maps"
 	"sync/atomic"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -150,19 +151,30 @@ func (s *consumerSession) stop() {
 // wrap turns an AMQP delivery into the worker's delivery.
 func (s *consumerSession) wrap(d amqp.Delivery) *delivery {
 	msg, _ := Marshaler{}.Unmarshal(d) // never fails: any header type is accepted
-	dlq := s.b.env.consumer.deadLetterQueue
-	return &delivery{
-		msg:        msg,
-		exchange:   d.Exchange,
-		routingKey: d.RoutingKey,
-		ack:        func() error { return d.Ack(false) },
-		ackThrough: func() error { return d.Ack(true) },
-		nack:       func(requeue bool) error { return d.Nack(false, requeue) },
-		deadLetter: func(ctx context.Context, headers map[string]string) error {
-			return s.b.pub.send(ctx, []outgoing{{exchange: "", key: dlq, pub: deadLetterPublishing(d, headers)}})
-		},
-		stale: s.dead.Load,
-	}
+	return newDelivery(&amqpDelivery{d: d, msg: msg, s: s})
+}
+
+// amqpDelivery is one delivery from the service's queue; its methods
+// settle it on the channel it came on.
+type amqpDelivery struct {
+	d   amqp.Delivery
+	msg *message.Message
+	s   *consumerSession
+}
+
+func (a *amqpDelivery) Message() *message.Message { return a.msg }
+func (a *amqpDelivery) Exchange() string          { return a.d.Exchange }
+func (a *amqpDelivery) RoutingKey() string        { return a.d.RoutingKey }
+func (a *amqpDelivery) Ack() error                { return a.d.Ack(false) }
+func (a *amqpDelivery) AckThrough() error         { return a.d.Ack(true) }
+func (a *amqpDelivery) Nack(requeue bool) error   { return a.d.Nack(false, requeue) }
+func (a *amqpDelivery) Stale() bool               { return a.s.dead.Load() }
+
+// DeadLetter sends a copy to the service's dead-letter queue with
+// publisher confirms.
+func (a *amqpDelivery) DeadLetter(ctx context.Context, headers map[string]string) error {
+	dlq := a.s.b.env.consumer.deadLetterQueue
+	return a.s.b.pub.send(ctx, []outgoing{{exchange: "", key: dlq, pub: deadLetterPublishing(a.d, headers)}})
 }
 
 // deadLetterPublishing copies d, properties and headers, adding headers.

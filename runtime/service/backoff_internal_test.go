@@ -1,11 +1,12 @@
 package service
 
 import (
-	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/store/memory"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
 // The reconnect backoff is capped at 1s, so a service works again within

@@ -3,11 +3,10 @@ package service
 import (
 	"context"
 	"errors"
-	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/store"
 	"log/slog"
-	"strconv"
 	"sync"
+
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // Concurrent mode. One inbox transaction per event costs a commit (an fsync
@@ -17,13 +16,6 @@ import (
 // event, once a handler of the batch failed). Events in a batch are handled
 // in queue order; a failed one is retried alone after the batch committed,
 // so it can land after events queued behind it.
-
-// batchItem is one delivery of a batch with its route.
-type batchItem struct {
-	d *delivery
-	h runtime.EventHandler
-	m runtime.Meta
-}
 
 // workBatches runs batchWorkers workers, each taking whatever deliveries
 // are waiting, up to Concurrency, and applying them in one transaction.
@@ -77,7 +69,7 @@ func take(in <-chan *delivery, batch []*delivery, limit int) []*delivery {
 func (s *Service) handleBatch(ctx context.Context, batch []*delivery) {
 	items := make([]batchItem, 0, len(batch))
 	for _, d := range batch {
-		if d.gone() {
+		if d.Stale() {
 			continue
 		}
 		h, m, err := s.route(d)
@@ -127,12 +119,6 @@ func (s *Service) retryAlone(ctx context.Context, f failedItem) {
 	if n := s.afterFailure(ctx, f.batchItem, 1, f.err); n > 0 {
 		s.attempt(ctx, f.batchItem, n)
 	}
-}
-
-// failedItem is an event of a batch whose handler failed.
-type failedItem struct {
-	batchItem
-	err error
 }
 
 // handlerFailed reports which event of an optimistic batch failed.
@@ -218,37 +204,6 @@ func (s *Service) applySavepoints(ctx context.Context, items []batchItem) (appli
 		return nil, nil, err
 	}
 	return applied, failed, nil
-}
-
-// applyUntilFailure applies items one after another in tx, each behind a
-// savepoint, until one fails: that one's writes and claim are rolled back
-// to its savepoint and the events before it stay. It returns how many were
-// applied and the failure of the next one, if any; err means tx itself
-// failed and must be abandoned.
-func (s *Service) applyUntilFailure(ctx context.Context, tx store.InboxTx, items []batchItem) (n int, failure, err error) {
-	for i, it := range items {
-		sp := "evgen_" + strconv.Itoa(i)
-		if err := tx.Savepoint(ctx, sp); err != nil {
-			return i, nil, err
-		}
-		dup, herr := s.apply(ctx, tx, it.d, it.h, it.m)
-		if herr != nil {
-			if err := tx.RollbackTo(ctx, sp); err != nil {
-				return i, nil, err
-			}
-			return i, herr, nil
-		}
-		it.d.duplicate = dup
-	}
-	return len(items), nil, nil
-}
-
-// abandon rolls tx back after err, logging a rollback failure.
-func (s *Service) abandon(tx store.InboxTx, err error) error {
-	if rbErr := tx.Rollback(); rbErr != nil {
-		s.log.Error("roll back batch transaction", "err", rbErr)
-	}
-	return err
 }
 
 // batchWorkers is how many batch transactions a replica in concurrent mode

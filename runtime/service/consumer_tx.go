@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"database/sql"
+
 	"github.com/evgenhq/evgen/runtime/store"
 )
 

@@ -2,10 +2,11 @@ package service
 
 import (
 	"context"
-	"github.com/evgenhq/evgen/runtime/store"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // Holding a delivery through a store outage. A failure classify puts on
@@ -88,7 +89,7 @@ func (s *Service) hold(ctx context.Context, it batchItem, cause error) bool {
 	s.metrics.storeWaits.WithLabelValues(s.cfg.Contract.Service).Inc()
 	wait := s.cfg.Connect.delay(n)
 	s.log.Debug("store unavailable, holding the event", "type", it.m.Type, "id", it.m.ID, "retry_in", wait, "err", cause)
-	return sleep(ctx, wait) && !it.d.gone()
+	return sleep(ctx, wait) && !it.d.Stale()
 }
 
 // storeOutage records one more wait of the current outage, starting it if

@@ -204,21 +204,35 @@ func (b *inProcessBinding) forward(ctx context.Context, q, dlq *inProcessQueue, 
 
 func (b *inProcessBinding) wrap(q, dlq *inProcessQueue, c *inProcessConsumer, el *list.Element) *delivery {
 	e := el.Value.(*queued).event
-	return &delivery{
-		msg:        e.msg.Copy(),
-		exchange:   e.exchange,
-		routingKey: e.routingKey,
-		ack:        func() error { return q.ack(el, c) },
-		nack:       func(requeue bool) error { return q.nack(el, c, requeue) },
-		deadLetter: func(_ context.Context, headers map[string]string) error {
-			dead := e.msg.Copy()
-			for k, v := range headers {
-				dead.Metadata.Set(k, v)
-			}
-			dlq.push(routedEvent{msg: dead, exchange: e.exchange, routingKey: e.routingKey})
-			return nil
-		},
+	return newDelivery(&inProcessDelivery{e: e, msg: e.msg.Copy(), q: q, dlq: dlq, c: c, el: el})
+}
+
+// inProcessDelivery is one event taken from an in-process queue.
+type inProcessDelivery struct {
+	e      routedEvent
+	msg    *message.Message
+	q, dlq *inProcessQueue
+	c      *inProcessConsumer
+	el     *list.Element
+}
+
+func (d *inProcessDelivery) Message() *message.Message { return d.msg }
+func (d *inProcessDelivery) Exchange() string          { return d.e.exchange }
+func (d *inProcessDelivery) RoutingKey() string        { return d.e.routingKey }
+func (d *inProcessDelivery) Ack() error                { return d.q.ack(d.el, d.c) }
+func (d *inProcessDelivery) Nack(requeue bool) error   { return d.q.nack(d.el, d.c, requeue) }
+
+// Stale is false: an in-process queue loses no channel.
+func (d *inProcessDelivery) Stale() bool { return false }
+
+// DeadLetter pushes a copy with headers added to the dead-letter queue.
+func (d *inProcessDelivery) DeadLetter(_ context.Context, headers map[string]string) error {
+	dead := d.e.msg.Copy()
+	for k, v := range headers {
+		dead.Metadata.Set(k, v)
 	}
+	d.dlq.push(routedEvent{msg: dead, exchange: d.e.exchange, routingKey: d.e.routingKey})
+	return nil
 }
 
 func (b *inProcessBinding) close() error { return nil }

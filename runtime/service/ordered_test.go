@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/memory"
@@ -58,21 +59,43 @@ func (r *orderedRun) delivery(t *testing.T, user, id string) *delivery {
 	if id == "" {
 		id = uuid.NewString()
 	}
-	d := &delivery{msg: publishOne(t, context.Background(), userRegistered{UserID: user}, runtime.WithID(id))}
-	d.ack = func() error {
-		entry := "ack " + user
-		if d.duplicate {
-			entry += " duplicate"
-		}
-		r.settled = append(r.settled, entry)
-		return nil
+	rec := &recordedDelivery{user: user, r: r}
+	rec.msg = publishOne(t, context.Background(), userRegistered{UserID: user}, runtime.WithID(id))
+	rec.d = newDelivery(rec)
+	return rec.d
+}
+
+// recordedDelivery settles into r.settled; it has no multiple-ack, so
+// ordered mode acks each event alone.
+type recordedDelivery struct {
+	user string
+	r    *orderedRun
+	msg  *message.Message
+	d    *delivery
+}
+
+func (d *recordedDelivery) Message() *message.Message { return d.msg }
+func (d *recordedDelivery) Exchange() string          { return "" }
+func (d *recordedDelivery) RoutingKey() string        { return "" }
+func (d *recordedDelivery) Stale() bool               { return false }
+
+func (d *recordedDelivery) Ack() error {
+	entry := "ack " + d.user
+	if d.d.duplicate {
+		entry += " duplicate"
 	}
-	d.nack = func(bool) error { r.settled = append(r.settled, "requeue "+user); return nil }
-	d.deadLetter = func(context.Context, map[string]string) error {
-		r.settled = append(r.settled, "dlq "+user)
-		return nil
-	}
-	return d
+	d.r.settled = append(d.r.settled, entry)
+	return nil
+}
+
+func (d *recordedDelivery) Nack(bool) error {
+	d.r.settled = append(d.r.settled, "requeue "+d.user)
+	return nil
+}
+
+func (d *recordedDelivery) DeadLetter(context.Context, map[string]string) error {
+	d.r.settled = append(d.r.settled, "dlq "+d.user)
+	return nil
 }
 
 func (r *orderedRun) batch(t *testing.T, users ...string) []*delivery {

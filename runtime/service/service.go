@@ -205,23 +205,6 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// consume runs the worker on what the transport delivers until ctx ends
-// or the transport gives up, and drains it within ShutdownTimeout.
-func (s *Service) consume(ctx context.Context) error {
-	var abandon context.CancelFunc
-	s.workCtx, abandon = context.WithCancel(context.WithoutCancel(ctx))
-	defer abandon()
-	out := make(chan *delivery, s.cfg.Prefetch)
-	workerDone := make(chan struct{})
-	go s.work(ctx, out, workerDone)
-	d := &drainer{s: s, workerDone: workerDone, abandon: abandon}
-	err := s.transport.consume(ctx, out, d.drain, func() { s.readyOnce.Do(func() { close(s.ready) }) })
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		err = nil // the shutdown asked for
-	}
-	return errors.Join(err, d.late)
-}
-
 // start marks the service running once every consumed event has a handler.
 func (s *Service) start() error {
 	s.mu.Lock()

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/evgenhq/evgen/runtime"
 	"sync"
 	"time"
+
+	"github.com/evgenhq/evgen/runtime"
 )
 
 // Shutdown. When Run's context ends, the consumer stops taking deliveries

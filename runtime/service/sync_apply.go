@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -24,18 +25,30 @@ const (
 // a dead-lettered copy is redriven like one from the live queue.
 func (sy *syncRun) wrap(r *logReader, d amqp.Delivery) *delivery {
 	msg, _ := Marshaler{}.Unmarshal(d) // never fails: any header type is accepted
-	dlq := sy.b.env.consumer.deadLetterQueue
-	return &delivery{
-		msg:        msg,
-		exchange:   d.Exchange,
-		routingKey: d.RoutingKey,
-		ack:        func() error { return d.Ack(false) },
-		nack:       func(bool) error { return errNoStreamNack },
-		deadLetter: func(ctx context.Context, headers map[string]string) error {
-			return sy.b.pub.send(ctx, []outgoing{{exchange: "", key: dlq, pub: deadLetterPublishing(d, headers)}})
-		},
-		stale: func() bool { return r.ch.IsClosed() },
-	}
+	return newDelivery(&logDelivery{d: d, msg: msg, r: r, sy: sy})
+}
+
+// logDelivery is one message read from a producer's event log. Acking it
+// only grants the stream consumer credit; it cannot be put back.
+type logDelivery struct {
+	d   amqp.Delivery
+	msg *message.Message
+	r   *logReader
+	sy  *syncRun
+}
+
+func (l *logDelivery) Message() *message.Message { return l.msg }
+func (l *logDelivery) Exchange() string          { return l.d.Exchange }
+func (l *logDelivery) RoutingKey() string        { return l.d.RoutingKey }
+func (l *logDelivery) Ack() error                { return l.d.Ack(false) }
+func (l *logDelivery) Nack(bool) error           { return errNoStreamNack }
+func (l *logDelivery) Stale() bool               { return l.r.ch.IsClosed() }
+
+// DeadLetter sends a copy to the service's dead-letter queue with
+// publisher confirms.
+func (l *logDelivery) DeadLetter(ctx context.Context, headers map[string]string) error {
+	dlq := l.sy.b.env.consumer.deadLetterQueue
+	return l.sy.b.pub.send(ctx, []outgoing{{exchange: "", key: dlq, pub: deadLetterPublishing(l.d, headers)}})
 }
 
 // apply handles one consumed event from the log as the live path does:
@@ -121,5 +134,5 @@ func (sy *syncRun) deadLetter(ctx context.Context, d *delivery, m runtime.Meta, 
 	if err := sy.commitPosition(context.WithoutCancel(ctx), off); err != nil {
 		return 0, fmt.Errorf("record position %d after dead-lettering event %s: %w", off, d.msg.UUID, err)
 	}
-	return outcomeDeadLettered, d.ack()
+	return outcomeDeadLettered, d.Ack()
 }

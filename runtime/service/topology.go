@@ -2,9 +2,10 @@ package service
 
 import (
 	"fmt"
-	"github.com/evgenhq/evgen/runtime"
 	"strings"
 	"time"
+
+	"github.com/evgenhq/evgen/runtime"
 )
 
 // TopologyPlan is the RabbitMQ topology a service declares at start-up.

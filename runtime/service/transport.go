@@ -47,30 +47,44 @@ type binding interface {
 	close() error
 }
 
-// delivery is one event taken from the service's queue.
+// Delivery is one event a transport took from the service's queue. The
+// engine settles it once: Ack, Nack, or DeadLetter followed by Ack.
+type Delivery interface {
+	// Message is the event, as the transport decoded it.
+	Message() *message.Message
+	// Exchange and RoutingKey are where the event was published; a
+	// dead-lettered copy records them so that it can be redriven.
+	Exchange() string
+	RoutingKey() string
+	// Ack removes the event from the queue.
+	Ack() error
+	// Nack(true) puts the event back on the queue.
+	Nack(requeue bool) error
+	// DeadLetter copies the event, with headers added, into the service's
+	// dead-letter queue and returns once that copy is safe; the engine
+	// acks afterwards.
+	DeadLetter(ctx context.Context, headers map[string]string) error
+	// Stale reports that the channel the delivery came on is gone: it can
+	// no longer be acked, and the broker redelivers it, so handling it is
+	// wasted work.
+	Stale() bool
+}
+
+// AckThrougher is a Delivery whose transport acks it and every earlier
+// delivery of its channel in one frame (AMQP's multiple-ack). Only ordered
+// mode uses it: there every earlier delivery is settled already.
+type AckThrougher interface {
+	AckThrough() error
+}
+
+// delivery is a Delivery as the worker holds it.
 type delivery struct {
-	msg        *message.Message
-	exchange   string
-	routingKey string
-	// ack removes the event from the queue; nack(true) puts it back.
-	ack  func() error
-	nack func(requeue bool) error
-	// ackThrough acks d and every earlier delivery of its channel in one
-	// frame (AMQP's multiple-ack); nil where the transport has no such
-	// thing. Only ordered mode uses it: there every earlier delivery is
-	// settled already.
-	ackThrough func() error
-	// deadLetter copies the event, with headers added, into the service's
-	// dead-letter queue and returns once that copy is safe; the caller acks
-	// afterwards.
-	deadLetter func(ctx context.Context, headers map[string]string) error
-	// stale reports that the channel d came on is gone: it can no longer be
-	// acked, and the broker redelivers it, so handling it is wasted work.
-	stale func() bool
+	Delivery
+	msg *message.Message
 	// duplicate is set when the inbox found the event applied before.
 	duplicate bool
 	// scope is the handler scope of the latest attempt.
 	scope *scope
 }
 
-func (d *delivery) gone() bool { return d.stale != nil && d.stale() }
+func newDelivery(d Delivery) *delivery { return &delivery{Delivery: d, msg: d.Message()} }
