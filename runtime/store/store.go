@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/evgenhq/evgen/runtime"
 	"regexp"
 	"time"
+
+	"github.com/evgenhq/evgen/runtime"
 )
 
 // Inbox remembers which events a consuming service has applied, in the

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+
 	"github.com/evgenhq/evgen/runtime/store"
 )
 
