@@ -219,7 +219,9 @@ const (
 	LeadersBrokerDefault LeaderLocator = "broker-default"
 )
 
-const defaultNamespace = "evgen"
+// DefaultNamespace prefixes every exchange and queue when
+// Config.Namespace is empty.
+const DefaultNamespace = "evgen"
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -247,7 +249,7 @@ func (c *Config) setDefaults() {
 		c.Logger = slog.Default()
 	}
 	if c.Namespace == "" {
-		c.Namespace = defaultNamespace
+		c.Namespace = DefaultNamespace
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 1

@@ -11,7 +11,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/recovery"
 	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
@@ -42,14 +42,14 @@ func TestRedriveAppliesOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dl, err := service.OpenDeadLetters(env.url, env.ns, "billing")
+	dl, err := recovery.OpenDeadLetters(env.url, env.ns, "billing")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dl.Close()
-	var letters []service.DeadLetter
+	var letters []recovery.DeadLetter
 	testenv.Eventually(t, 10*time.Second, "the poison event in the dead-letter queue", func() bool {
-		letters, err = dl.List(ctx, service.DeadLetterFilter{})
+		letters, err = dl.List(ctx, recovery.DeadLetterFilter{})
 		return err == nil && len(letters) == 1
 	})
 	l := letters[0]
@@ -59,28 +59,28 @@ func TestRedriveAppliesOnce(t *testing.T) {
 	}
 	// The event behind the poison one is handled after it was dead-lettered.
 	testenv.Eventually(t, 10*time.Second, "the 2 good events applied", func() bool { n, _ := billing.applied(t); return n == 2 })
-	for _, f := range []service.DeadLetterFilter{{Type: "UserEmailChanged"}, {Reason: "bug 43"}, {Since: time.Now().Add(time.Minute)}} {
+	for _, f := range []recovery.DeadLetterFilter{{Type: "UserEmailChanged"}, {Reason: "bug 43"}, {Since: time.Now().Add(time.Minute)}} {
 		if n, err := dl.Redrive(ctx, f); err != nil || n != 0 {
 			t.Errorf("Redrive(%+v) = %d, %v; want nothing selected", f, n, err)
 		}
 	}
 
 	broken.Store(false) // the bug is fixed
-	if n, err := dl.Redrive(ctx, service.DeadLetterFilter{Type: "UserRegistered", Reason: "bug 42"}); err != nil || n != 1 {
+	if n, err := dl.Redrive(ctx, recovery.DeadLetterFilter{Type: "UserRegistered", Reason: "bug 42"}); err != nil || n != 1 {
 		t.Fatalf("Redrive = %d, %v; want 1", n, err)
 	}
 	testenv.Eventually(t, 10*time.Second, "the redriven event", func() bool { n, _ := billing.applied(t); return n == 3 })
-	if left, _ := dl.List(ctx, service.DeadLetterFilter{}); len(left) != 0 {
+	if left, _ := dl.List(ctx, recovery.DeadLetterFilter{}); len(left) != 0 {
 		t.Errorf("%d dead letters left after the redrive", len(left))
 	}
-	if n, err := dl.Redrive(ctx, service.DeadLetterFilter{}); err != nil || n != 0 {
+	if n, err := dl.Redrive(ctx, recovery.DeadLetterFilter{}); err != nil || n != 0 {
 		t.Errorf("second Redrive = %d, %v; want nothing to redrive", n, err)
 	}
 
 	// A copy that reached the dead-letter queue twice (a crash between the
 	// confirm and the removal) is redriven and dropped by the inbox.
 	rcPublishRaw(t, env.url, env.ns+".billing.dlq", amqp.Publishing{MessageId: l.ID, Headers: rcTable(l.Headers), Body: l.Body, ContentType: "application/json"})
-	if n, err := dl.Redrive(ctx, service.DeadLetterFilter{IDs: []string{l.ID}}); err != nil || n != 1 {
+	if n, err := dl.Redrive(ctx, recovery.DeadLetterFilter{IDs: []string{l.ID}}); err != nil || n != 1 {
 		t.Fatalf("Redrive of the copy = %d, %v", n, err)
 	}
 	testenv.Eventually(t, 10*time.Second, "the copy skipped as a duplicate", func() bool { return metric(t, reg, "evgen_events_duplicates_total") == 1 })
@@ -93,8 +93,8 @@ func TestRedriveAppliesOnce(t *testing.T) {
 	if err := runtime.Publish(ctx, users, rcRegistered{UserID: rcUserID(1), Email: "y@example.com", Version: 2}); err != nil {
 		t.Fatal(err)
 	}
-	testenv.Eventually(t, 10*time.Second, "a new dead letter", func() bool { ls, _ := dl.List(ctx, service.DeadLetterFilter{}); return len(ls) == 1 })
-	if n, err := dl.Drop(ctx, service.DeadLetterFilter{Reason: "bug 42"}); err != nil || n != 1 {
+	testenv.Eventually(t, 10*time.Second, "a new dead letter", func() bool { ls, _ := dl.List(ctx, recovery.DeadLetterFilter{}); return len(ls) == 1 })
+	if n, err := dl.Drop(ctx, recovery.DeadLetterFilter{Reason: "bug 42"}); err != nil || n != 1 {
 		t.Errorf("Drop = %d, %v; want 1", n, err)
 	}
 	if env.messages(t, env.ns+".billing.dlq") != 0 {

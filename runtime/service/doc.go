@@ -3,8 +3,9 @@
 // inbox (in order or in batches), retries, dead-letters what it cannot
 // handle, holds deliveries while the store is down, and exports metrics.
 // It also holds the transports (AMQP, InProcess), sync from a producer's
-// event log, the serving of resync requests, and the operator's
-// dead-letter tool (OpenDeadLetters: list, redrive, drop).
+// event log and the serving of resync requests, all of which run through
+// the service's handlers and inbox. The operator's dead-letter tool is in
+// runtime/recovery.
 //
 // Applications import it to build and run their service:
 //

@@ -60,7 +60,7 @@ func (Marshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
 	}
 	msg := message.NewMessage(id, d.Body)
 	for k, v := range d.Headers {
-		msg.Metadata[k] = headerString(v)
+		msg.Metadata[k] = HeaderString(v)
 	}
 	if msg.Metadata[runtime.HeaderType] == "" && d.Type != "" {
 		msg.Metadata[runtime.HeaderType] = d.Type
@@ -68,8 +68,9 @@ func (Marshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
 	return msg, nil
 }
 
-// headerString formats an AMQP header value of any type as text.
-func headerString(v any) string {
+// HeaderString formats an AMQP header value of any type as text, as the
+// Marshaler does for the metadata of a delivered event.
+func HeaderString(v any) string {
 	switch v := v.(type) {
 	case string:
 		return v

@@ -6,6 +6,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/recovery"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/memory"
 )
@@ -35,7 +36,7 @@ func TestDottedNamespaceRefused(t *testing.T) {
 	if _, err := service.New(cfg); err == nil || !strings.Contains(err.Error(), `namespace "a.billing" has a dot`) {
 		t.Errorf("NewService with namespace a.billing: %v; want it refused for the dot", err)
 	}
-	if _, err := service.OpenDeadLetters(testenv.AMQPURL(t), "a.billing", "dlq"); err == nil || !strings.Contains(err.Error(), "has a dot") {
+	if _, err := recovery.OpenDeadLetters(testenv.AMQPURL(t), "a.billing", "dlq"); err == nil || !strings.Contains(err.Error(), "has a dot") {
 		t.Errorf("OpenDeadLetters with namespace a.billing: %v; want it refused for the dot", err)
 	}
 	for _, ok := range []string{"evgen", "a", "test-1_x", "Env2"} {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/recovery"
 	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
@@ -37,19 +37,19 @@ func TestRedriveEndsWithWhatWasThere(t *testing.T) {
 	}
 	dlq := env.ns + ".billing.dlq"
 	testenv.Eventually(t, 20*time.Second, "the events dead-lettered", func() bool { return env.messages(t, dlq) == n })
-	dl, err := service.OpenDeadLetters(env.url, env.ns, "billing")
+	dl, err := recovery.OpenDeadLetters(env.url, env.ns, "billing")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dl.Close()
 
-	got, err := dl.Redrive(ctx, service.DeadLetterFilter{})
+	got, err := dl.Redrive(ctx, recovery.DeadLetterFilter{})
 	if err != nil || got != n {
 		t.Fatalf("Redrive = %d, %v; want %d, what the dead-letter queue held", got, err, n)
 	}
 	// Each came back once more, redriven once: none twice.
 	testenv.Eventually(t, 20*time.Second, "the redriven events dead-lettered again", func() bool { return env.messages(t, dlq) == n })
-	letters, err := dl.List(ctx, service.DeadLetterFilter{})
+	letters, err := dl.List(ctx, recovery.DeadLetterFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

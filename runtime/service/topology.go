@@ -145,6 +145,23 @@ func (p TopologyPlan) String() string {
 	return b.String()
 }
 
+// QueueNames returns the queue and the dead-letter queue of service in
+// namespace ("" means the default), for tools that reach a service's
+// queues without its Config; it checks both names first.
+func QueueNames(namespace, service string) (queue, deadLetterQueue string, err error) {
+	if namespace == "" {
+		namespace = DefaultNamespace
+	}
+	if err := CheckNamespace(namespace); err != nil {
+		return "", "", err
+	}
+	if !namePattern.MatchString(service) {
+		return "", "", fmt.Errorf("service %q is not a service name ([a-z][a-z0-9_]*)", service)
+	}
+	n := names{namespace}
+	return n.queue(service), n.deadLetterQueue(service), nil
+}
+
 // names derives exchange and queue names from the namespace.
 type names struct{ namespace string }
 

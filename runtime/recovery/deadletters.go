@@ -1,4 +1,4 @@
-package service
+package recovery
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -30,24 +31,21 @@ type DeadLetters struct {
 }
 
 // OpenDeadLetters connects to the broker at url for the dead-letter queue
-// of service in namespace (Config.Namespace; "" means the default). It
+// of service svc in namespace (Config.Namespace; "" means the default). It
 // tries once: a person is waiting.
-func OpenDeadLetters(url, namespace, service string) (*DeadLetters, error) {
+func OpenDeadLetters(url, namespace, svc string) (*DeadLetters, error) {
 	if namespace == "" {
-		namespace = defaultNamespace
+		namespace = service.DefaultNamespace
 	}
-	if err := CheckNamespace(namespace); err != nil {
+	queue, dlq, err := service.QueueNames(namespace, svc)
+	if err != nil {
 		return nil, err
-	}
-	if !namePattern.MatchString(service) {
-		return nil, fmt.Errorf("service %q is not a service name ([a-z][a-z0-9_]*)", service)
 	}
 	conn, err := amqp.Dial(url)
 	if err != nil {
 		return nil, fmt.Errorf("connect to RabbitMQ: %w", err)
 	}
-	n := names{namespace}
-	d := &DeadLetters{conn: conn, queue: n.queue(service), dlq: n.deadLetterQueue(service)}
+	d := &DeadLetters{conn: conn, queue: queue, dlq: dlq}
 	ch, err := conn.Channel()
 	if err != nil {
 		conn.Close()
@@ -56,7 +54,7 @@ func OpenDeadLetters(url, namespace, service string) (*DeadLetters, error) {
 	defer ch.Close()
 	if _, err := ch.QueueDeclarePassive(d.dlq, true, false, false, false, nil); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("dead-letter queue %s not found (has service %s run in namespace %s?): %w", d.dlq, service, namespace, err)
+		return nil, fmt.Errorf("dead-letter queue %s not found (has service %s run in namespace %s?): %w", d.dlq, svc, namespace, err)
 	}
 	return d, nil
 }
@@ -164,7 +162,7 @@ func (d *DeadLetters) republish(ctx context.Context, ch *amqp.Channel, returns <
 	}
 	select {
 	case r := <-returns:
-		return fmt.Errorf("redrive %s: service queue %s does not exist (%s): %w", r.MessageId, d.queue, r.ReplyText, ErrUnroutable)
+		return fmt.Errorf("redrive %s: service queue %s does not exist (%s): %w", r.MessageId, d.queue, r.ReplyText, service.ErrUnroutable)
 	default:
 	}
 	return nil
@@ -176,7 +174,7 @@ func redrivePublishing(del amqp.Delivery, redrives int) amqp.Publishing {
 	h := amqp.Table{}
 	for k, v := range del.Headers {
 		switch k {
-		case HeaderDLQError, HeaderDLQAttempts, HeaderDLQExchange, HeaderDLQRoutingKey, HeaderDLQTime, "x-death":
+		case service.HeaderDLQError, service.HeaderDLQAttempts, service.HeaderDLQExchange, service.HeaderDLQRoutingKey, service.HeaderDLQTime, "x-death":
 		default:
 			h[k] = v
 		}
@@ -274,11 +272,11 @@ func (d *DeadLetters) awaitReturned(want int) {
 func deadLetterOf(del amqp.Delivery) DeadLetter {
 	h := make(map[string]string, len(del.Headers))
 	for k, v := range del.Headers {
-		h[k] = headerString(v)
+		h[k] = service.HeaderString(v)
 	}
 	l := DeadLetter{
-		ID: del.MessageId, Type: h[runtime.HeaderType], Subject: h[runtime.HeaderSubject], Reason: h[HeaderDLQError],
-		Exchange: h[HeaderDLQExchange], RoutingKey: h[HeaderDLQRoutingKey], Headers: h, Body: del.Body,
+		ID: del.MessageId, Type: h[runtime.HeaderType], Subject: h[runtime.HeaderSubject], Reason: h[service.HeaderDLQError],
+		Exchange: h[service.HeaderDLQExchange], RoutingKey: h[service.HeaderDLQRoutingKey], Headers: h, Body: del.Body,
 	}
 	if l.ID == "" {
 		l.ID = h[runtime.HeaderID]
@@ -287,9 +285,9 @@ func deadLetterOf(del amqp.Delivery) DeadLetter {
 		l.Type = del.Type
 	}
 	l.Version, _ = strconv.Atoi(h[runtime.HeaderEventVersion])
-	l.Attempts, _ = strconv.Atoi(h[HeaderDLQAttempts])
+	l.Attempts, _ = strconv.Atoi(h[service.HeaderDLQAttempts])
 	l.Redrives, _ = strconv.Atoi(h[headerRedrives])
-	if t, err := time.Parse(time.RFC3339Nano, h[HeaderDLQTime]); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, h[service.HeaderDLQTime]); err == nil {
 		l.At = t
 	}
 	return l
