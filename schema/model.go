@@ -44,11 +44,15 @@ type Unresolved struct {
 
 // Event is an event a service owns.
 type Event struct {
-	Service    *Service
-	Name       string // UpperCamelCase, as in the contract
-	Type       string // Service.Name + "." + Name, the wire event type
-	Version    int    // at least 1
-	Key        *Field // nil when the contract names no key
+	Service *Service
+	Name    string // UpperCamelCase, as in the contract
+	Type    string // Service.Name + "." + Name, the wire event type
+	Version int    // at least 1
+	Key     *Field // nil when the contract names no key
+	// OrderBy is the required integer field that orders the events of Key
+	// per key value (the contract's `order_by:`), so that a consumer can
+	// tell an older event from a newer one; nil when the contract names none.
+	OrderBy    *Field
 	Doc        string
 	Deprecated string // "" when not deprecated; the contract's text, or "deprecated" for `true`
 	Snapshot   bool   // `snapshot: true`: the event carries the key entity's full state (needs a key), so producers can re-announce it
