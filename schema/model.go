@@ -138,10 +138,11 @@ type Consumed struct {
 // never convert case themselves.
 type Package struct {
 	Service    *Service
-	Name       string       // Go package name: last element of go_package, else <service>events
-	ImportPath string       // go_package; "" when the contract gives none
-	Events     []*EventDecl // own events in file order, then consumed ones as in Service.Consumes
-	Types      []*TypeDecl  // own types in file order, then types carried in by consumed events, sorted by producer then name
+	Name       string          // Go package name: last element of go_package, else <service>events
+	ImportPath string          // go_package; "" when the contract gives none
+	Events     []*EventDecl    // own events in file order, then consumed ones as in Service.Consumes
+	Types      []*TypeDecl     // own types in file order, then types carried in by consumed events, sorted by producer then name
+	Producers  []*ProducerDecl // the services consumed from, sorted by name
 }
 
 // EventDecl is one event type declared in a generated package.

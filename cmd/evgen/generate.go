@@ -21,8 +21,8 @@ service into dir: its own events and the events it consumes (types.evgen.go,
 over the runtime/wire package), a Publisher (publisher.evgen.go, when the service
 publishes), a Handlers interface (handlers.evgen.go, when it consumes),
 SnapshotSource and RegisterSnapshots (snapshot.evgen.go, when it publishes
-snapshot events), SyncAll (sync.evgen.go, when it consumes), and its
-Contract (contract.evgen.go). The package name is the last element of
+snapshot events), a SyncFrom<Producer> function per producer
+(sync.evgen.go, when it consumes), and its Contract (contract.evgen.go). The package name is the last element of
 the contract's go_package, else <service>events.
 
 Paths are as for evgen validate: files, directories, or dir/... . Give the
