@@ -19,7 +19,7 @@ func (f *file) resolveConsumes(services map[string]*file, keep bool) {
 	for _, ref := range f.consumes {
 		emits, declared := f.resolveEmits(ref)
 		if keep && f.unresolved(ref, services) {
-			f.svc.Unresolved = append(f.svc.Unresolved, &Unresolved{Producer: ref.producer.Value, Event: ref.event.Value, Pos: ref.pos})
+			f.svc.Unresolved = append(f.svc.Unresolved, &Unresolved{Producer: ref.producer.Value, Event: ref.event.Value, Version: refVersion(ref), Pos: ref.pos})
 			continue
 		}
 		c := f.resolveConsume(ref, services)
@@ -89,14 +89,33 @@ func (f *file) consumedVersion(ev *Event, y *yaml.Node) *Event {
 	return nil
 }
 
-// unresolved reports whether ref names a producer the set lacks, or an
-// event its producer does not declare; consuming from itself is not that.
+// unresolved reports whether ref names a producer the set lacks, an
+// event its producer does not declare, or a version it does not publish;
+// consuming from itself is not that.
 func (f *file) unresolved(ref consumeRef, services map[string]*file) bool {
 	p, ok := services[ref.producer.Value]
 	if ref.producer.Value == f.svc.Name {
 		return false
 	}
-	return !ok || eventNamed(p.svc.Events, ref.event.Value) == nil
+	if !ok {
+		return true
+	}
+	ev := eventNamed(p.svc.Events, ref.event.Value)
+	if ev == nil {
+		return true
+	}
+	v := refVersion(ref)
+	return v > 0 && !slices.ContainsFunc(ev.Versions(), func(at *Event) bool { return at.Version == v })
+}
+
+// refVersion is the entry's `version:` when it is an integer; 0 otherwise,
+// and for none.
+func refVersion(ref consumeRef) int {
+	if ref.version == nil || ref.version.Tag != "!!int" {
+		return 0
+	}
+	v, _ := strconv.Atoi(ref.version.Value)
+	return v
 }
 
 func eventNamed(events []*Event, name string) *Event {

@@ -30,15 +30,17 @@ type Service struct {
 	Consumes []*Consumed  // sorted by producer name, then the order in the file
 	Package  *Package     // what is generated for this service
 	// Unresolved holds the consumes entries naming a service or event the
-	// set lacks, in file order; only LoadOptions.KeepUnresolved fills it,
+	// set lacks, or a version the producer does not publish, in file order; only LoadOptions.KeepUnresolved fills it,
 	// as Load reports such entries as errors.
 	Unresolved []*Unresolved
 }
 
-// Unresolved is a consumes entry whose producer or event is not in the set.
+// Unresolved is a consumes entry whose producer or event is not in the
+// set, or whose `version:` its producer does not publish.
 type Unresolved struct {
 	Producer string // the service the entry names
 	Event    string // the event name it names
+	Version  int    // the entry's `version:`; 0 when it names none
 	Pos      Pos
 }
 
