@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -18,11 +19,13 @@ import (
 	"github.com/evgenhq/evgen/internal/golden/versions/usersevents"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/sqlitestore"
 )
 
 // A migration of users.UserEmailChanged and users.UserRenamed from v1 to
 // v2 on the real RabbitMQ. users first runs the old contract (v1 only),
-// then the new one, which publishes v1 and v2 of each change. billing
+// then the new one, which publishes v1 and v2 of each change, through its
+// outbox and straight to the broker. billing
 // stays on v1 and mailer is on v2; both apply each change once. Two
 // services that start later sync from users' event log, which holds a
 // mix of versions written before and after the change.
@@ -44,8 +47,13 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) service(t *testing.T, c runtime.Contract) *runtime.Service {
 	t.Helper()
+	return e.serviceWith(t, c, runtime.NewMemoryStore())
+}
+
+func (e *env) serviceWith(t *testing.T, c runtime.Contract, store runtime.Store) *runtime.Service {
+	t.Helper()
 	cfg := runtime.Config{
-		Contract: c, Transport: runtime.AMQP(e.url), Store: runtime.NewMemoryStore(), Namespace: e.ns,
+		Contract: c, Transport: runtime.AMQP(e.url), Store: store, Namespace: e.ns,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry(),
 		Connect: runtime.Backoff{Initial: 20 * time.Millisecond, Max: 500 * time.Millisecond},
 	}
@@ -204,8 +212,10 @@ func TestVersionsSideBySide(t *testing.T) {
 	}
 	stopOld()
 
-	users := e.service(t, usersevents.Contract)
-	run(t, users)
+	store := outboxStore(t)
+	outboxed(t, store, "outbox@example.com")
+	users := e.serviceWith(t, usersevents.Contract, store)
+	run(t, users) // its relay sends what the outbox holds
 	pub := usersevents.NewPublisher(users, renamer{})
 	changed := func(email string, opts ...runtime.PublishOption) {
 		t.Helper()
@@ -218,12 +228,12 @@ func TestVersionsSideBySide(t *testing.T) {
 	if err := pub.PublishUserRenamed(ctx, usersevents.UserRenamed{UserID: user, DisplayName: "Ada"}); err != nil {
 		t.Fatal(err)
 	}
-	changed("last@example.com") // each consumer handles its queue in order: seeing this, it handled the retry too
+	changed("last@example.com")
 
-	wantBilling := []string{"v1 email last@example.com", "v1 email new1@example.com", "v1 email old1@example.com", "v1 email old2@example.com", "v1 name Ada"}
-	wantMailer := []string{"v2 email last@example.com verified=true", "v2 email new1@example.com verified=true", "v2 name Ada"}
-	waitFor(t, "billing", &billing.applied, "v1 email last@example.com", wantBilling)
-	waitFor(t, "mailer", &mailer.applied, "v2 email last@example.com verified=true", wantMailer)
+	wantBilling := []string{"v1 email last@example.com", "v1 email new1@example.com", "v1 email old1@example.com", "v1 email old2@example.com", "v1 email outbox@example.com", "v1 name Ada"}
+	wantMailer := []string{"v2 email last@example.com verified=true", "v2 email new1@example.com verified=true", "v2 email outbox@example.com verified=true", "v2 name Ada"}
+	waitFor(t, "billing", &billing.applied, wantBilling, "v1 email last@example.com", "v1 email outbox@example.com")
+	waitFor(t, "mailer", &mailer.applied, wantMailer, "v2 email last@example.com verified=true", "v2 email outbox@example.com verified=true")
 
 	t.Run("sync from the log", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -232,8 +242,8 @@ func TestVersionsSideBySide(t *testing.T) {
 			want     []string
 			skipped  int64 // the log's events of the other version
 		}{
-			{"ledger on v1", renamed(billingevents.Contract, "ledger"), wantBilling, 4},
-			{"archive on v2", renamed(mailerevents.Contract, "archive"), wantMailer, 6},
+			{"ledger on v1", renamed(billingevents.Contract, "ledger"), wantBilling, 5},
+			{"archive on v2", renamed(mailerevents.Contract, "archive"), wantMailer, 7},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				svc := e.service(t, tc.contract)
@@ -251,6 +261,51 @@ func TestVersionsSideBySide(t *testing.T) {
 			})
 		}
 	})
+}
+
+// outboxStore is users' store after the migration: SQLite, so that its
+// outbox is written in a real transaction.
+func outboxStore(t *testing.T) *sqlitestore.Store {
+	t.Helper()
+	db, err := sqlitestore.Open(filepath.Join(t.TempDir(), "users.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store, err := sqlitestore.New(db, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// outboxed publishes one email change through store's outbox, in a
+// transaction, and checks that the outbox holds it at both versions.
+func outboxed(t *testing.T, store *sqlitestore.Store, email string) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := store.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "0190f2a4-0000-7000-8000-0000000000aa"
+	pub := usersevents.NewPublisher(store.Publisher(tx), renamer{})
+	if err := pub.PublishUserEmailChanged(ctx, usersevents.UserEmailChanged{UserID: user, Email: email, Version: 3, Verified: true}, runtime.WithID(id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	backlog, err := store.Backlog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{id, runtime.VersionID(id, 1)}; !slices.Equal(backlog, want) {
+		t.Fatalf("outbox holds %v, want v2 and v1 of the change: %v", backlog, want)
+	}
 }
 
 // register registers on svc the handlers of version, billing's (v1) or
@@ -279,11 +334,17 @@ func renamed(c runtime.Contract, service string) runtime.Contract {
 	return c
 }
 
-// waitFor waits until a has applied last, then checks that it applied
-// want, each once.
-func waitFor(t *testing.T, who string, a *applied, last string, want []string) {
+// waitFor waits until a has applied each of lasts, then checks that it
+// applied want, each once. A consumer handles its queue in order, so
+// having applied the last change published straight to the broker, it has
+// handled the retry before it; the outbox's relay runs apart, so its
+// change is waited for too.
+func waitFor(t *testing.T, who string, a *applied, want []string, lasts ...string) {
 	t.Helper()
-	testenv.Eventually(t, 20*time.Second, who+" to apply "+last, func() bool { return slices.Contains(a.sorted(), last) })
+	testenv.Eventually(t, 20*time.Second, fmt.Sprintf("%s to apply %q", who, lasts), func() bool {
+		got := a.sorted()
+		return !slices.ContainsFunc(lasts, func(l string) bool { return !slices.Contains(got, l) })
+	})
 	if got := a.sorted(); !slices.Equal(got, want) {
 		t.Errorf("%s applied:\n %q\nwant, each once:\n %q", who, got, want)
 	}
