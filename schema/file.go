@@ -38,6 +38,7 @@ type consumeRef struct {
 	producer *yaml.Node // the service name key
 	event    *yaml.Node // the event name
 	as       *yaml.Node // nil without `as:`
+	version  *yaml.Node // nil without `version:`: the newest version
 	emits    *yaml.Node // the `emits:` list; nil when the entry declares no reactions
 	pos      Pos        // the entry
 }

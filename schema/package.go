@@ -74,6 +74,7 @@ func (s *scope) declareOwn(pkg *Package) {
 	for _, ev := range s.f.svc.Events {
 		pkg.Events = append(pkg.Events, &EventDecl{Event: ev, GoName: ev.Name, Own: true})
 		decls = append(decls, ownDecl{ev.Name, "event " + ev.Name, ev.Pos})
+		decls = append(decls, declareOlder(pkg, ev)...)
 	}
 	for _, t := range s.f.svc.Types {
 		pkg.Types = append(pkg.Types, &TypeDecl{Type: t, GoName: t.Name})
