@@ -72,7 +72,7 @@ func (r Role) noun() string {
 func Build(set *schema.Set, opts Options) ([]Service, error) {
 	if opts.Namespace != "" {
 		if err := runtime.CheckNamespace(opts.Namespace); err != nil {
-			return nil, fmt.Errorf("-namespace: %w", err)
+			return nil, err
 		}
 	}
 	if t := opts.QueueType; t != "" && t != runtime.QuorumQueue && t != runtime.ClassicQueue {
