@@ -44,3 +44,20 @@ func TestTopologyIsRepeatable(t *testing.T) {
 		}
 	}
 }
+
+// TestTopologyDocsShowTheExample checks that docs/other-languages.md shows
+// billing's topology as evgen topology prints it today.
+func TestTopologyDocsShowTheExample(t *testing.T) {
+	golden, err := os.ReadFile("testdata/topology/examples/stdout.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	billing, _, _ := strings.Cut(string(golden), "\n\n")
+	doc, err := os.ReadFile("../../docs/other-languages.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```\n"+billing+"\n```\n") {
+		t.Error("docs/other-languages.md does not show billing's topology as testdata/topology/examples/stdout.txt has it; paste it in a ``` block")
+	}
+}

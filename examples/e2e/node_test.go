@@ -253,3 +253,21 @@ func nodeUnavailable(t *testing.T, what string, err error, out []byte) {
 	}
 	t.Skipf("%s, skipping the Node.js check (set EVGEN_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
 }
+
+// TestDocsShowTheNodeExample checks that docs/other-languages.md shows
+// the Node.js files this test runs, as they are.
+func TestDocsShowTheNodeExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/other-languages.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, lang := range map[string]string{"package.json": "json", "publish.mjs": "js", "consume.mjs": "js"} {
+		src, err := os.ReadFile(filepath.Join(nodeDir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(doc), "```"+lang+"\n"+string(src)+"```\n") {
+			t.Errorf("docs/other-languages.md does not show %s as %s has it; paste it in a ```%s block", file, nodeDir, lang)
+		}
+	}
+}

@@ -30,7 +30,7 @@ try {
   ch.on('return', () => { returned = true; });
   ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(data)), {
     persistent: true,
-    mandatory: true, // an event no queue is bound for comes back
+    mandatory: true, // an event nothing is bound for comes back
     contentType: 'application/json',
     messageId: id,
     type,
@@ -49,7 +49,7 @@ try {
   });
   await ch.waitForConfirms();
   if (returned) {
-    throw new Error(`no queue is bound to ${exchange} for ${routingKey}: start the consumers first`);
+    throw new Error(`nothing is bound to ${exchange} for ${routingKey}, not even ${producer}'s event log: check the namespace`);
   }
   console.log(id);
 } finally {
