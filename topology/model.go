@@ -135,7 +135,7 @@ func contract(svc *schema.Service) runtime.Contract {
 func overreach(s Service, all []Service) []string {
 	var found []string
 	if slices.ContainsFunc(s.Permissions.Write, func(g Grant) bool { return g.Name == DefaultExchange }) {
-		found = append(found, "write on "+DefaultExchange+": it may also publish straight into any queue of the vhost, past the producers' exchanges")
+		found = append(found, "write on "+DefaultExchange+": it may also publish straight into any queue of the vhost, past the producers' exchanges, a producer's event log included")
 	}
 	for _, other := range all {
 		if other.Name == s.Name {

@@ -188,6 +188,18 @@ func TestPerServiceBrokerUsers(t *testing.T) {
 		})
 	})
 
+	// What Service.Sync does as billing: read users' event log, and mark
+	// its tail through the default exchange (which is also how billing
+	// could write anything into that log: see the docs' overreach).
+	t.Run("billing reads users' event log", func(t *testing.T) {
+		if err := onChannel(t, bu.billing, readLog(ns+".users.log")); err != nil {
+			t.Fatalf("billing reading users' event log: %v", err)
+		}
+		if err := onChannel(t, bu.billing, publishTo("", ns+".users.log")); err != nil {
+			t.Fatalf("billing marking users' event log: %v", err)
+		}
+	})
+
 	refusals := []struct {
 		name, as string
 		try      func(ch *amqp.Channel) error
@@ -282,6 +294,19 @@ func bindTo(queue, exchange string) func(ch *amqp.Channel) error {
 func consume(queue string) func(ch *amqp.Channel) error {
 	return func(ch *amqp.Channel) error {
 		if _, err := ch.Consume(queue, "probe", false, false, false, false, nil); err != nil {
+			return err
+		}
+		return ch.Cancel("probe", false)
+	}
+}
+
+// readLog reads a stream from its start, as Service.Sync does, and stops.
+func readLog(stream string) func(ch *amqp.Channel) error {
+	return func(ch *amqp.Channel) error {
+		if err := ch.Qos(10, 0, false); err != nil {
+			return err
+		}
+		if _, err := ch.Consume(stream, "probe", false, false, false, false, amqp.Table{"x-stream-offset": "first"}); err != nil {
 			return err
 		}
 		return ch.Cancel("probe", false)
