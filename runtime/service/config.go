@@ -328,10 +328,10 @@ func (c *Config) Validate() error {
 		add("Config.Contract.Service %q is not a service name ([a-z][a-z0-9_]*)", c.Contract.Service)
 	}
 	if c.Transport == nil {
-		add("Config.Transport is nil: use runtime.AMQP(urls...) or runtime.InProcess(bus)")
+		add("Config.Transport is nil: use service.AMQP(urls...) or service.InProcess(bus)")
 	}
 	if c.Store == nil {
-		add("Config.Store is nil: use memory.New(), sqlitestore or pgstore")
+		add("Config.Store is nil: use memory.New(), sqlite.New or postgres.New (runtime/store/...), or open.Open")
 	}
 	if err := CheckNamespace(c.Namespace); err != nil {
 		add("Config.Namespace: %w", err)

@@ -108,8 +108,11 @@ func Run(ctx context.Context, cfg Config) error {
 
 // syncFromLog catches up from users' event log next to live consumption;
 // the per-user version keeps a replayed event from undoing a live one.
+// Billing's handlers of users' events only keep its copy of the users (and
+// publish AccountClosed or AccountClosureRejected for a deletion request
+// the inbox has not seen), so replaying users' log is safe.
 func syncFromLog(ctx context.Context, svc *service.Service, from runtime.SyncFrom, progress func(runtime.SyncProgress), log *slog.Logger) {
-	if err := billingevents.SyncAll(ctx, svc, from, runtime.SyncOptions{Progress: progress}); err != nil && ctx.Err() == nil {
+	if _, err := billingevents.SyncFromUsers(ctx, svc, from, runtime.SyncOptions{Progress: progress}); err != nil && ctx.Err() == nil {
 		log.Error("sync from users' event log failed; restart with -sync-from to resume", "err", err)
 	}
 }

@@ -37,8 +37,14 @@ type Options struct {
 	// BinDir holds the users and billing binaries (see Build); Processes
 	// only.
 	BinDir string
-	// AMQPURL is the broker; Processes only.
+	// AMQPURL is the broker; Processes only. Close deletes the topology
+	// through it.
 	AMQPURL string
+	// UsersAMQPURL and BillingAMQPURL, when set, are the URLs users and
+	// billing connect with instead of AMQPURL, for services that each
+	// have a broker user of their own (see evgen topology); Processes
+	// only.
+	UsersAMQPURL, BillingAMQPURL string
 	// Namespace prefixes the RabbitMQ exchanges and queues; Close deletes
 	// them.
 	Namespace string
@@ -93,8 +99,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	c := &Cluster{opts: opts, Users: UsersAPI{newClient(usersAddr)}, Billing: BillingAPI{newClient(billingAddr)}}
 	switch opts.Mode {
 	case Processes:
-		c.users = newProcess(filepath.Join(opts.BinDir, "users"), usersAddr, opts.UsersDB, opts, "users")
-		c.billing = newProcess(filepath.Join(opts.BinDir, "billing"), billingAddr, opts.BillingDB, opts, "billing")
+		c.users = newProcess(filepath.Join(opts.BinDir, "users"), usersAddr, opts.UsersDB, orDefault(opts.UsersAMQPURL, opts.AMQPURL), opts, "users")
+		c.billing = newProcess(filepath.Join(opts.BinDir, "billing"), billingAddr, opts.BillingDB, orDefault(opts.BillingAMQPURL, opts.AMQPURL), opts, "billing")
 	case InProcess:
 		c.bus = rtservice.NewInProcessBus()
 		c.users = newInProcessUsers(usersAddr, opts, c.bus)
@@ -163,7 +169,7 @@ func (c *Cluster) ReplaceBilling(ctx context.Context, args ...string) (db string
 	}
 	c.replicas++
 	db = filepath.Join(c.opts.LogDir, fmt.Sprintf("billing-replica-%d.db", c.replicas))
-	p := newProcess(filepath.Join(c.opts.BinDir, "billing"), strings.TrimPrefix(c.Billing.URL(), "http://"), db, c.opts, "billing")
+	p := newProcess(filepath.Join(c.opts.BinDir, "billing"), strings.TrimPrefix(c.Billing.URL(), "http://"), db, orDefault(c.opts.BillingAMQPURL, c.opts.AMQPURL), c.opts, "billing")
 	p.args = append(p.args, args...)
 	c.billing = p
 	return db, c.startAndWait(ctx, c.billing, c.Billing.Client, "billing")

@@ -35,9 +35,13 @@ func (h handlers) HandlePaymentFailed(ctx context.Context, e usersevents.Payment
 }
 
 // HandleInvoicePaid settles the invoice; the user is no longer
-// payment_overdue once no invoice is overdue.
+// payment_overdue once no invoice is overdue, and billing's reason for
+// refusing the user's deletion is gone once none is unpaid.
 func (h handlers) HandleInvoicePaid(ctx context.Context, e usersevents.InvoicePaid, _ runtime.Meta) error {
-	return recordInvoice(ctx, service.Tx(ctx), e.InvoiceID, e.UserID, e.AmountCents, invoicePaid)
+	if err := recordInvoice(ctx, service.Tx(ctx), e.InvoiceID, e.UserID, e.AmountCents, invoicePaid); err != nil {
+		return err
+	}
+	return clearSettledReason(ctx, service.Tx(ctx), e.UserID)
 }
 
 // HandleAccountClosed completes the deletion saga: billing has closed the
