@@ -12,6 +12,7 @@ import (
 	"github.com/evgenhq/evgen/bench/internal/benchpubevents"
 	"github.com/evgenhq/evgen/bench/internal/benchsubevents"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 // Allocations and bytes per event on the generated paths, without a
@@ -24,7 +25,7 @@ type wirePublisher struct{ last amqp.Publishing }
 
 func (w *wirePublisher) Publish(_ context.Context, msgs ...*message.Message) error {
 	for _, m := range msgs {
-		p, err := runtime.Marshaler{}.Marshal(m)
+		p, err := service.Marshaler{}.Marshal(m)
 		if err != nil {
 			return err
 		}
@@ -79,7 +80,7 @@ func BenchmarkGeneratedDispatch(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		msg, err := runtime.Marshaler{}.Unmarshal(d)
+		msg, err := service.Marshaler{}.Unmarshal(d)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -50,7 +50,7 @@ func allCases() []benchCase {
 		{
 			Name: "publish-evgen", Group: "publish", Ceiling: publishCeiling,
 			Targets: []target{atLeast(0.6, publishCeiling), atLeast(3, "publish-watermill-8"), atLeast(0.6, "publish-raw-evgen-topology")},
-			About:   "the generated publisher over runtime.Service (typed event, validation, CloudEvents headers, runtime-pipelined confirms), -concurrency goroutines",
+			About:   "the generated publisher over service.Service (typed event, validation, CloudEvents headers, runtime-pipelined confirms), -concurrency goroutines",
 			Run:     publishEvgen(false),
 		},
 		{
@@ -86,7 +86,7 @@ func allCases() []benchCase {
 		},
 		{
 			Name: "consume-evgen-memory-ordered", Group: "consume", Ceiling: consumeCeiling,
-			About: "generated consumer over runtime.Service, in-memory inbox, Concurrency 1",
+			About: "generated consumer over service.Service, in-memory inbox, Concurrency 1",
 			Run:   consumeEvgen(memoryInbox, false),
 		},
 		{

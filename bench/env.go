@@ -12,7 +12,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver the stores and hand-written cases use
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 // env holds what the cases share: the configuration and connections opened
@@ -26,7 +26,7 @@ type env struct {
 	pool       *pgxpool.Pool
 	admin      *amqp.Connection
 	routes     []route                // every route declared, so a test can check they are gone
-	evgenPlans []runtime.TopologyPlan // likewise for the evgen cases' topologies
+	evgenPlans []service.TopologyPlan // likewise for the evgen cases' topologies
 }
 
 func newEnv(cfg config, log io.Writer) *env { return &env{cfg: cfg, log: log} }

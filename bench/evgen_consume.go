@@ -11,7 +11,10 @@ import (
 
 	"github.com/evgenhq/evgen/bench/internal/benchsubevents"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/sqlitestore"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/store/memory"
+	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
 
 // inboxKind is the store behind an evgen consumer case.
@@ -25,7 +28,7 @@ const (
 
 // consumerStore is an inbox with the handler's own state table beside it.
 type consumerStore struct {
-	store  runtime.Store
+	store  store.Store
 	insert string // the handler's state write, in the store's SQL dialect; "" for memory
 	rows   func(ctx context.Context) (int, error)
 	close  func() error
@@ -36,7 +39,7 @@ func (e *env) openConsumerStore(ctx context.Context, kind inboxKind, memoryRows 
 	switch kind {
 	case memoryInbox:
 		return &consumerStore{
-			store: runtime.NewMemoryStore(),
+			store: memory.New(),
 			rows:  func(context.Context) (int, error) { return int(memoryRows.Load()), nil },
 			close: func() error { return nil },
 		}, nil
@@ -52,19 +55,19 @@ func (e *env) pgConsumerStore(ctx context.Context) (*consumerStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := e.pgStore(ctx)
+	st, err := e.pgStore(ctx)
 	if err != nil {
 		return nil, err
 	}
 	t, err := e.createStateTables(ctx, "evgen")
 	if err != nil {
-		return nil, errors.Join(err, dropPGStore(store))
+		return nil, errors.Join(err, dropPGStore(st))
 	}
 	return &consumerStore{
-		store:  store,
+		store:  st,
 		insert: fmt.Sprintf(`INSERT INTO %s (event_id, body_bytes) VALUES ($1, $2)`, t.State),
 		rows:   func(ctx context.Context) (int, error) { return countRows(ctx, db, t.State) },
-		close:  func() error { return errors.Join(dropPGStore(store), e.dropStateTables(t)) },
+		close:  func() error { return errors.Join(dropPGStore(st), e.dropStateTables(t)) },
 	}, nil
 }
 
@@ -73,23 +76,23 @@ func (e *env) sqliteConsumerStore(ctx context.Context) (*consumerStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory for SQLite: %w", err)
 	}
-	db, err := sqlitestore.Open(filepath.Join(dir, "inbox.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "inbox.db"))
 	if err != nil {
 		return nil, errors.Join(err, os.RemoveAll(dir))
 	}
 	closeAll := func() error { return errors.Join(db.Close(), os.RemoveAll(dir)) }
-	store, err := sqlitestore.New(db, sqlitestore.Options{Logger: e.runtimeLog()})
+	st, err := sqlite.New(db, sqlite.Options{Logger: e.runtimeLog()})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: %w", err), closeAll())
 	}
-	if err := store.Migrate(ctx); err != nil {
+	if err := st.Migrate(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("migrate sqlitestore: %w", err), closeAll())
 	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE state (event_id TEXT PRIMARY KEY, body_bytes INTEGER NOT NULL)`); err != nil {
 		return nil, errors.Join(fmt.Errorf("create state table: %w", err), closeAll())
 	}
 	return &consumerStore{
-		store:  store,
+		store:  st,
 		insert: `INSERT INTO state (event_id, body_bytes) VALUES (?, ?)`,
 		rows:   func(ctx context.Context) (int, error) { return countRows(ctx, db, "state") },
 		close:  closeAll,
@@ -112,7 +115,7 @@ func (h stateHandler) HandleEmailChanged(ctx context.Context, ev benchsubevents.
 		h.memory.Add(1)
 		return nil
 	}
-	tx := runtime.Tx(ctx)
+	tx := service.Tx(ctx)
 	if tx == nil {
 		return errors.New("no inbox transaction in the handler's context")
 	}
@@ -122,7 +125,7 @@ func (h stateHandler) HandleEmailChanged(ctx context.Context, ev benchsubevents.
 	return nil
 }
 
-// consumeEvgen times the generated consumer over runtime.Service with the
+// consumeEvgen times the generated consumer over service.Service with the
 // given inbox, from service start until every pre-filled event's inbox
 // transaction committed.
 func consumeEvgen(kind inboxKind, concurrent bool) func(ctx context.Context, e *env) (result, error) {
@@ -173,7 +176,7 @@ func consumeEvgen(kind inboxKind, concurrent bool) func(ctx context.Context, e *
 // runUntil runs svc until done closes and returns the time from start to
 // done; Run's own start-up (connect, declare, migrate) is inside it, as the
 // hand-written consumers' dial is inside theirs.
-func runUntil(ctx context.Context, svc *runtime.Service, done <-chan struct{}) (time.Duration, error) {
+func runUntil(ctx context.Context, svc *service.Service, done <-chan struct{}) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	stopped := make(chan error, 1)

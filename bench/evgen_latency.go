@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/bench/internal/benchsubevents"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
 // latencyEvgen publishes -rate events/s for -duration through the generated
@@ -57,7 +57,7 @@ func latencyEvgen(concurrent bool) func(ctx context.Context, e *env) (result, er
 			return res, err
 		}
 		defer func() { err = errors.Join(err, stop()) }()
-		pub, stopPub, err := r.publisher(ctx, runtime.NewMemoryStore())
+		pub, stopPub, err := r.publisher(ctx, memory.New())
 		if err != nil {
 			return res, err
 		}

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/bench/internal/benchpubevents"
-	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/pgstore"
+	"github.com/evgenhq/evgen/runtime/store/memory"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // publishEvgen times the generated publisher over a running
-// runtime.Service: typed event, validation, CloudEvents headers, confirms
+// service.Service: typed event, validation, CloudEvents headers, confirms
 // pipelined by the runtime, and (unless noEventLog) a copy in the
 // producer's event log, which the broker writes as well as the queue's.
 func publishEvgen(noEventLog bool) func(ctx context.Context, e *env) (result, error) {
@@ -22,7 +22,7 @@ func publishEvgen(noEventLog bool) func(ctx context.Context, e *env) (result, er
 			return res, err
 		}
 		defer func() { err = errors.Join(err, r.remove()) }()
-		pub, stop, err := r.publisher(ctx, runtime.NewMemoryStore())
+		pub, stop, err := r.publisher(ctx, memory.New())
 		if err != nil {
 			return res, err
 		}
@@ -116,12 +116,12 @@ func publishEvgenOutbox(ctx context.Context, e *env) (res result, err error) {
 }
 
 // pgStore is a fresh pgstore with tables of its own, migrated.
-func (e *env) pgStore(ctx context.Context) (*pgstore.Store, error) {
+func (e *env) pgStore(ctx context.Context) (*postgres.Store, error) {
 	db, err := e.sqlDB(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s, err := pgstore.New(db, pgstore.Options{TablePrefix: uniqueName("store") + "_", Logger: e.runtimeLog()})
+	s, err := postgres.New(db, postgres.Options{TablePrefix: uniqueName("store") + "_", Logger: e.runtimeLog()})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
@@ -131,7 +131,7 @@ func (e *env) pgStore(ctx context.Context) (*pgstore.Store, error) {
 	return s, nil
 }
 
-func dropPGStore(s *pgstore.Store) error {
+func dropPGStore(s *postgres.Store) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Drop(ctx); err != nil {

@@ -11,6 +11,9 @@ import (
 	"github.com/evgenhq/evgen/bench/internal/benchpubevents"
 	"github.com/evgenhq/evgen/bench/internal/benchsubevents"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
 // evgenRun is one run's evgen topology: the benchmark's producer (benchpub)
@@ -21,7 +24,7 @@ type evgenRun struct {
 	e          *env
 	namespace  string
 	noEventLog bool                   // benchpub declares no event log (EventLog.Disabled)
-	plans      []runtime.TopologyPlan // what both services declare
+	plans      []service.TopologyPlan // what both services declare
 	queue      string                 // benchsub's queue
 }
 
@@ -34,11 +37,11 @@ func (e *env) newEvgenRun(ctx context.Context, noEventLog bool) (*evgenRun, erro
 		return nil, err
 	}
 	r := &evgenRun{e: e, namespace: uniqueName("evgen"), noEventLog: noEventLog}
-	sub, err := r.service(benchsubevents.Contract, runtime.NewMemoryStore(), 1)
+	sub, err := r.service(benchsubevents.Contract, memory.New(), 1)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := r.service(benchpubevents.Contract, runtime.NewMemoryStore(), 1)
+	pub, err := r.service(benchpubevents.Contract, memory.New(), 1)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +50,7 @@ func (e *env) newEvgenRun(ctx context.Context, noEventLog bool) (*evgenRun, erro
 		return nil, fmt.Errorf("benchsub's topology binds no queue:\n%s", plan)
 	}
 	r.queue = plan.Bindings[0].Queue
-	r.plans = []runtime.TopologyPlan{plan, pub.Topology()}
+	r.plans = []service.TopologyPlan{plan, pub.Topology()}
 	e.mu.Lock()
 	e.evgenPlans = append(e.evgenPlans, r.plans...)
 	e.mu.Unlock()
@@ -67,15 +70,15 @@ func (e *env) newEvgenRun(ctx context.Context, noEventLog bool) (*evgenRun, erro
 }
 
 // service builds one of the two services on RabbitMQ.
-func (r *evgenRun) service(contract runtime.Contract, store runtime.Store, concurrency int) (*runtime.Service, error) {
-	svc, err := runtime.NewService(runtime.Config{
+func (r *evgenRun) service(contract runtime.Contract, st store.Store, concurrency int) (*service.Service, error) {
+	svc, err := service.New(service.Config{
 		Contract:    contract,
-		Transport:   runtime.AMQP(r.e.cfg.AMQPURL),
-		Store:       store,
+		Transport:   service.AMQP(r.e.cfg.AMQPURL),
+		Store:       st,
 		Logger:      r.e.runtimeLog(),
 		Namespace:   r.namespace,
 		Concurrency: concurrency,
-		EventLog:    runtime.EventLogConfig{Disabled: r.noEventLog},
+		EventLog:    service.EventLogConfig{Disabled: r.noEventLog},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("evgen service %s: %w", contract.Service, err)
@@ -86,8 +89,8 @@ func (r *evgenRun) service(contract runtime.Contract, store runtime.Store, concu
 // publisher runs benchpub's service over store, as a producer runs in
 // production: its topology (exchange, event log) declared and its outbox
 // relayed. stop ends it.
-func (r *evgenRun) publisher(ctx context.Context, store runtime.Store) (pub *benchpubevents.Publisher, stop func() error, err error) {
-	svc, err := r.service(benchpubevents.Contract, store, 1)
+func (r *evgenRun) publisher(ctx context.Context, st store.Store) (pub *benchpubevents.Publisher, stop func() error, err error) {
+	svc, err := r.service(benchpubevents.Contract, st, 1)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -103,7 +106,7 @@ const startTimeout = 30 * time.Second
 
 // start runs svc until stop is called, once it is ready: its topology
 // declared and, for a consumer, consuming.
-func (r *evgenRun) start(ctx context.Context, svc *runtime.Service) (stop func() error, err error) {
+func (r *evgenRun) start(ctx context.Context, svc *service.Service) (stop func() error, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
@@ -134,7 +137,7 @@ func (r *evgenRun) remove() error {
 	return errors.Join(errs...)
 }
 
-func (e *env) removePlan(p runtime.TopologyPlan) error {
+func (e *env) removePlan(p service.TopologyPlan) error {
 	return e.withChannel(func(ch *amqp.Channel) error {
 		for _, q := range p.Queues {
 			if _, err := ch.QueueDelete(q.Name, false, false, false); err != nil {
@@ -153,7 +156,7 @@ func (e *env) removePlan(p runtime.TopologyPlan) error {
 // prefill publishes n events through the generated publisher, so that a
 // consume case times consumption only.
 func (r *evgenRun) prefill(ctx context.Context, n int) (err error) {
-	pub, stop, err := r.publisher(ctx, runtime.NewMemoryStore())
+	pub, stop, err := r.publisher(ctx, memory.New())
 	if err != nil {
 		return err
 	}

@@ -5,30 +5,30 @@ import (
 	"sync"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // trackingStore wraps the store a consumer case measures, to learn when
 // each event's inbox transaction committed: the moment its effect is
 // durable, which is where the clock of a consume or latency case stops.
 // It changes nothing on the queue path the cases measure: its transactions
-// forward runtime.BatchClaimer when the store's do, so concurrent mode
+// forward store.BatchClaimer when the store's do, so concurrent mode
 // claims a batch in one statement as it does for users. It hides the
 // stores' other optional interfaces: Pruner, whose start-up pass would
 // delete nothing in fresh tables, and LogPositions, which only Sync (replay
 // from an event log, not benchmarked) uses.
 type trackingStore struct {
-	runtime.Store
+	store.Store
 	committed func(ids []string, at time.Time)
 }
 
-func (s trackingStore) Begin(ctx context.Context) (runtime.InboxTx, error) {
+func (s trackingStore) Begin(ctx context.Context) (store.InboxTx, error) {
 	tx, err := s.Store.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	t := &trackingTx{InboxTx: tx, committed: s.committed, marks: map[string]int{}}
-	if bc, ok := tx.(runtime.BatchClaimer); ok {
+	if bc, ok := tx.(store.BatchClaimer); ok {
 		return batchTrackingTx{t, bc}, nil
 	}
 	return t, nil
@@ -38,10 +38,10 @@ func (s trackingStore) Begin(ctx context.Context) (runtime.InboxTx, error) {
 // in one statement.
 type batchTrackingTx struct {
 	*trackingTx
-	bc runtime.BatchClaimer
+	bc store.BatchClaimer
 }
 
-func (tx batchTrackingTx) ClaimAll(ctx context.Context, consumer string, events []runtime.EventRef) ([]bool, error) {
+func (tx batchTrackingTx) ClaimAll(ctx context.Context, consumer string, events []store.EventRef) ([]bool, error) {
 	won, err := tx.bc.ClaimAll(ctx, consumer, events)
 	if err != nil {
 		return nil, err
@@ -57,13 +57,13 @@ func (tx batchTrackingTx) ClaimAll(ctx context.Context, consumer string, events 
 // trackingTx remembers the events claimed in one inbox transaction,
 // forgetting those a RollbackTo undid, and reports them after Commit.
 type trackingTx struct {
-	runtime.InboxTx
+	store.InboxTx
 	committed func(ids []string, at time.Time)
 	claimed   []string
 	marks     map[string]int // savepoint -> len(claimed) when it was set
 }
 
-func (tx *trackingTx) Claim(ctx context.Context, consumer string, e runtime.EventRef) (bool, error) {
+func (tx *trackingTx) Claim(ctx context.Context, consumer string, e store.EventRef) (bool, error) {
 	ok, err := tx.InboxTx.Claim(ctx, consumer, e)
 	if ok && err == nil {
 		tx.claimed = append(tx.claimed, e.ID)

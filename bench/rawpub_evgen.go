@@ -11,6 +11,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
 // publishRawEvgenTopology is the publish ceiling for the evgen cases: the
@@ -29,7 +30,7 @@ func publishRawEvgenTopology(noEventLog bool) func(ctx context.Context, e *env) 
 		}
 		defer func() { err = errors.Join(err, r.remove()) }()
 		// Running the producer once declares its exchange and event log.
-		_, stop, err := r.publisher(ctx, runtime.NewMemoryStore())
+		_, stop, err := r.publisher(ctx, memory.New())
 		if err != nil {
 			return res, err
 		}

@@ -81,8 +81,8 @@ func declares(set *schema.Set, service string) bool {
 // setIndex answers who consumes what in one set.
 type setIndex struct {
 	set       *schema.Set
-	consumers map[*schema.Event][]string            // sorted service names
-	reachedBy map[*schema.NamedType][]*schema.Event // own events whose fields reach the type
+	consumers map[*schema.Event][]string            // sorted service names, by the version they consume
+	reachedBy map[*schema.NamedType][]*schema.Event // own events, at each version, whose fields reach the type
 	dangling  map[string][]string                   // "producer.Event" -> consumers with an unresolved entry
 }
 
@@ -96,8 +96,10 @@ func index(set *schema.Set) *setIndex {
 			x.dangling[u.Producer+"."+u.Event] = append(x.dangling[u.Producer+"."+u.Event], s.Name)
 		}
 		for _, e := range s.Events {
-			for _, t := range reached(e.Fields) {
-				x.reachedBy[t] = append(x.reachedBy[t], e)
+			for _, v := range e.Versions() {
+				for _, t := range reached(v.Fields) {
+					x.reachedBy[t] = append(x.reachedBy[t], v)
+				}
 			}
 		}
 	}
@@ -105,6 +107,15 @@ func index(set *schema.Set) *setIndex {
 		slices.Sort(names)
 	}
 	return x
+}
+
+// consumersOf lists the services that consume e at any version.
+func (x *setIndex) consumersOf(e *schema.Event) []string {
+	var out []string
+	for _, v := range e.Versions() {
+		out = append(out, x.consumers[v]...)
+	}
+	return sortedUnique(out)
 }
 
 // typeConsumers lists the services that consume an event reaching t.

@@ -8,31 +8,53 @@ import (
 	"github.com/evgenhq/evgen/schema"
 )
 
-// event compares an event with what became of it. An event whose version
-// changed is a new event on the wire, bound and handled apart from the
-// earlier one, so nothing else of it is compared.
+// event compares an event with what became of it, version by version:
+// each version is an event of its own on the wire, bound and handled apart
+// from the others, so a version is compared only with the same version,
+// and a newest version that moved is reported as such.
 func (c *comparison) event(o, n *schema.Event) {
-	live, replay := c.old.consumers[o], c.new.consumers[n]
-	if o.Version != n.Version {
-		c.version(o, n, live, replay)
-		return
+	for _, ov := range o.Versions() {
+		if nv := atVersion(n, ov.Version); nv != nil {
+			c.sameVersion(ov, nv)
+		}
 	}
+	if o.Version != n.Version {
+		c.version(o, n)
+	} else {
+		c.olderRemoved(o, n)
+	}
+}
+
+// sameVersion compares one version of an event kept in both sets.
+func (c *comparison) sameVersion(o, n *schema.Event) {
+	live, replay := c.old.consumers[o], c.new.consumers[n]
 	c.key(o, n, live, replay)
 	c.fields(fieldScope{
-		what: "event " + n.Type, pos: n.Pos,
+		what: "event " + versionLabel(n), pos: n.Pos,
 		live: live, replay: replay, code: replay,
 		goType: n.Name,
 	}, o.Fields, n.Fields)
 }
 
-// version reports a version that moved, either way.
-func (c *comparison) version(o, n *schema.Event, live, replay []string) {
+// version reports a newest version that moved, either way: the deployed
+// consumers of each earlier version no longer published are cut off, and
+// the consumers of a version the earlier producer did not publish find
+// none of it in the log.
+func (c *comparison) version(o, n *schema.Event) {
 	rule, verb := VersionRaised, "raised"
 	if n.Version < o.Version {
 		rule, verb = VersionLowered, "lowered"
 	}
+	dropped := missingVersions(o, n)
+	var live, replay []string
+	for _, ov := range dropped {
+		live = append(live, c.old.consumers[ov]...)
+	}
+	if atVersion(o, n.Version) == nil {
+		replay = c.new.consumers[n]
+	}
 	c.add(rule, n.Pos, fmt.Sprintf("event %s: version %s from %d to %d", n.Type, verb, o.Version, n.Version),
-		effect(Live, live, fmt.Sprintf("their deployed consumers are bound to v%d; the producer now publishes v%d", o.Version, n.Version)),
+		effect(Live, sortedUnique(live), fmt.Sprintf("their deployed consumers are bound to %s; the producer now publishes %s", versionList(dropped), versionList(n.Versions()))),
 		effect(Replay, replay, fmt.Sprintf("their handlers of v%d skip the v%d events in the log", n.Version, o.Version)))
 }
 
@@ -55,12 +77,12 @@ func (c *comparison) key(o, n *schema.Event, live, replay []string) {
 // consume it have a CONSUMED_EVENT_UNDECLARED finding of their own.
 func (c *comparison) eventRemoved(e *schema.Event, pos schema.Pos, msg, hint string) {
 	var live []string
-	for _, s := range c.old.consumers[e] {
+	for _, s := range c.old.consumersOf(e) {
 		if !slices.Contains(c.dangling(e), s) {
 			live = append(live, s)
 		}
 	}
-	if len(live) == 0 && len(c.old.consumers[e]) > 0 {
+	if len(live) == 0 && len(c.old.consumersOf(e)) > 0 {
 		return
 	}
 	c.add(EventRemoved, pos, msg+hint, effect(Live, live,

@@ -28,6 +28,8 @@ const (
 	KeyChanged              = "KEY_CHANGED"
 	VersionLowered          = "VERSION_LOWERED"
 	VersionRaised           = "VERSION_RAISED"
+	VersionRemoved          = "VERSION_REMOVED"
+	VersionUnconsumed       = "VERSION_UNCONSUMED"
 	ServiceRenamed          = "SERVICE_RENAMED"
 	GoPackageChanged        = "GO_PACKAGE_CHANGED"
 )
@@ -49,6 +51,8 @@ var Rules = []Rule{
 	{ServiceRenamed, "a service was renamed, and with it the type of each of its events"},
 	{VersionLowered, "an event's version went down"},
 	{VersionRaised, "an event's version went up: a new event on the wire"},
+	{VersionRemoved, "an older version published beside the newest was removed"},
+	{VersionUnconsumed, "an older version still published has no consumer left in the set: it can be removed"},
 }
 
 // Allow marks the breaking findings of the named rules as allowed. A name

@@ -27,6 +27,9 @@ func (c *comparison) services(p svcPair) {
 		}
 		c.event(e, n)
 	}
+	for _, e := range p.new.Events {
+		c.unconsumedOlder(e)
+	}
 	for _, t := range p.old.Types {
 		if n := typeNamed(p.new, t.Name); n != nil {
 			c.namedType(t, n)
@@ -47,10 +50,10 @@ func (c *comparison) later(s *schema.Service) *schema.Service {
 func (c *comparison) serviceRenamed(p svcPair) {
 	var live, replay []string
 	for _, e := range p.old.Events {
-		live = append(live, c.old.consumers[e]...)
+		live = append(live, c.old.consumersOf(e)...)
 	}
 	for _, e := range p.new.Events {
-		replay = append(replay, c.new.consumers[e]...)
+		replay = append(replay, c.new.consumersOf(e)...)
 	}
 	c.add(ServiceRenamed, p.new.Pos, fmt.Sprintf("service %s renamed to %s: its events' types change from %s.* to %s.*", p.old.Name, p.new.Name, p.old.Name, p.new.Name),
 		effect(Live, sortedUnique(live), fmt.Sprintf("their deployed consumers bind %s.* events, which nothing publishes any more", p.old.Name)),

@@ -25,10 +25,10 @@ func (c *comparison) unresolved(new *schema.Set) error {
 		for _, u := range s.Unresolved {
 			e := c.earlierEvent(u)
 			if e == nil {
-				errs = append(errs, &schema.Error{Pos: u.Pos, Msg: fmt.Sprintf("service %s consumes %s.%s, which neither this set nor the earlier one declares", s.Name, u.Producer, u.Event)})
+				errs = append(errs, &schema.Error{Pos: u.Pos, Msg: fmt.Sprintf("service %s consumes %s, which neither this set nor the earlier one declares", s.Name, unresolvedLabel(u))})
 				continue
 			}
-			c.add(ConsumedEventUndeclared, u.Pos, fmt.Sprintf("%s consumes %s, which %s", s.Name, e.Type, c.noLonger(u, e)),
+			c.add(ConsumedEventUndeclared, u.Pos, fmt.Sprintf("%s consumes %s, which %s", s.Name, unresolvedLabel(u), c.noLonger(u, e)),
 				effect(Live, []string{s.Name}, fmt.Sprintf("its deployed consumers stay bound to %s v%d, which nothing publishes any more", e.Type, e.Version)),
 				effect(Code, []string{s.Name}, "evgen generate rejects its contract until the entry goes"))
 		}
@@ -48,17 +48,33 @@ func (c *comparison) noLonger(u *schema.Unresolved, e *schema.Event) string {
 		return fmt.Sprintf("no longer exists: service %s is not in the set any more", e.Service.Name)
 	case n.Name != u.Producer && eventNamed(n, e.Name) != nil:
 		return fmt.Sprintf("is now %s.%s: service %s was renamed to %s", n.Name, e.Name, e.Service.Name, n.Name)
+	case u.Version > 0 && eventNamed(n, e.Name) != nil:
+		return fmt.Sprintf("%s no longer publishes at that version (was %s); it publishes %s", n.Name, e.Pos, versionList(eventNamed(n, e.Name).Versions()))
 	}
 	return fmt.Sprintf("%s no longer declares (was %s)", n.Name, e.Pos)
 }
 
 // earlierEvent is the event an unresolved entry names in the earlier set,
-// under its producer's earlier name or, for a renamed one, its later name.
+// under its producer's earlier name or, for a renamed one, its later name,
+// at the version the entry names, if any.
 func (c *comparison) earlierEvent(u *schema.Unresolved) *schema.Event {
 	for _, p := range c.pairs {
 		if p.old.Name == u.Producer || p.new != nil && p.new.Name == u.Producer {
-			return eventNamed(p.old, u.Event)
+			e := eventNamed(p.old, u.Event)
+			if e != nil && u.Version > 0 {
+				e = atVersion(e, u.Version)
+			}
+			return e
 		}
 	}
 	return nil
+}
+
+// unresolvedLabel names the event an unresolved entry names, with the
+// version it names, if any.
+func unresolvedLabel(u *schema.Unresolved) string {
+	if u.Version > 0 {
+		return fmt.Sprintf("%s.%s v%d", u.Producer, u.Event, u.Version)
+	}
+	return u.Producer + "." + u.Event
 }

@@ -16,6 +16,7 @@ type EventInfo struct {
 	Type     string // Producer + "." + Name
 	Version  int    // contract version, at least 1
 	Key      string // wire name of the key field, "" when none
+	OrderBy  string // wire name of the integer field that orders Key's events (order_by:), "" when none
 	// Emits, in a Consumes entry, are the types of the consumer's own
 	// events that its handler publishes in reaction, as the contract
 	// declares them (`emits:`). EmitsDeclared is false when the contract

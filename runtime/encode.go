@@ -18,26 +18,28 @@ import (
 // handler's contract does not declare in its emits is counted and logged
 // (see reactions.go).
 func Publish(ctx context.Context, p Publisher, e Event, opts ...PublishOption) error {
-	msg, err := newMessage(ctx, e, opts)
+	msg, err := NewMessage(ctx, e, opts...)
 	if err != nil {
 		return err
 	}
 	if err := p.Publish(ctx, msg); err != nil {
 		return fmt.Errorf("publish %s (id %s): %w", e.EventType(), msg.UUID, err)
 	}
-	if s := scopeFrom(ctx); s != nil && s.reactions != nil {
-		s.reactions.published(ctx, s.meta.Type, e.EventType())
+	if h := HandlingFrom(ctx); h != nil {
+		h.Published(ctx, e.EventType())
 	}
 	return nil
 }
 
-// newMessage builds the Watermill message for e: payload, ID and metadata.
-func newMessage(ctx context.Context, e Event, opts []PublishOption) (*message.Message, error) {
+// NewMessage builds the Watermill message for e, validated, as Publish
+// sends it: payload, ID and CloudEvents metadata. For the engine, which
+// sends some events (resync answers) to one queue instead of publishing.
+func NewMessage(ctx context.Context, e Event, opts ...PublishOption) (*message.Message, error) {
 	typ := e.EventType()
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("publish %s: invalid event: %w", typ, err)
 	}
-	source := producerOf(typ)
+	source := ProducerOf(typ)
 	if source == "" {
 		return nil, fmt.Errorf("publish %s: event type has no producing service (want \"service.Event\")", typ)
 	}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -67,7 +68,7 @@ func TestRegisterAllReportsEveryFailure(t *testing.T) {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"users.UserRegistered v1", "billing.InvoicePaid v2"} {
-		if !contains(err.Error(), want) {
+		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}

@@ -67,22 +67,8 @@ func (f SyncFrom) String() string {
 	return "start"
 }
 
-// streamArg is the x-stream-offset consume argument for f.
-func (f SyncFrom) streamArg() any {
-	switch f.kind {
-	case fromTime:
-		return f.at
-	case fromOffset:
-		return f.offset
-	}
-	return "first"
-}
+// Time is the time f starts at, when it is a SyncFromTime.
+func (f SyncFrom) Time() (time.Time, bool) { return f.at, f.kind == fromTime }
 
-// minOffset is the lowest offset f asks for: RabbitMQ starts a consumer at
-// the chunk holding the offset, so a reader skips what comes before it.
-func (f SyncFrom) minOffset() int64 {
-	if f.kind == fromOffset {
-		return f.offset
-	}
-	return 0
-}
+// Offset is the offset f starts at, when it is a SyncFromOffset.
+func (f SyncFrom) Offset() (int64, bool) { return f.offset, f.kind == fromOffset }

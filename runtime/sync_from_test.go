@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 func TestParseSyncFrom(t *testing.T) {
@@ -62,7 +63,7 @@ func TestSyncProgressEstimate(t *testing.T) {
 				t.Errorf("Left = %v, want %v", got, tc.left)
 			}
 			var b bytes.Buffer
-			runtime.ProgressBar(&b)(tc.p)
+			service.ProgressBar(&b)(tc.p)
 			if !strings.Contains(b.String(), tc.bar) {
 				t.Errorf("bar %q does not contain %q", b.String(), tc.bar)
 			}

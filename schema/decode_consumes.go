@@ -5,7 +5,8 @@ import (
 )
 
 // decodeConsumes reads the `consumes:` section: producer service -> a list
-// of its events, each a name or {event: Name, as: LocalName, emits: [...]}.
+// of its events, each a name or {event: Name, version: N, as: LocalName,
+// emits: [...]}.
 func (f *file) decodeConsumes(y *yaml.Node) {
 	for _, en := range f.entries(y, "consumes") {
 		what := "consumes from " + clip(en.key.Value)
@@ -22,13 +23,16 @@ func (f *file) decodeConsumes(y *yaml.Node) {
 func (f *file) decodeConsume(producer, item *yaml.Node, what string) {
 	ref := consumeRef{producer: producer, event: item, pos: f.pos(item)}
 	if item.Kind == yaml.MappingNode {
-		m := f.known(item, "a consumes entry", "event", "as", "emits")
+		m := f.known(item, "a consumes entry", "event", "version", "as", "emits")
 		en, ok := m["event"]
 		if !ok {
-			f.errorf(item, "%s: an entry with `as:` or `emits:` also needs `event:`, the producer's event name", what)
+			f.errorf(item, "%s: an entry with `version:`, `as:` or `emits:` also needs `event:`, the producer's event name", what)
 			return
 		}
 		ref.event = en.val
+		if v, ok := m["version"]; ok {
+			ref.version = v.val
+		}
 		if as, ok := m["as"]; ok {
 			ref.as = as.val
 		}

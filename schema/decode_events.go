@@ -1,12 +1,12 @@
 package schema
 
 import (
-	"fmt"
+	"strconv"
 
 	"gopkg.in/yaml.v3"
 )
 
-var eventKeys = []string{"version", "key", "snapshot", "doc", "deprecated", "fields"}
+var eventKeys = []string{"version", "key", "snapshot", "doc", "deprecated", "fields", "older_versions"}
 
 // decodeEvents reads the `events:` section.
 func (f *file) decodeEvents(y *yaml.Node) {
@@ -47,6 +47,23 @@ func (f *file) decodeEvent(ev *Event, y *yaml.Node) {
 			f.errorf(en.val, "%s: snapshot: true needs a key; name the entity's key field with `key:`", what)
 		}
 	}
+	if en, ok := m["older_versions"]; ok {
+		f.olderVersions(ev, en, m)
+	}
+}
+
+// olderVersions reads `older_versions:` once the event's own version is
+// known. A snapshot event re-announces one version, so it has none.
+func (f *file) olderVersions(ev *Event, en entry, m map[string]entry) {
+	if ev.Snapshot {
+		f.errorf(en.key, "event %s: a snapshot event cannot declare older_versions: re-announcing state publishes one version; move consumers to version %d, then drop the older one", ev.Name, ev.Version)
+		return
+	}
+	var key *yaml.Node
+	if k, ok := m["key"]; ok {
+		key = k.val
+	}
+	f.decodeOlderVersions(ev, en.val, key)
 }
 
 // eventVersion reads `version:`, an integer of at least 1.
@@ -65,22 +82,32 @@ func (f *file) eventVersion(y *yaml.Node, what string) int {
 // required top-level field of type string, uuid, int32 or int64.
 func (f *file) resolveKeys() {
 	for _, k := range f.keys {
-		name, ok := f.text(k.node, fmt.Sprintf("event %s: key", k.event.Name))
-		if !ok {
-			continue
+		what := "event " + k.event.label()
+		name, ok := f.text(k.node, what+": key")
+		if !ok || (k.event.Latest != nil && k.event.Latest.Key == nil) {
+			continue // the newest version's problem with its key is reported once
 		}
 		fd := fieldNamed(k.event.Fields, name)
 		switch {
 		case fd == nil:
-			f.errorf(k.node, "event %s: key %q names no field of the event%s", k.event.Name, clip(name), didYouMean(name, fieldNames(k.event.Fields)))
+			f.errorf(k.node, "%s: key %q names no field of the event%s", what, clip(name), didYouMean(name, fieldNames(k.event.Fields)))
 		case fd.Optional:
-			f.errorf(k.node, "event %s: key field %q is optional; a key must be a required field", k.event.Name, name)
+			f.errorf(k.node, "%s: key field %q is optional; a key must be a required field", what, name)
 		case fd.Type != nil && !keyKinds[fd.Type.Kind]:
-			f.errorf(k.node, "event %s: key field %q has type %s; a key must be string, uuid, int32 or int64", k.event.Name, name, fd.Type)
+			f.errorf(k.node, "%s: key field %q has type %s; a key must be string, uuid, int32 or int64", what, name, fd.Type)
 		default:
 			k.event.Key = fd
 		}
 	}
+}
+
+// label names ev in messages: its name, and its version when it is an
+// older version.
+func (ev *Event) label() string {
+	if ev.Latest == nil {
+		return ev.Name
+	}
+	return ev.Name + " v" + strconv.Itoa(ev.Version)
 }
 
 // keyKinds are the types a key field may have.

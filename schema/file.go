@@ -17,6 +17,7 @@ type file struct {
 	types     map[string]*NamedType // by contract name
 	typeExprs []typeExpr
 	keys      []keyRef
+	orders    []orderRef
 	consumes  []consumeRef
 }
 
@@ -37,11 +38,12 @@ type consumeRef struct {
 	producer *yaml.Node // the service name key
 	event    *yaml.Node // the event name
 	as       *yaml.Node // nil without `as:`
+	version  *yaml.Node // nil without `version:`: the newest version
 	emits    *yaml.Node // the `emits:` list; nil when the entry declares no reactions
 	pos      Pos        // the entry
 }
 
-var rootKeys = []string{"evgen", "service", "go_package", "doc", "types", "events", "consumes"}
+var rootKeys = []string{"evgen", "service", "go_package", "doc", "types", "events", "order_by", "consumes"}
 
 // decodeFile turns one source into a file, or nil when it is not a YAML
 // mapping at all.
@@ -64,6 +66,9 @@ func decodeFile(src Source, e *errs) *file {
 	}
 	if en, ok := m["events"]; ok {
 		f.decodeEvents(en.val)
+	}
+	if en, ok := m["order_by"]; ok {
+		f.decodeOrderBy(en.val)
 	}
 	if en, ok := m["consumes"]; ok {
 		f.decodeConsumes(en.val)

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,29 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 )
+
+// stringKeys turns mapping keys that YAML reads as numbers (the version
+// numbers of older_versions) into strings, as a YAML language server's
+// conversion to JSON does.
+func stringKeys(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = stringKeys(e)
+		}
+	case map[any]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[fmt.Sprint(k)] = stringKeys(e)
+		}
+		return m
+	case []any:
+		for i, e := range v {
+			v[i] = stringKeys(e)
+		}
+	}
+	return v
+}
 
 func compileJSONSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
@@ -36,7 +60,7 @@ func yamlToJSON(t *testing.T, data []byte) any {
 	if err := yaml.Unmarshal(data, &v); err != nil {
 		t.Fatalf("yaml: %v", err)
 	}
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(stringKeys(v))
 	if err != nil {
 		t.Fatalf("json: %v", err)
 	}
@@ -106,6 +130,9 @@ func TestJSONSchemaRejects(t *testing.T) {
 		{"emits twice", head + "consumes:\n  billing: [{event: InvoiceIssued, emits: [UserDeleted, UserDeleted]}]\n"},
 		{"emits bad name", head + "consumes:\n  billing: [{event: InvoiceIssued, emits: [user_deleted]}]\n"},
 		{"optional not bool", head + "events:\n  E:\n    fields: {a: {type: string, optional: \"yes\"}}\n"},
+		{"older version not a number", head + "events:\n  E:\n    version: 2\n    older_versions: {one: {fields: {a: string}}}\n"},
+		{"older version unknown key", head + "events:\n  E:\n    version: 2\n    older_versions: {1: {key: a}}\n"},
+		{"consumed version 0", head + "consumes:\n  billing: [{event: InvoiceIssued, version: 0}]\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := sch.Validate(yamlToJSON(t, []byte(tc.yaml))); err == nil {

@@ -30,30 +30,52 @@ type Service struct {
 	Consumes []*Consumed  // sorted by producer name, then the order in the file
 	Package  *Package     // what is generated for this service
 	// Unresolved holds the consumes entries naming a service or event the
-	// set lacks, in file order; only LoadOptions.KeepUnresolved fills it,
+	// set lacks, or a version the producer does not publish, in file order; only LoadOptions.KeepUnresolved fills it,
 	// as Load reports such entries as errors.
 	Unresolved []*Unresolved
 }
 
-// Unresolved is a consumes entry whose producer or event is not in the set.
+// Unresolved is a consumes entry whose producer or event is not in the
+// set, or whose `version:` its producer does not publish.
 type Unresolved struct {
 	Producer string // the service the entry names
 	Event    string // the event name it names
+	Version  int    // the entry's `version:`; 0 when it names none
 	Pos      Pos
 }
 
 // Event is an event a service owns.
 type Event struct {
-	Service    *Service
-	Name       string // UpperCamelCase, as in the contract
-	Type       string // Service.Name + "." + Name, the wire event type
-	Version    int    // at least 1
-	Key        *Field // nil when the contract names no key
+	Service *Service
+	Name    string // UpperCamelCase, as in the contract
+	Type    string // Service.Name + "." + Name, the wire event type
+	Version int    // at least 1
+	Key     *Field // nil when the contract names no key
+	// OrderBy is the required integer field that orders the events of Key
+	// per key value (the contract's `order_by:`), so that a consumer can
+	// tell an older event from a newer one; nil when the contract names none.
+	OrderBy    *Field
 	Doc        string
 	Deprecated string // "" when not deprecated; the contract's text, or "deprecated" for `true`
 	Snapshot   bool   // `snapshot: true`: the event carries the key entity's full state (needs a key), so producers can re-announce it
 	Fields     []*Field
 	Pos        Pos
+	// Older are the older versions the producer still publishes beside
+	// this one (`older_versions:`), lowest first; each shares Service,
+	// Name and Type, and has its own Version, Fields, Key and Doc. Latest
+	// is nil here and, on each older version, the event it is older than.
+	Older  []*Event
+	Latest *Event
+}
+
+// Versions is the event at every version its producer publishes, newest
+// first: the event itself, then its older versions.
+func (e *Event) Versions() []*Event {
+	out := []*Event{e}
+	for i := len(e.Older) - 1; i >= 0; i-- {
+		out = append(out, e.Older[i])
+	}
+	return out
 }
 
 // Field is a field of an event or of a struct type.
@@ -134,17 +156,22 @@ type Consumed struct {
 // never convert case themselves.
 type Package struct {
 	Service    *Service
-	Name       string       // Go package name: last element of go_package, else <service>events
-	ImportPath string       // go_package; "" when the contract gives none
-	Events     []*EventDecl // own events in file order, then consumed ones as in Service.Consumes
-	Types      []*TypeDecl  // own types in file order, then types carried in by consumed events, sorted by producer then name
+	Name       string          // Go package name: last element of go_package, else <service>events
+	ImportPath string          // go_package; "" when the contract gives none
+	Events     []*EventDecl    // own events in file order, each followed by its older versions, lowest first; then consumed ones as in Service.Consumes
+	Types      []*TypeDecl     // own types in file order, then types carried in by consumed events, sorted by producer then name
+	Producers  []*ProducerDecl // the services consumed from, sorted by name
 }
 
 // EventDecl is one event type declared in a generated package.
 type EventDecl struct {
 	Event  *Event
-	GoName string // own events: Event.Name; consumed: Consumed.LocalName
+	GoName string // own events: Event.Name, older versions <Name>V<version>; consumed: Consumed.LocalName
 	Own    bool
+	// Convert, on an own older version that is no SubsetOf its newest,
+	// is the Converter method that makes it from the newest; "" when the
+	// publisher copies the fields itself.
+	Convert string
 }
 
 // TypeDecl is one named type declared in a generated package: the

@@ -210,3 +210,22 @@ func TestLoadPaths(t *testing.T) {
 		t.Errorf(`Load("./...") = %v, want "no files" (testdata is skipped)`, err)
 	}
 }
+
+// TestModelOrderBy checks that order_by reaches every event of its key,
+// and no other.
+func TestModelOrderBy(t *testing.T) {
+	set, err := Load("testdata/valid_order_by")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Opened": "version", "Renamed": "version", "Audited": ""}
+	for _, ev := range set.Services[0].Events {
+		got := ""
+		if ev.OrderBy != nil {
+			got = ev.OrderBy.Name
+		}
+		if got != want[ev.Name] {
+			t.Errorf("event %s: OrderBy = %q, want %q", ev.Name, got, want[ev.Name])
+		}
+	}
+}

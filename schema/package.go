@@ -9,7 +9,7 @@ import (
 
 // generatedNames are the package-level identifiers every generated
 // package declares, besides the contract's events and types.
-var generatedNames = []string{"Publisher", "NewPublisher", "Handlers", "RegisterHandlers", "Contract", "SnapshotSource", "RegisterSnapshots", "SyncAll"}
+var generatedNames = []string{"Publisher", "NewPublisher", "Handlers", "RegisterHandlers", "Contract", "SnapshotSource", "RegisterSnapshots"}
 
 // packages decides every service's generated package and its Go names.
 func (l *loader) packages(files []*file) {
@@ -21,6 +21,7 @@ func (l *loader) packages(files []*file) {
 		s := newScope(f)
 		s.declareOwn(pkg)
 		s.declareConsumed(pkg)
+		s.declareProducers(pkg)
 		s.declareCarried(pkg)
 	}
 }
@@ -73,6 +74,7 @@ func (s *scope) declareOwn(pkg *Package) {
 	for _, ev := range s.f.svc.Events {
 		pkg.Events = append(pkg.Events, &EventDecl{Event: ev, GoName: ev.Name, Own: true})
 		decls = append(decls, ownDecl{ev.Name, "event " + ev.Name, ev.Pos})
+		decls = append(decls, declareOlder(pkg, ev)...)
 	}
 	for _, t := range s.f.svc.Types {
 		pkg.Types = append(pkg.Types, &TypeDecl{Type: t, GoName: t.Name})

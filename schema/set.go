@@ -25,6 +25,7 @@ func (l *loader) load(srcs []Source) (*Set, error) {
 	for _, f := range files {
 		f.resolveTypes()
 		f.resolveKeys()
+		f.resolveOrders()
 		f.checkCycles()
 		f.checkDepth()
 	}

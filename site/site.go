@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"html/template"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 )
 
 // Options adjusts the site.
 type Options struct {
 	// Namespace prefixes the exchange and queue names the service pages
-	// show, as runtime.Config.Namespace does; "" is the runtime's
+	// show, as service.Config.Namespace does; "" is the runtime's
 	// default, "evgen".
 	Namespace string
 }
@@ -30,9 +30,9 @@ var pageTemplates = template.Must(template.ParseFS(tmplFS, "tmpl/*.html", "tmpl/
 func Generate(set *schema.Set, opts Options) (map[string][]byte, error) {
 	ns := opts.Namespace
 	if ns == "" {
-		ns = "evgen" // runtime.Config's default
+		ns = "evgen" // service.Config's default
 	}
-	if err := runtime.CheckNamespace(ns); err != nil {
+	if err := service.CheckNamespace(ns); err != nil {
 		return nil, err
 	}
 	c := newCatalog(set, ns)

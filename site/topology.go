@@ -2,14 +2,15 @@ package site
 
 import (
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 )
 
 // topology is the RabbitMQ topology svc declares at start-up, as the
 // runtime computes it: the names on the service page are the runtime's,
 // not a copy of its naming rules.
-func topology(svc *schema.Service, namespace string) runtime.TopologyPlan {
-	return runtime.Topology(runtime.Config{Namespace: namespace, Contract: contractOf(svc)})
+func topology(svc *schema.Service, namespace string) service.TopologyPlan {
+	return service.Topology(service.Config{Namespace: namespace, Contract: contractOf(svc)})
 }
 
 // contractOf is the runtime.Contract the generated package of svc holds.

@@ -3,7 +3,7 @@ package site
 import (
 	"strings"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 )
 
@@ -53,9 +53,9 @@ type serviceView struct {
 	File      string
 	Publishes []eventRow
 	Consumes  []consumedRow
-	Exchanges []runtime.ExchangeSpec
+	Exchanges []service.ExchangeSpec
 	Queues    []queueRow
-	Bindings  []runtime.BindingSpec
+	Bindings  []service.BindingSpec
 }
 
 type consumedRow struct {
@@ -69,7 +69,7 @@ type consumedRow struct {
 
 // queueRow is a queue the service declares, with what it is for.
 type queueRow struct {
-	runtime.QueueSpec
+	service.QueueSpec
 	Role string
 }
 
@@ -149,7 +149,7 @@ func fieldRows(fields []*schema.Field, key *schema.Field) []fieldRow {
 }
 
 // queueRows names what each queue of a plan is for.
-func queueRows(p runtime.TopologyPlan) []queueRow {
+func queueRows(p service.TopologyPlan) []queueRow {
 	deadLetter := map[string]bool{}
 	for _, q := range p.Queues {
 		deadLetter[q.DeadLetterTo] = true
@@ -158,7 +158,7 @@ func queueRows(p runtime.TopologyPlan) []queueRow {
 	for _, q := range p.Queues {
 		role := "requests to re-announce state" // the one other queue Topology declares
 		switch {
-		case q.Type == runtime.StreamQueue:
+		case q.Type == service.StreamQueue:
 			role = "event log (stream of every event published)"
 		case q.DeadLetterTo != "":
 			role = "consumed events; rejected ones go to " + q.DeadLetterTo

@@ -49,6 +49,9 @@ func eventInfo(ev *schema.Event) []jen.Code {
 	if ev.Key != nil {
 		fields = append(fields, jen.Id("Key").Op(":").Lit(ev.Key.Name))
 	}
+	if ev.OrderBy != nil {
+		fields = append(fields, jen.Id("OrderBy").Op(":").Lit(ev.OrderBy.Name))
+	}
 	return fields
 }
 

@@ -7,6 +7,8 @@ const (
 	pkgContext = "context"
 	pkgTime    = "time"
 	pkgStrconv = "strconv"
+	pkgFmt     = "fmt"
+	pkgErrors  = "errors"
 	pkgRuntime = "github.com/evgenhq/evgen/runtime"
 	pkgWire    = "github.com/evgenhq/evgen/runtime/wire"
 )

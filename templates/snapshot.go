@@ -49,33 +49,3 @@ func emitSnapshot(f *jen.File, p *schema.Package) error {
 	)
 	return nil
 }
-
-// emitSync renders sync.evgen.go: SyncAll, which syncs the service from
-// the event log of every producer it consumes from.
-func emitSync(f *jen.File, p *schema.Package) error {
-	var producers []jen.Code
-	seen := map[string]bool{}
-	for _, c := range p.Service.Consumes {
-		if name := c.Event.Service.Name; !seen[name] {
-			seen[name] = true
-			producers = append(producers, jen.Lit(name))
-		}
-	}
-	f.Comment("// SyncAll reads the event log of every service " + p.Service.Name + " consumes from, in turn,")
-	f.Comment("// through svc's handlers and inbox, up to each log's end as of the start;")
-	f.Comment("// see runtime.Service.Sync. Register the handlers first.")
-	f.Func().Id("SyncAll").Params(
-		jen.Id("ctx").Qual(pkgContext, "Context"),
-		jen.Id("svc").Op("*").Qual(pkgRuntime, "Service"),
-		jen.Id("from").Qual(pkgRuntime, "SyncFrom"),
-		jen.Id("opts").Qual(pkgRuntime, "SyncOptions"),
-	).Error().Block(
-		jen.For(jen.List(jen.Id("_"), jen.Id("producer")).Op(":=").Range().Index().String().Values(producers...)).Block(
-			jen.If(jen.List(jen.Id("_"), jen.Id("err")).Op(":=").Id("svc").Dot("Sync").Call(
-				jen.Id("ctx"), jen.Id("producer"), jen.Id("from"), jen.Id("opts"),
-			), jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err"))),
-		),
-		jen.Return(jen.Nil()),
-	)
-	return nil
-}

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/recovery"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 )
 
@@ -90,7 +91,7 @@ type dlqCommand struct {
 	action string
 	flags  dlqFlags
 	ids    []string
-	filter runtime.DeadLetterFilter
+	filter recovery.DeadLetterFilter
 	set    *schema.Set // nil without -contracts
 }
 
@@ -107,7 +108,7 @@ func runDLQ(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	dl, err := runtime.OpenDeadLetters(c.flags.amqp, c.flags.namespace, c.flags.service)
+	dl, err := recovery.OpenDeadLetters(c.flags.amqp, c.flags.namespace, c.flags.service)
 	if err != nil {
 		fmt.Fprintf(stderr, "evgen dlq: %v\n", err)
 		return 1
@@ -149,8 +150,8 @@ func (c *dlqCommand) check() error {
 		return fmt.Errorf("unknown action %q: want list, show, redrive or drop", c.action)
 	case f.service == "":
 		return errors.New("-service is required")
-	case runtime.CheckNamespace(f.namespace) != nil:
-		return fmt.Errorf("-namespace: %w", runtime.CheckNamespace(f.namespace))
+	case service.CheckNamespace(f.namespace) != nil:
+		return fmt.Errorf("-namespace: %w", service.CheckNamespace(f.namespace))
 	case c.action == "show" && len(c.ids) != 1:
 		return errors.New("show takes exactly one event ID")
 	case c.action == "list" && len(c.ids) > 0:
@@ -163,7 +164,7 @@ func (c *dlqCommand) check() error {
 
 // load builds the filter and loads the contracts.
 func (c *dlqCommand) load() error {
-	c.filter = runtime.DeadLetterFilter{IDs: c.ids, Type: c.flags.typ, Reason: c.flags.reason}
+	c.filter = recovery.DeadLetterFilter{IDs: c.ids, Type: c.flags.typ, Reason: c.flags.reason}
 	var err error
 	if c.filter.Since, err = parseWhen(c.flags.since); err != nil {
 		return fmt.Errorf("-since: %w", err)
@@ -196,7 +197,7 @@ func parseWhen(s string) (time.Time, error) {
 }
 
 // run performs the action.
-func (c *dlqCommand) run(ctx context.Context, dl *runtime.DeadLetters, stdout, stderr io.Writer) error {
+func (c *dlqCommand) run(ctx context.Context, dl *recovery.DeadLetters, stdout, stderr io.Writer) error {
 	switch c.action {
 	case "list":
 		ls, err := dl.List(ctx, c.filter)
@@ -227,7 +228,7 @@ func (c *dlqCommand) run(ctx context.Context, dl *runtime.DeadLetters, stdout, s
 }
 
 // drop asks before deleting, unless -yes.
-func (c *dlqCommand) drop(ctx context.Context, dl *runtime.DeadLetters, stdout io.Writer) error {
+func (c *dlqCommand) drop(ctx context.Context, dl *recovery.DeadLetters, stdout io.Writer) error {
 	ls, err := dl.List(ctx, c.filter)
 	if err != nil {
 		return err
@@ -249,7 +250,7 @@ func (c *dlqCommand) drop(ctx context.Context, dl *runtime.DeadLetters, stdout i
 	for i, l := range ls {
 		ids[i] = l.ID
 	}
-	n, err := dl.Drop(ctx, runtime.DeadLetterFilter{IDs: ids})
+	n, err := dl.Drop(ctx, recovery.DeadLetterFilter{IDs: ids})
 	fmt.Fprintf(stdout, "dropped %d dead letters\n", n)
 	return err
 }

@@ -10,12 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/recovery"
 	"github.com/evgenhq/evgen/schema"
 )
 
 // listLine is one dead letter on one line.
-func listLine(l runtime.DeadLetter, set *schema.Set) string {
+func listLine(l recovery.DeadLetter, set *schema.Set) string {
 	line := fmt.Sprintf("%s  %s  %s v%d  key=%s  attempts=%d  reason=%q",
 		l.ID, l.At.UTC().Format(time.RFC3339), l.Type, l.Version, l.Subject, l.Attempts, oneLine(l.Reason, 80))
 	if fields := decode(l, set); len(fields) > 0 {
@@ -25,7 +25,7 @@ func listLine(l runtime.DeadLetter, set *schema.Set) string {
 }
 
 // showLetter prints one dead letter in full.
-func showLetter(w io.Writer, l runtime.DeadLetter, set *schema.Set) {
+func showLetter(w io.Writer, l recovery.DeadLetter, set *schema.Set) {
 	fmt.Fprintf(w, "id:           %s\ntype:         %s v%d\nkey:          %s\n", l.ID, l.Type, l.Version, l.Subject)
 	fmt.Fprintf(w, "dead-lettered %s after %d attempts (redriven %d times before)\n", l.At.UTC().Format(time.RFC3339Nano), l.Attempts, l.Redrives)
 	fmt.Fprintf(w, "routing:      exchange %q, key %q\nreason:       %s\n", l.Exchange, l.RoutingKey, l.Reason)
@@ -50,7 +50,7 @@ func showLetter(w io.Writer, l runtime.DeadLetter, set *schema.Set) {
 
 // decode shows the payload's fields in contract order, name=value, and
 // what does not match the contract; nil without contracts.
-func decode(l runtime.DeadLetter, set *schema.Set) []string {
+func decode(l recovery.DeadLetter, set *schema.Set) []string {
 	if set == nil {
 		return nil
 	}

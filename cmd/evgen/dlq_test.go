@@ -9,6 +9,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 func TestDLQUsageErrors(t *testing.T) {
@@ -66,9 +67,9 @@ func deadLetter(t *testing.T, ch *amqp.Channel, queue, id, reason, body string) 
 		MessageId: id, ContentType: "application/json", Body: []byte(body),
 		Headers: amqp.Table{
 			runtime.HeaderType: "producer.Ping", runtime.HeaderEventVersion: "1", runtime.HeaderSubject: "7",
-			runtime.HeaderDLQError: reason, runtime.HeaderDLQAttempts: "5",
-			runtime.HeaderDLQExchange: "ns.producer", runtime.HeaderDLQRoutingKey: "producer.Ping.v1",
-			runtime.HeaderDLQTime: time.Now().UTC().Format(time.RFC3339Nano),
+			service.HeaderDLQError: reason, service.HeaderDLQAttempts: "5",
+			service.HeaderDLQExchange: "ns.producer", service.HeaderDLQRoutingKey: "producer.Ping.v1",
+			service.HeaderDLQTime: time.Now().UTC().Format(time.RFC3339Nano),
 		},
 	})
 	if err != nil {
@@ -110,7 +111,7 @@ func TestDLQAgainstBroker(t *testing.T) {
 		t.Fatalf("redrive: exit %d, %q %q", got.code, got.stdout, got.stderr)
 	}
 	d, ok, err := ch.Get(ns+".consumer", true)
-	if err != nil || !ok || d.MessageId != "id-1" || d.Headers[runtime.HeaderDLQError] != nil || d.Headers[runtime.HeaderType] != "producer.Ping" {
+	if err != nil || !ok || d.MessageId != "id-1" || d.Headers[service.HeaderDLQError] != nil || d.Headers[runtime.HeaderType] != "producer.Ping" {
 		t.Errorf("service queue got %v %v: id %q, headers %v", ok, err, d.MessageId, d.Headers)
 	}
 

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 	"github.com/evgenhq/evgen/site"
 )
@@ -62,7 +62,7 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
 	case fs.NArg() == 0:
 		return usageError(stderr, "docs", "no contract paths given")
 	}
-	if err := runtime.CheckNamespace(*namespace); err != nil {
+	if err := service.CheckNamespace(*namespace); err != nil {
 		return usageError(stderr, "docs", "-namespace: "+err.Error())
 	}
 	set, err := schema.Load(fs.Args()...)

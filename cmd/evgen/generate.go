@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/evgenhq/evgen/internal/gencheck"
 	"github.com/evgenhq/evgen/schema"
 	"github.com/evgenhq/evgen/templates"
 )
@@ -21,8 +21,8 @@ service into dir: its own events and the events it consumes (types.evgen.go,
 over the runtime/wire package), a Publisher (publisher.evgen.go, when the service
 publishes), a Handlers interface (handlers.evgen.go, when it consumes),
 SnapshotSource and RegisterSnapshots (snapshot.evgen.go, when it publishes
-snapshot events), SyncAll (sync.evgen.go, when it consumes), and its
-Contract (contract.evgen.go). The package name is the last element of
+snapshot events), a SyncFrom<Producer> function per producer
+(sync.evgen.go, when it consumes), and its Contract (contract.evgen.go). The package name is the last element of
 the contract's go_package, else <service>events.
 
 Paths are as for evgen validate: files, directories, or dir/... . Give the
@@ -48,14 +48,9 @@ files, 2 for a usage error such as a bad flag, a missing file or an
 unknown service.
 `
 
-// generateFlags are the parsed flags of evgen generate.
-type generateFlags struct {
-	service     string
-	out         string
-	omitVersion bool
-	check       bool
-	paths       []string
-}
+// generateFlags are the parsed flags of evgen generate; evgentest parses
+// go:generate lines with the same flag set.
+type generateFlags = gencheck.Flags
 
 // runGenerate is `evgen generate`.
 func runGenerate(args []string, stdout, stderr io.Writer) int {
@@ -63,7 +58,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	set, err := schema.Load(gf.paths...)
+	set, err := schema.Load(gf.Paths...)
 	var invalid *schema.Errors
 	switch {
 	case errors.As(err, &invalid):
@@ -73,20 +68,20 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evgen generate: %v\n", err)
 		return exitUsage
 	}
-	service, err := pickService(set, gf.service)
+	service, err := pickService(set, gf.Service)
 	if err != nil {
 		fmt.Fprintf(stderr, "evgen generate: %v\n", err)
 		return exitUsage
 	}
-	files, err := templates.Generate(set, service, templates.Options{OmitVersion: gf.omitVersion})
+	files, err := templates.Generate(set, service, templates.Options{OmitVersion: gf.OmitVersion})
 	if err != nil {
 		fmt.Fprintf(stderr, "evgen generate: %v\n", err)
 		return exitInvalid
 	}
-	if gf.check {
-		return checkFresh(gf.out, files, stderr)
+	if gf.Check {
+		return checkFresh(gf.Out, files, stderr)
 	}
-	if err := writePackage(gf.out, files); err != nil {
+	if err := writePackage(gf.Out, files); err != nil {
 		fmt.Fprintf(stderr, "evgen generate: %v\n", err)
 		return exitInvalid
 	}
@@ -104,11 +99,11 @@ func parseGenerate(args []string, stdout, stderr io.Writer) (gf generateFlags, c
 		}
 		return gf, usageError(stderr, "generate", ""), false
 	}
-	gf.paths = fs.Args()
+	gf.Paths = fs.Args()
 	switch {
-	case gf.out == "":
+	case gf.Out == "":
 		return gf, usageError(stderr, "generate", "-out is required"), false
-	case len(gf.paths) == 0:
+	case len(gf.Paths) == 0:
 		return gf, usageError(stderr, "generate", "no contract paths given"), false
 	}
 	return gf, exitOK, true
@@ -117,58 +112,19 @@ func parseGenerate(args []string, stdout, stderr io.Writer) (gf generateFlags, c
 // generateFlagSet defines the flags of evgen generate into gf; the help
 // text generateUsage documents each of them.
 func generateFlagSet(gf *generateFlags, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	fs.StringVar(&gf.service, "service", "", "the service to generate")
-	fs.StringVar(&gf.out, "out", "", "the directory of the generated package")
-	fs.BoolVar(&gf.omitVersion, "omit-version", false, "leave evgen's version out of the header")
-	fs.BoolVar(&gf.check, "check", false, "write nothing; report stale files and exit 1 if any")
-	return fs
+	return gencheck.FlagSet(gf, stderr)
 }
 
 // pickService returns the service to generate: the one named, or the only
 // one in the set.
 func pickService(set *schema.Set, name string) (string, error) {
-	var names []string
-	for _, s := range set.Services {
-		if s.Name == name {
-			return name, nil
-		}
-		names = append(names, s.Name)
-	}
-	switch {
-	case name != "":
-		return "", fmt.Errorf("-service %s: no such service in the contract set (have %s)", name, strings.Join(names, ", "))
-	case len(names) == 1:
-		return names[0], nil
-	}
-	return "", fmt.Errorf("-service is required: the contract set has %d services (%s)", len(names), strings.Join(names, ", "))
+	return gencheck.PickService(set, name)
 }
 
 // checkFresh reports, without writing, every file of dir that differs from
 // files: stale, missing, or generated before and no longer.
 func checkFresh(dir string, files []templates.File, stderr io.Writer) int {
-	var problems []string
-	for _, f := range files {
-		path := filepath.Join(dir, f.Name)
-		old, err := os.ReadFile(path)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			problems = append(problems, "missing: "+path)
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("unreadable: %s: %v", path, err))
-		case !bytes.Equal(old, f.Data):
-			problems = append(problems, "stale: "+path)
-		}
-	}
-	extra, err := staleFiles(dir, files)
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	for _, path := range extra {
-		problems = append(problems, "no longer generated: "+path)
-	}
+	problems := gencheck.Problems(dir, files)
 	for _, p := range problems {
 		fmt.Fprintln(stderr, p)
 	}
@@ -190,7 +146,7 @@ func writePackage(dir string, files []templates.File) error {
 			return err
 		}
 	}
-	extra, err := staleFiles(dir, files)
+	extra, err := gencheck.StaleFiles(dir, files)
 	if err != nil {
 		return err
 	}
@@ -227,35 +183,4 @@ func writeFile(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// staleFiles lists the files in dir that evgen generated (their name ends
-// in .evgen.go and they start with its header) and files does not hold.
-func staleFiles(dir string, files []templates.File) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read output directory: %w", err)
-	}
-	keep := map[string]bool{}
-	for _, f := range files {
-		keep[f.Name] = true
-	}
-	var stale []string
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), templates.Suffix) || keep[e.Name()] {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		if bytes.HasPrefix(data, []byte(templates.HeaderPrefix)) {
-			stale = append(stale, path)
-		}
-	}
-	return stale, nil
 }

@@ -27,6 +27,7 @@ var commands = []command{
 	{"graph", "print the choreography of a contract set as a Mermaid or DOT graph", runGraph},
 	{"asyncapi", "write the AsyncAPI 3.0 document of a service", runAsyncAPI},
 	{"jsonschema", "write the JSON Schema of each event version's payload", runJSONSchema},
+	{"topology", "print the RabbitMQ topology and broker permissions of each service", runTopology},
 	{"docs", "write the catalog of a contract set: a static web site", runDocs},
 	{"dlq", "list, show, redrive or drop a service's dead-lettered events", runDLQ},
 	{"outbox", "list, retry or drop the outbox events a service's relay set aside", runOutbox},

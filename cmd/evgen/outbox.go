@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storeopen"
+	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
 const outboxUsage = `usage: evgen outbox list|retry|drop -db DSN [flags] [ID...]
@@ -130,14 +131,14 @@ func (c *outboxCommand) open(ctx context.Context, stdout, stderr io.Writer) erro
 	if err := checkSQLitePath(c.flags.db); err != nil {
 		return err
 	}
-	store, err := storeopen.Open(ctx, c.flags.db, storeopen.WithTablePrefix(c.flags.tablePrefix))
+	st, err := open.Open(ctx, c.flags.db, open.WithTablePrefix(c.flags.tablePrefix))
 	if err != nil {
 		return err
 	}
-	defer store.DB().Close()
-	rows, ok := store.(runtime.SetAsideOutbox)
+	defer st.DB().Close()
+	rows, ok := st.(store.SetAsideOutbox)
 	if !ok {
-		return fmt.Errorf("the %T store keeps no set-aside outbox rows", store)
+		return fmt.Errorf("the %T store keeps no set-aside outbox rows", st)
 	}
 	return c.run(ctx, rows, stdout, stderr)
 }
@@ -155,7 +156,7 @@ func checkSQLitePath(dsn string) error {
 }
 
 // run performs the action.
-func (c *outboxCommand) run(ctx context.Context, o runtime.SetAsideOutbox, stdout, stderr io.Writer) error {
+func (c *outboxCommand) run(ctx context.Context, o store.SetAsideOutbox, stdout, stderr io.Writer) error {
 	rows, err := o.ListSetAside(ctx)
 	if err != nil {
 		return err
@@ -179,7 +180,7 @@ func (c *outboxCommand) run(ctx context.Context, o runtime.SetAsideOutbox, stdou
 }
 
 // selected is the IDs given, or with -all every row listed.
-func (c *outboxCommand) selected(rows []runtime.SetAsideRow) []string {
+func (c *outboxCommand) selected(rows []store.SetAsideRow) []string {
 	if !c.flags.all {
 		return c.ids
 	}
@@ -191,7 +192,7 @@ func (c *outboxCommand) selected(rows []runtime.SetAsideRow) []string {
 }
 
 // drop asks before deleting, unless -yes.
-func (c *outboxCommand) drop(ctx context.Context, o runtime.SetAsideOutbox, ids []string, stdout io.Writer) error {
+func (c *outboxCommand) drop(ctx context.Context, o store.SetAsideOutbox, ids []string, stdout io.Writer) error {
 	if len(ids) == 0 {
 		fmt.Fprintln(stdout, "no set-aside row selected")
 		return nil
@@ -213,7 +214,7 @@ func (c *outboxCommand) drop(ctx context.Context, o runtime.SetAsideOutbox, ids 
 }
 
 // setAsideLine is one set-aside row on one line.
-func setAsideLine(r runtime.SetAsideRow) string {
+func setAsideLine(r store.SetAsideRow) string {
 	return fmt.Sprintf("%s  %s  %s v%d  key=%s  reason=%q",
 		r.ID, r.At.UTC().Format(time.RFC3339), r.Type(), r.Version(), r.Metadata.Get(runtime.HeaderSubject), oneLine(r.Reason, 120))
 }

@@ -14,7 +14,8 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storeopen"
+	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
 func TestOutboxUsageErrors(t *testing.T) {
@@ -65,7 +66,7 @@ func TestOutboxAgainstPostgres(t *testing.T) {
 // relay whose publisher refuses them for good, and drives evgen outbox
 // over them: list, retry of an unknown ID, retry, drop.
 func testOutboxCommands(t *testing.T, dsn, prefix string) {
-	store := setAsideStore(t, dsn, prefix)
+	st := setAsideStore(t, dsn, prefix)
 	base := []string{"-db", dsn, "-table-prefix", prefix}
 	outbox := func(action string, args ...string) result {
 		t.Helper()
@@ -88,7 +89,7 @@ func testOutboxCommands(t *testing.T, dsn, prefix string) {
 	if got := outbox("retry", poison1); got.code != exitOK || !strings.Contains(got.stdout, "put 1 events back") {
 		t.Fatalf("retry: exit %d, %q %q", got.code, got.stdout, got.stderr)
 	}
-	if b := backlogOf(t, store); !slices.Equal(b, []string{poison1}) {
+	if b := backlogOf(t, st); !slices.Equal(b, []string{poison1}) {
 		t.Errorf("outbox backlog after retry = %v, want the retried %s", b, poison1)
 	}
 
@@ -133,28 +134,28 @@ func (r refusing) Publish(_ context.Context, msgs ...*message.Message) error {
 
 // setAsideStore opens the store at dsn, writes four events and relays
 // them until the two refused ones are set aside.
-func setAsideStore(t *testing.T, dsn, prefix string) runtime.Store {
+func setAsideStore(t *testing.T, dsn, prefix string) store.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	store, err := storeopen.Open(ctx, dsn, storeopen.WithTablePrefix(prefix))
+	st, err := open.Open(ctx, dsn, open.WithTablePrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if d, ok := store.(interface{ Drop(context.Context) error }); ok {
+		if d, ok := st.(interface{ Drop(context.Context) error }); ok {
 			if err := d.Drop(context.Background()); err != nil {
 				t.Errorf("drop tables: %v", err)
 			}
 		}
-		store.DB().Close()
+		st.DB().Close()
 	})
 	for i := range 4 {
-		tx, err := store.DB().BeginTx(ctx, nil)
+		tx, err := st.DB().BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := runtime.Publish(ctx, store.Publisher(tx), registered{fmt.Sprintf("u%d", i)}, runtime.WithID(outboxEvent(i))); err != nil {
+		if err := runtime.Publish(ctx, st.Publisher(tx), registered{fmt.Sprintf("u%d", i)}, runtime.WithID(outboxEvent(i))); err != nil {
 			t.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {
@@ -164,7 +165,7 @@ func setAsideStore(t *testing.T, dsn, prefix string) runtime.Store {
 	relayCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	pub := refusing{make(chan string, 4)}
-	go func() { done <- store.Relay(relayCtx, pub) }()
+	go func() { done <- st.Relay(relayCtx, pub) }()
 	for range 2 {
 		select {
 		case <-pub.sent:
@@ -172,21 +173,21 @@ func setAsideStore(t *testing.T, dsn, prefix string) runtime.Store {
 			t.Fatal("relay did not send the good events")
 		}
 	}
-	for len(backlogOf(t, store)) > 0 { // the relay marks a row just after its publish returned
+	for len(backlogOf(t, st)) > 0 { // the relay marks a row just after its publish returned
 		select {
 		case <-time.After(10 * time.Millisecond):
 		case <-ctx.Done():
-			t.Fatalf("backlog still %v", backlogOf(t, store))
+			t.Fatalf("backlog still %v", backlogOf(t, st))
 		}
 	}
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("relay: %v", err)
 	}
-	return store
+	return st
 }
 
-func backlogOf(t *testing.T, s runtime.Store) []string {
+func backlogOf(t *testing.T, s store.Store) []string {
 	t.Helper()
 	b, ok := s.(interface {
 		Backlog(context.Context) ([]string, error)

@@ -73,15 +73,20 @@ func TestValidateHelp(t *testing.T) {
 	}
 }
 
-// TestValidateExamples validates the repository's example contracts, as
-// the README does.
+// TestValidateExamples validates the repository's example contract sets,
+// as the README does: the example services' and the README's own.
 func TestValidateExamples(t *testing.T) {
-	matches, _ := filepath.Glob("../../examples/*/*.yaml")
+	matches, _ := filepath.Glob("../../examples/contracts/*.yaml")
 	if len(matches) < 2 {
 		t.Fatalf("found %d example contracts, want users and billing: %v", len(matches), matches)
 	}
-	got := runEvgen(t, "validate", "../../examples/...")
-	if got.code != exitOK || got.stdout != "ok: 2 services, 11 events\n" {
-		t.Errorf("validate examples/...: exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	for dir, want := range map[string]string{
+		"../../examples/contracts":        "ok: 2 services, 11 events\n",
+		"../../examples/readme/contracts": "ok: 2 services, 3 events\n",
+	} {
+		got := runEvgen(t, "validate", dir)
+		if got.code != exitOK || got.stdout != want {
+			t.Errorf("validate %s: exit %d\n%s%s", dir, got.code, got.stdout, got.stderr)
+		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"syscall"
 
 	"github.com/evgenhq/evgen/examples/billing/app"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 func main() {
@@ -46,7 +46,7 @@ func run(args []string) error {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-		cfg.SyncProgress = runtime.ProgressBar(os.Stderr) // a person is watching
+		cfg.SyncProgress = service.ProgressBar(os.Stderr) // a person is watching
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -18,7 +18,10 @@ func TestDemoInProcess(t *testing.T) {
 	for _, want := range []string{
 		"billing caught up from its queue: the last email, version 3",
 		"users marked Ada payment_overdue",
+		"users added it to what Ada owes",
+		"users answered at once, before billing",
 		"Ada is active again, with billing's reason",
+		"billing's reason no longer holds",
 		"Ada is deleted on both sides",
 		"billing's inbox dropped the copy",
 		"The 4 stories told did what they claimed",

@@ -39,6 +39,7 @@ func (d *demo) reannounce(ctx context.Context, ada, grace string, newcomers []st
 	if err != nil {
 		return err
 	}
+	d.say("    Billing's copy of Ada has no plan: the tombstone carries only her ID and version, all a deleted user keeps.")
 	_, err = d.await(ctx, grace, "billing has Grace's current email and version again", func(v view) bool {
 		return v.Customer.Email == v.User.Email && v.Customer.Version == v.User.Version
 	})

@@ -106,7 +106,20 @@ func (d *demo) await(ctx context.Context, id, claim string, cond func(view) bool
 
 // show prints both services' state of one user.
 func (d *demo) show(v view) {
-	u := v.User
+	d.showUser(v.User)
+	switch {
+	case d.billingDown:
+		d.say("      billing  (down)")
+	case !v.Known:
+		d.say("      billing  (no copy of this user)")
+	default:
+		c := v.Customer
+		d.say("      billing  %-20s %-10s %-16s v%d", orErased(c.Email), orUnknown(string(c.Plan)), c.Status, c.Version)
+	}
+}
+
+// showUser prints users' state of one user.
+func (d *demo) showUser(u usersapp.User) {
 	line := fmt.Sprintf("%-20s %-10s %-16s v%d", orErased(u.Email), u.Plan, u.Status, u.Version)
 	if u.BalanceDueCents > 0 {
 		line += "  owes " + dollars(u.BalanceDueCents)
@@ -115,15 +128,6 @@ func (d *demo) show(v view) {
 		line += fmt.Sprintf("  reason: %q", u.StatusReason)
 	}
 	d.say("      users    %s", line)
-	switch {
-	case d.billingDown:
-		d.say("      billing  (down)")
-	case !v.Known:
-		d.say("      billing  (no copy of this user)")
-	default:
-		c := v.Customer
-		d.say("      billing  %-20s %-10s %-16s v%d", orErased(c.Email), c.Plan, c.Status, c.Version)
-	}
 }
 
 func orErased(email string) string {
@@ -131,6 +135,15 @@ func orErased(email string) string {
 		return "(erased)"
 	}
 	return email
+}
+
+// orUnknown shows a plan billing does not know: its copy of a user it
+// learnt of only from the UserDeleted tombstone, which carries no plan.
+func orUnknown(plan string) string {
+	if plan == "" {
+		return "(unknown)"
+	}
+	return plan
 }
 
 func dollars(cents int64) string {

@@ -170,14 +170,20 @@ func (d *demo) deletion(ctx context.Context, ada string) error {
 		return err
 	}
 	d.step("3.1", "Billing issues Ada another invoice, of %s; it stays unpaid.", dollars(inv.AmountCents))
+	if _, err := d.await(ctx, ada, "users added it to what Ada owes", func(v view) bool { return v.User.BalanceDueCents == inv.AmountCents }); err != nil {
+		return err
+	}
 	u, err := d.c.Users.Delete(ctx, ada)
 	if err != nil {
 		return err
 	}
 	d.step("3.2", "Ada asks to be deleted (DELETE /users/{id}): users answers 202, marks her %s and publishes UserDeletionRequested.", u.Status)
+	d.showUser(u)
+	d.say("      billing  (its answer is on its way)")
 	if u.Status != usersapp.StatusDeleting {
 		return fmt.Errorf("DELETE left Ada %s, not deleting", u.Status)
 	}
+	d.ok("users answered at once, before billing: the saga goes on through events")
 	d.step("3.3", "Billing refuses while an invoice is unpaid (AccountClosureRejected); users compensates (UserReactivated).")
 	_, err = d.await(ctx, ada, "Ada is active again, with billing's reason", func(v view) bool {
 		return v.User.Status == usersapp.StatusActive && v.User.StatusReason == "1 invoice is unpaid" &&
@@ -190,7 +196,9 @@ func (d *demo) deletion(ctx context.Context, ada string) error {
 	if _, err := d.c.Billing.Pay(ctx, inv.ID); err != nil {
 		return err
 	}
-	if _, err := d.await(ctx, ada, "users saw the payment", func(v view) bool { return v.User.BalanceDueCents == 0 }); err != nil {
+	if _, err := d.await(ctx, ada, "users saw the payment, and billing's reason no longer holds", func(v view) bool {
+		return v.User.BalanceDueCents == 0 && v.User.StatusReason == ""
+	}); err != nil {
 		return err
 	}
 	if _, err := d.c.Users.Delete(ctx, ada); err != nil {

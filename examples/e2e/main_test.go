@@ -62,8 +62,9 @@ type deployment struct {
 	BillingSchema string
 }
 
-// startIn is start, telling where the services live.
-func startIn(t *testing.T) deployment {
+// startIn is start, telling where the services live; each tweak may
+// change the options (their Namespace already set) before the start.
+func startIn(t *testing.T, tweaks ...func(*cluster.Options)) deployment {
 	t.Helper()
 	amqpURL, dsn := testenv.AMQPURL(t), testenv.PostgresDSN(t)
 	ns := strings.ToLower(testenv.UniqueName("e2e"))
@@ -78,11 +79,15 @@ func startIn(t *testing.T) deployment {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{
+	opts := cluster.Options{
 		Mode: cluster.Processes, BinDir: binDir, AMQPURL: amqpURL, Namespace: ns,
 		UsersDB: withSearchPath(t, dsn, usersSchema), BillingDB: withSearchPath(t, dsn, billingSchema),
 		LogDir: t.TempDir(),
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&opts)
+	}
+	c, err := cluster.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,7 +141,9 @@ func TestDeletionSaga(t *testing.T) {
 	if _, err := c.Billing.Pay(ctx, inv.ID); err != nil {
 		t.Fatal(err)
 	}
-	awaitUser(t, c, u.ID, "users to learn of the payment", func(u usersapp.User) bool { return u.BalanceDueCents == 0 })
+	awaitUser(t, c, u.ID, "users to learn of the payment and drop billing's settled reason", func(u usersapp.User) bool {
+		return u.BalanceDueCents == 0 && u.StatusReason == "" && u.Version == 3
+	})
 	if _, err := c.Users.Delete(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@ package asyncapi
 
 import (
 	"github.com/evgenhq/evgen/internal/ordered"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 )
 
@@ -36,8 +36,8 @@ func channels(svc *schema.Service, n names) *ordered.Map {
 			Set("address", n.dlq).
 			Set("title", "The "+svc.Name+" dead-letter queue").
 			Set("description", "Where "+svc.Name+" sets aside the events it could not handle, with the headers "+
-				runtime.HeaderDLQError+", "+runtime.HeaderDLQAttempts+", "+runtime.HeaderDLQExchange+", "+
-				runtime.HeaderDLQRoutingKey+" and "+runtime.HeaderDLQTime+" added; `evgen dlq` lists, redrives and drops them.").
+				service.HeaderDLQError+", "+service.HeaderDLQAttempts+", "+service.HeaderDLQExchange+", "+
+				service.HeaderDLQRoutingKey+" and "+service.HeaderDLQTime+" added; `evgen dlq` lists, redrives and drops them.").
 			Set("messages", messageRefs(evs)).
 			Set("bindings", amqp(queueBinding(n.dlq))))
 	}

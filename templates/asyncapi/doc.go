@@ -1,6 +1,6 @@
 // Package asyncapi renders the AsyncAPI 3.0 document of one service: the
 // RabbitMQ exchange it publishes to and the queues it consumes from, with
-// the names and routing keys the runtime declares (runtime.Topology), a
+// the names and routing keys the runtime declares (service.Topology), a
 // send operation per event it publishes, a receive operation per event it
 // consumes, and each message's payload schema (package
 // templates/jsonschema) and CloudEvents headers.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/ordered"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 	"github.com/evgenhq/evgen/templates/jsonschema"
 )
@@ -18,7 +19,7 @@ const bindingVersion = "0.3.0"
 
 // Options are the settings of the running service the document describes.
 type Options struct {
-	// Namespace prefixes exchange and queue names, as runtime.Config's;
+	// Namespace prefixes exchange and queue names, as service.Config's;
 	// "" is the runtime's default, "evgen".
 	Namespace string
 }
@@ -26,7 +27,7 @@ type Options struct {
 // Generate renders the AsyncAPI document of svc as YAML.
 func Generate(svc *schema.Service, opts Options) ([]byte, error) {
 	if opts.Namespace != "" {
-		if err := runtime.CheckNamespace(opts.Namespace); err != nil {
+		if err := service.CheckNamespace(opts.Namespace); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package asyncapi
 
 import (
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 )
 
@@ -15,7 +16,7 @@ type names struct {
 // topology asks the runtime for svc's names, so that the document cannot
 // disagree with what a running service declares.
 func topology(svc *schema.Service, opts Options) names {
-	plan := runtime.Topology(runtime.Config{Namespace: opts.Namespace, Contract: contract(svc)})
+	plan := service.Topology(service.Config{Namespace: opts.Namespace, Contract: contract(svc)})
 	var n names
 	for _, e := range plan.Exchanges {
 		if e.Producer == svc.Name {

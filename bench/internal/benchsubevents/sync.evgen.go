@@ -8,14 +8,17 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 )
 
-// SyncAll reads the event log of every service benchsub consumes from, in turn,
-// through svc's handlers and inbox, up to each log's end as of the start;
-// see runtime.Service.Sync. Register the handlers first.
-func SyncAll(ctx context.Context, svc *runtime.Service, from runtime.SyncFrom, opts runtime.SyncOptions) error {
-	for _, producer := range []string{"benchpub"} {
-		if _, err := svc.Sync(ctx, producer, from, opts); err != nil {
-			return err
-		}
-	}
-	return nil
+// SyncFromBenchpub reads the event log of the benchpub service through svc's
+// handlers and inbox, up to the log's end as of the start; see runtime.Syncer,
+// which runtime/service's Service implements. Register the handlers first.
+//
+// Replay runs HandleEmailChanged again for every event of the log that the
+// inbox has not recorded, which is every event for a new or restored database.
+// Their writes through runtime.Tx take effect once, as for a live event; the
+// events they publish are published again, with new IDs; anything else they do
+// (an email, a call to another system) happens again. Sync from a producer
+// whose handlers only keep state, or make such handlers skip old events
+// (runtime.Meta.Time). See docs/recovery.md.
+func SyncFromBenchpub(ctx context.Context, svc runtime.Syncer, from runtime.SyncFrom, opts runtime.SyncOptions) (runtime.SyncProgress, error) {
+	return svc.Sync(ctx, "benchpub", from, opts)
 }

@@ -20,7 +20,8 @@ import (
 
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storeopen"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
 // Config is what the service needs to run.
@@ -33,10 +34,10 @@ type Config struct {
 	AMQPURL string
 	// QueueType is the type of the service's queues; "" is the runtime's
 	// default, quorum.
-	QueueType runtime.QueueType
-	// Transport, when set, replaces RabbitMQ: runtime.InProcess(bus) runs
+	QueueType service.QueueType
+	// Transport, when set, replaces RabbitMQ: service.InProcess(bus) runs
 	// the service in one process with others, without a broker.
-	Transport runtime.Transport
+	Transport service.Transport
 	// DB is the service's own database: a SQLite file path, or a
 	// postgres:// URL (with search_path=<schema> to keep the service in a
 	// schema of a shared database).
@@ -53,7 +54,7 @@ type Config struct {
 	// with a new or restored database. See docs/recovery.md.
 	SyncFrom string
 	// SyncProgress, when set, is shown the sync's progress (a terminal bar:
-	// runtime.ProgressBar); the runtime logs it either way.
+	// service.ProgressBar); the runtime logs it either way.
 	SyncProgress func(runtime.SyncProgress)
 }
 
@@ -66,12 +67,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	transport := cfg.Transport
 	if transport == nil {
-		transport = runtime.AMQP(splitURLs(cfg.AMQPURL)...)
+		transport = service.AMQP(splitURLs(cfg.AMQPURL)...)
 	}
 	// The database holds the service's tables, its inbox and its outbox,
 	// so that one transaction covers all three. Open creates the outbox
 	// now: the first request may write to it before the service runs.
-	store, err := storeopen.Open(ctx, cfg.DB, storeopen.WithLogger(log))
+	store, err := open.Open(ctx, cfg.DB, open.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc, err := runtime.NewService(runtime.Config{
+	svc, err := service.New(service.Config{
 		Contract: billingevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
 	})
@@ -107,15 +108,18 @@ func Run(ctx context.Context, cfg Config) error {
 
 // syncFromLog catches up from users' event log next to live consumption;
 // the per-user version keeps a replayed event from undoing a live one.
-func syncFromLog(ctx context.Context, svc *runtime.Service, from runtime.SyncFrom, progress func(runtime.SyncProgress), log *slog.Logger) {
-	if err := billingevents.SyncAll(ctx, svc, from, runtime.SyncOptions{Progress: progress}); err != nil && ctx.Err() == nil {
+// Billing's handlers of users' events only keep its copy of the users (and
+// publish AccountClosed or AccountClosureRejected for a deletion request
+// the inbox has not seen), so replaying users' log is safe.
+func syncFromLog(ctx context.Context, svc *service.Service, from runtime.SyncFrom, progress func(runtime.SyncProgress), log *slog.Logger) {
+	if _, err := billingevents.SyncFromUsers(ctx, svc, from, runtime.SyncOptions{Progress: progress}); err != nil && ctx.Err() == nil {
 		log.Error("sync from users' event log failed; restart with -sync-from to resume", "err", err)
 	}
 }
 
 // serve runs the HTTP server and the event service side by side until ctx
 // ends or one of them fails, and stops both.
-func serve(ctx context.Context, addr string, h http.Handler, svc *runtime.Service, log *slog.Logger) error {
+func serve(ctx context.Context, addr string, h http.Handler, svc *service.Service, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

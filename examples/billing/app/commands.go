@@ -9,14 +9,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // billing is the service's state and what changes it: the commands behind
 // the HTTP API and the handlers of users' events.
 type billing struct {
 	db    *sql.DB
-	store runtime.Store
+	store store.Store
 }
 
 // write runs fn in one transaction with a publisher that writes fn's events

@@ -9,11 +9,12 @@ import (
 
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 // handlers keeps billing's copy of each user from users' events and
 // answers deletion requests. Each handler writes in the inbox transaction
-// (runtime.Tx) and publishes through it (runtime.TxPublisher), so its
+// (service.Tx) and publishes through it (service.TxPublisher), so its
 // writes, the record that the event was applied and the events it causes
 // commit together.
 //
@@ -53,7 +54,7 @@ func (h handlers) HandleUserPlanChanged(ctx context.Context, e billingevents.Use
 // while invoices are unpaid and says why: users completes or abandons the
 // deletion on that answer.
 func (h handlers) HandleUserDeletionRequested(ctx context.Context, e billingevents.UserDeletionRequested, m runtime.Meta) error {
-	unpaid, err := unpaidInvoices(ctx, runtime.Tx(ctx), e.UserID)
+	unpaid, err := unpaidInvoices(ctx, service.Tx(ctx), e.UserID)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (h handlers) HandleUserDeletionRequested(ctx context.Context, e billingeven
 	if !applied {
 		return err
 	}
-	pub := billingevents.NewPublisher(runtime.TxPublisher(ctx))
+	pub := billingevents.NewPublisher(service.TxPublisher(ctx))
 	if len(unpaid) > 0 {
 		return pub.PublishAccountClosureRejected(ctx, billingevents.AccountClosureRejected{
 			UserID: e.UserID, Reason: unpaidReason(len(unpaid)), UnpaidInvoices: unpaid, RejectedAt: c.UpdatedAt,
@@ -97,7 +98,7 @@ func (h handlers) HandleUserDeleted(ctx context.Context, e billingevents.UserDel
 // or in place of a copy older than c, and records the change; a copy as
 // new as c or newer stays as it is (a stale or repeated snapshot).
 func (h handlers) upsert(ctx context.Context, m runtime.Meta, c Customer) error {
-	tx := runtime.Tx(ctx)
+	tx := service.Tx(ctx)
 	stored, err := insertCustomer(ctx, tx, c)
 	if err == nil && !stored {
 		stored, err = updateCustomer(ctx, tx, c)
@@ -116,7 +117,7 @@ func (h handlers) upsert(ctx context.Context, m runtime.Meta, c Customer) error 
 // copy's, and records the change; applied is false, and nothing is
 // written, for a stale event.
 func (h handlers) apply(ctx context.Context, m runtime.Meta, userID string, version int64, edit func(*Customer)) (c Customer, applied bool, err error) {
-	tx := runtime.Tx(ctx)
+	tx := service.Tx(ctx)
 	c, err = getCustomer(ctx, tx, userID)
 	switch {
 	case errors.Is(err, errNotFound):

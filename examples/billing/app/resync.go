@@ -32,7 +32,7 @@ type resyncAnswer struct {
 	Status   string   `json:"status"`
 }
 
-// requestResync is runtime.Service.RequestResync, or nil when the service
+// requestResync is service.Service.RequestResync, or nil when the service
 // runs without RabbitMQ.
 type requestResync func(ctx context.Context, producer string, keys ...string) error
 

@@ -22,11 +22,11 @@ var Contract = runtime.Contract{
 		{Producer: "billing", Name: "AccountClosureRejected", Type: "billing.AccountClosureRejected", Version: 1, Key: "user_id"},
 	},
 	Consumes: []runtime.EventInfo{
-		{Producer: "users", Name: "UserRegistered", Type: "users.UserRegistered", Version: 1, Key: "user_id", Emits: []string{}, EmitsDeclared: true},
-		{Producer: "users", Name: "UserEmailChanged", Type: "users.UserEmailChanged", Version: 1, Key: "user_id", Emits: []string{}, EmitsDeclared: true},
-		{Producer: "users", Name: "UserPlanChanged", Type: "users.UserPlanChanged", Version: 1, Key: "user_id", Emits: []string{}, EmitsDeclared: true},
-		{Producer: "users", Name: "UserDeletionRequested", Type: "users.UserDeletionRequested", Version: 1, Key: "user_id", Emits: []string{"billing.AccountClosed", "billing.AccountClosureRejected"}, EmitsDeclared: true},
-		{Producer: "users", Name: "UserReactivated", Type: "users.UserReactivated", Version: 1, Key: "user_id", Emits: []string{}, EmitsDeclared: true},
-		{Producer: "users", Name: "UserDeleted", Type: "users.UserDeleted", Version: 1, Key: "user_id", Emits: []string{}, EmitsDeclared: true},
+		{Producer: "users", Name: "UserRegistered", Type: "users.UserRegistered", Version: 1, Key: "user_id", OrderBy: "version", Emits: []string{}, EmitsDeclared: true},
+		{Producer: "users", Name: "UserEmailChanged", Type: "users.UserEmailChanged", Version: 1, Key: "user_id", OrderBy: "version", Emits: []string{}, EmitsDeclared: true},
+		{Producer: "users", Name: "UserPlanChanged", Type: "users.UserPlanChanged", Version: 1, Key: "user_id", OrderBy: "version", Emits: []string{}, EmitsDeclared: true},
+		{Producer: "users", Name: "UserDeletionRequested", Type: "users.UserDeletionRequested", Version: 1, Key: "user_id", OrderBy: "version", Emits: []string{"billing.AccountClosed", "billing.AccountClosureRejected"}, EmitsDeclared: true},
+		{Producer: "users", Name: "UserReactivated", Type: "users.UserReactivated", Version: 1, Key: "user_id", OrderBy: "version", Emits: []string{}, EmitsDeclared: true},
+		{Producer: "users", Name: "UserDeleted", Type: "users.UserDeleted", Version: 1, Key: "user_id", OrderBy: "version", Emits: []string{}, EmitsDeclared: true},
 	},
 }

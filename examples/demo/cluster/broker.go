@@ -10,6 +10,8 @@ import (
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
 	"github.com/evgenhq/evgen/examples/users/usersevents"
 	"github.com/evgenhq/evgen/runtime"
+	rtservice "github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
 // Reachable reports whether a RabbitMQ broker answers at url within a
@@ -37,7 +39,7 @@ func DeleteTopology(url, namespace string) error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, contract := range []runtime.Contract{usersevents.Contract, billingevents.Contract} {
-		plan := runtime.Topology(runtime.Config{Contract: contract, Namespace: namespace})
+		plan := rtservice.Topology(rtservice.Config{Contract: contract, Namespace: namespace})
 		for _, q := range plan.Queues {
 			if _, err := ch.QueueDelete(q.Name, false, false, false); err != nil {
 				errs = append(errs, fmt.Errorf("delete queue %s: %w", q.Name, err))
@@ -61,12 +63,12 @@ func DeleteTopology(url, namespace string) error {
 // service never sends on purpose.
 func (c *Cluster) PublishAsUsers() (*usersevents.Publisher, error) {
 	if c.injector == nil {
-		transport := runtime.AMQP(c.opts.AMQPURL)
+		transport := rtservice.AMQP(c.opts.AMQPURL)
 		if c.opts.Mode == InProcess {
-			transport = runtime.InProcess(c.bus)
+			transport = rtservice.InProcess(c.bus)
 		}
-		svc, err := runtime.NewService(runtime.Config{
-			Contract: usersevents.Contract, Transport: transport, Store: runtime.NewMemoryStore(), Namespace: c.opts.Namespace,
+		svc, err := rtservice.New(rtservice.Config{
+			Contract: usersevents.Contract, Transport: transport, Store: memory.New(), Namespace: c.opts.Namespace,
 		})
 		if err != nil {
 			return nil, err

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
+	rtservice "github.com/evgenhq/evgen/runtime/service"
 )
 
 // Mode is how the services run.
@@ -27,7 +27,7 @@ const (
 	// over RabbitMQ.
 	Processes Mode = iota
 	// InProcess runs both services in this process over
-	// runtime.InProcess: no broker, and nothing survives the process.
+	// service.InProcess: no broker, and nothing survives the process.
 	InProcess
 )
 
@@ -37,8 +37,14 @@ type Options struct {
 	// BinDir holds the users and billing binaries (see Build); Processes
 	// only.
 	BinDir string
-	// AMQPURL is the broker; Processes only.
+	// AMQPURL is the broker; Processes only. Close deletes the topology
+	// through it.
 	AMQPURL string
+	// UsersAMQPURL and BillingAMQPURL, when set, are the URLs users and
+	// billing connect with instead of AMQPURL, for services that each
+	// have a broker user of their own (see evgen topology); Processes
+	// only.
+	UsersAMQPURL, BillingAMQPURL string
 	// Namespace prefixes the RabbitMQ exchanges and queues; Close deletes
 	// them.
 	Namespace string
@@ -58,9 +64,9 @@ type Cluster struct {
 	opts     Options
 	users    service
 	billing  service
-	bus      *runtime.InProcessBus // InProcess only
-	injector *runtime.Service      // see PublishAsUsers
-	replicas int                   // billings started by ReplaceBilling
+	bus      *rtservice.InProcessBus // InProcess only
+	injector *rtservice.Service      // see PublishAsUsers
+	replicas int                     // billings started by ReplaceBilling
 }
 
 // service is one running service, a process or a goroutine.
@@ -93,10 +99,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	c := &Cluster{opts: opts, Users: UsersAPI{newClient(usersAddr)}, Billing: BillingAPI{newClient(billingAddr)}}
 	switch opts.Mode {
 	case Processes:
-		c.users = newProcess(filepath.Join(opts.BinDir, "users"), usersAddr, opts.UsersDB, opts, "users")
-		c.billing = newProcess(filepath.Join(opts.BinDir, "billing"), billingAddr, opts.BillingDB, opts, "billing")
+		c.users = newProcess(filepath.Join(opts.BinDir, "users"), usersAddr, opts.UsersDB, orDefault(opts.UsersAMQPURL, opts.AMQPURL), opts, "users")
+		c.billing = newProcess(filepath.Join(opts.BinDir, "billing"), billingAddr, opts.BillingDB, orDefault(opts.BillingAMQPURL, opts.AMQPURL), opts, "billing")
 	case InProcess:
-		c.bus = runtime.NewInProcessBus()
+		c.bus = rtservice.NewInProcessBus()
 		c.users = newInProcessUsers(usersAddr, opts, c.bus)
 		c.billing = newInProcessBilling(billingAddr, opts, c.bus)
 	default:
@@ -163,7 +169,7 @@ func (c *Cluster) ReplaceBilling(ctx context.Context, args ...string) (db string
 	}
 	c.replicas++
 	db = filepath.Join(c.opts.LogDir, fmt.Sprintf("billing-replica-%d.db", c.replicas))
-	p := newProcess(filepath.Join(c.opts.BinDir, "billing"), strings.TrimPrefix(c.Billing.URL(), "http://"), db, c.opts, "billing")
+	p := newProcess(filepath.Join(c.opts.BinDir, "billing"), strings.TrimPrefix(c.Billing.URL(), "http://"), db, orDefault(c.opts.BillingAMQPURL, c.opts.AMQPURL), c.opts, "billing")
 	p.args = append(p.args, args...)
 	c.billing = p
 	return db, c.startAndWait(ctx, c.billing, c.Billing.Client, "billing")

@@ -10,7 +10,7 @@ import (
 
 	billingapp "github.com/evgenhq/evgen/examples/billing/app"
 	usersapp "github.com/evgenhq/evgen/examples/users/app"
-	"github.com/evgenhq/evgen/runtime"
+	rtservice "github.com/evgenhq/evgen/runtime/service"
 )
 
 // inProcess is a service running in a goroutine of this process, logging
@@ -24,15 +24,15 @@ type inProcess struct {
 	err     error
 }
 
-func newInProcessUsers(addr string, opts Options, bus *runtime.InProcessBus) *inProcess {
+func newInProcessUsers(addr string, opts Options, bus *rtservice.InProcessBus) *inProcess {
 	return &inProcess{name: "users", logPath: filepath.Join(opts.LogDir, "users.log"), run: func(ctx context.Context, log *slog.Logger) error {
-		return usersapp.Run(ctx, usersapp.Config{HTTPAddr: addr, Transport: runtime.InProcess(bus), DB: opts.UsersDB, Namespace: opts.Namespace, Logger: log})
+		return usersapp.Run(ctx, usersapp.Config{HTTPAddr: addr, Transport: rtservice.InProcess(bus), DB: opts.UsersDB, Namespace: opts.Namespace, Logger: log})
 	}}
 }
 
-func newInProcessBilling(addr string, opts Options, bus *runtime.InProcessBus) *inProcess {
+func newInProcessBilling(addr string, opts Options, bus *rtservice.InProcessBus) *inProcess {
 	return &inProcess{name: "billing", logPath: filepath.Join(opts.LogDir, "billing.log"), run: func(ctx context.Context, log *slog.Logger) error {
-		return billingapp.Run(ctx, billingapp.Config{HTTPAddr: addr, Transport: runtime.InProcess(bus), DB: opts.BillingDB, Namespace: opts.Namespace, Logger: log})
+		return billingapp.Run(ctx, billingapp.Config{HTTPAddr: addr, Transport: rtservice.InProcess(bus), DB: opts.BillingDB, Namespace: opts.Namespace, Logger: log})
 	}}
 }
 

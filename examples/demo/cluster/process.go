@@ -23,11 +23,19 @@ type process struct {
 	done      chan struct{}
 }
 
-func newProcess(bin, addr, db string, opts Options, name string) *process {
+func newProcess(bin, addr, db, amqpURL string, opts Options, name string) *process {
 	return &process{
 		name: name, bin: bin, logPath: filepath.Join(opts.LogDir, name+".log"),
-		args: []string{"-http", addr, "-amqp", opts.AMQPURL, "-db", db, "-namespace", opts.Namespace},
+		args: []string{"-http", addr, "-amqp", amqpURL, "-db", db, "-namespace", opts.Namespace},
 	}
+}
+
+// orDefault is s, or def when s is empty.
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func (p *process) start() error {

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/evgenhq/evgen/examples/users/usersevents"
-	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/storeopen"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
 // Config is what the service needs to run.
@@ -33,10 +33,10 @@ type Config struct {
 	AMQPURL string
 	// QueueType is the type of the service's queues; "" is the runtime's
 	// default, quorum.
-	QueueType runtime.QueueType
-	// Transport, when set, replaces RabbitMQ: runtime.InProcess(bus) runs
+	QueueType service.QueueType
+	// Transport, when set, replaces RabbitMQ: service.InProcess(bus) runs
 	// the service in one process with others, without a broker.
-	Transport runtime.Transport
+	Transport service.Transport
 	// DB is the service's own database: a SQLite file path, or a
 	// postgres:// URL (with search_path=<schema> to keep the service in a
 	// schema of a shared database).
@@ -58,12 +58,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	transport := cfg.Transport
 	if transport == nil {
-		transport = runtime.AMQP(splitURLs(cfg.AMQPURL)...)
+		transport = service.AMQP(splitURLs(cfg.AMQPURL)...)
 	}
 	// The database holds the service's tables, its inbox and its outbox,
 	// so that one transaction covers all three. Open creates the outbox
 	// now: the first request may write to it before the service runs.
-	store, err := storeopen.Open(ctx, cfg.DB, storeopen.WithLogger(log))
+	store, err := open.Open(ctx, cfg.DB, open.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc, err := runtime.NewService(runtime.Config{
+	svc, err := service.New(service.Config{
 		Contract: usersevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
 	})
@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // serve runs the HTTP server and the event service side by side until ctx
 // ends or one of them fails, and stops both.
-func serve(ctx context.Context, addr string, h http.Handler, svc *runtime.Service, log *slog.Logger) error {
+func serve(ctx context.Context, addr string, h http.Handler, svc *service.Service, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

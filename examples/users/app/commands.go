@@ -8,14 +8,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/evgenhq/evgen/examples/users/usersevents"
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // users is the service's state and what changes it: the commands behind
 // the HTTP API and the handlers of billing's events.
 type users struct {
 	db    *sql.DB
-	store runtime.Store
+	store store.Store
 }
 
 // write runs fn in one transaction with a publisher that writes fn's events

@@ -9,10 +9,11 @@ import (
 
 	"github.com/evgenhq/evgen/examples/users/usersevents"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 // handlers reacts to billing's events. Each handler writes in the inbox
-// transaction (runtime.Tx) and publishes through it (runtime.TxPublisher),
+// transaction (service.Tx) and publishes through it (service.TxPublisher),
 // so its writes, the record that the event was applied and the events it
 // causes commit together: a redelivered event is skipped by the inbox, a
 // failed one leaves no trace and is retried.
@@ -24,19 +25,23 @@ var _ usersevents.Handlers = handlers{}
 
 // HandleInvoiceIssued adds the invoice to the user's balance due.
 func (h handlers) HandleInvoiceIssued(ctx context.Context, e usersevents.InvoiceIssued, _ runtime.Meta) error {
-	return recordInvoice(ctx, runtime.Tx(ctx), e.InvoiceID, e.UserID, e.AmountCents, invoiceUnpaid)
+	return recordInvoice(ctx, service.Tx(ctx), e.InvoiceID, e.UserID, e.AmountCents, invoiceUnpaid)
 }
 
 // HandlePaymentFailed marks the invoice overdue, which makes the user
 // payment_overdue.
 func (h handlers) HandlePaymentFailed(ctx context.Context, e usersevents.PaymentFailed, _ runtime.Meta) error {
-	return recordInvoice(ctx, runtime.Tx(ctx), e.InvoiceID, e.UserID, e.AmountCents, invoiceOverdue)
+	return recordInvoice(ctx, service.Tx(ctx), e.InvoiceID, e.UserID, e.AmountCents, invoiceOverdue)
 }
 
 // HandleInvoicePaid settles the invoice; the user is no longer
-// payment_overdue once no invoice is overdue.
+// payment_overdue once no invoice is overdue, and billing's reason for
+// refusing the user's deletion is gone once none is unpaid.
 func (h handlers) HandleInvoicePaid(ctx context.Context, e usersevents.InvoicePaid, _ runtime.Meta) error {
-	return recordInvoice(ctx, runtime.Tx(ctx), e.InvoiceID, e.UserID, e.AmountCents, invoicePaid)
+	if err := recordInvoice(ctx, service.Tx(ctx), e.InvoiceID, e.UserID, e.AmountCents, invoicePaid); err != nil {
+		return err
+	}
+	return clearSettledReason(ctx, service.Tx(ctx), e.UserID)
 }
 
 // HandleAccountClosed completes the deletion saga: billing has closed the
@@ -48,10 +53,10 @@ func (h handlers) HandleAccountClosed(ctx context.Context, e usersevents.Account
 	}
 	read := u.Version
 	u.Status, u.Email, u.Name, u.Version, u.UpdatedAt = StatusDeleted, "", "", u.Version+1, time.Now().UTC()
-	if err := updateUser(ctx, runtime.Tx(ctx), u, read); err != nil {
+	if err := updateUser(ctx, service.Tx(ctx), u, read); err != nil {
 		return err
 	}
-	pub := usersevents.NewPublisher(runtime.TxPublisher(ctx))
+	pub := usersevents.NewPublisher(service.TxPublisher(ctx))
 	return pub.PublishUserDeleted(ctx, usersevents.UserDeleted{UserID: u.ID, Version: u.Version, DeletedAt: u.UpdatedAt})
 }
 
@@ -65,10 +70,10 @@ func (h handlers) HandleAccountClosureRejected(ctx context.Context, e usersevent
 	}
 	read := u.Version
 	u.Status, u.StatusReason, u.Version, u.UpdatedAt = StatusActive, e.Reason, u.Version+1, time.Now().UTC()
-	if err := updateUser(ctx, runtime.Tx(ctx), u, read); err != nil {
+	if err := updateUser(ctx, service.Tx(ctx), u, read); err != nil {
 		return err
 	}
-	pub := usersevents.NewPublisher(runtime.TxPublisher(ctx))
+	pub := usersevents.NewPublisher(service.TxPublisher(ctx))
 	return pub.PublishUserReactivated(ctx, usersevents.UserReactivated{UserID: u.ID, Reason: e.Reason, Version: u.Version, ReactivatedAt: u.UpdatedAt})
 }
 
@@ -76,7 +81,7 @@ func (h handlers) HandleAccountClosureRejected(ctx context.Context, e usersevent
 // answer does not apply because no deletion is under way (which only a
 // redriven or hand-made event can cause; it is logged and dropped).
 func (h handlers) deletingUser(ctx context.Context, id string, m runtime.Meta) (User, bool, error) {
-	u, err := getUser(ctx, runtime.Tx(ctx), id)
+	u, err := getUser(ctx, service.Tx(ctx), id)
 	switch {
 	case errors.Is(err, errNotFound):
 		h.log.WarnContext(ctx, "billing answered about an unknown user; ignored", "user_id", id, "event", m.Type, "event_id", m.ID)

@@ -29,3 +29,19 @@ func recordInvoice(ctx context.Context, q querier, invoiceID, userID string, amo
 	}
 	return nil
 }
+
+// clearSettledReason forgets billing's reason for refusing the user's
+// deletion once every invoice of the user is paid: billing refuses only
+// over unpaid invoices (AccountClosureRejected.UnpaidInvoices), so the
+// reason no longer holds, and showing it would mislead. The reason is
+// users' own note, in no event, so the user's version stays.
+func clearSettledReason(ctx context.Context, q querier, userID string) error {
+	_, err := q.ExecContext(ctx, `UPDATE users SET status_reason = ''
+		WHERE id = $1 AND status_reason <> ''
+		  AND NOT EXISTS (SELECT 1 FROM user_invoices WHERE user_id = $1 AND state <> $2)`,
+		userID, invoicePaid)
+	if err != nil {
+		return fmt.Errorf("clear the settled deletion reason of user %s: %w", userID, err)
+	}
+	return nil
+}

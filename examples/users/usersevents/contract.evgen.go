@@ -15,12 +15,12 @@ import "github.com/evgenhq/evgen/runtime"
 var Contract = runtime.Contract{
 	Service: "users",
 	Publishes: []runtime.EventInfo{
-		{Producer: "users", Name: "UserRegistered", Type: "users.UserRegistered", Version: 1, Key: "user_id"},
-		{Producer: "users", Name: "UserEmailChanged", Type: "users.UserEmailChanged", Version: 1, Key: "user_id"},
-		{Producer: "users", Name: "UserPlanChanged", Type: "users.UserPlanChanged", Version: 1, Key: "user_id"},
-		{Producer: "users", Name: "UserDeletionRequested", Type: "users.UserDeletionRequested", Version: 1, Key: "user_id"},
-		{Producer: "users", Name: "UserDeleted", Type: "users.UserDeleted", Version: 1, Key: "user_id"},
-		{Producer: "users", Name: "UserReactivated", Type: "users.UserReactivated", Version: 1, Key: "user_id"},
+		{Producer: "users", Name: "UserRegistered", Type: "users.UserRegistered", Version: 1, Key: "user_id", OrderBy: "version"},
+		{Producer: "users", Name: "UserEmailChanged", Type: "users.UserEmailChanged", Version: 1, Key: "user_id", OrderBy: "version"},
+		{Producer: "users", Name: "UserPlanChanged", Type: "users.UserPlanChanged", Version: 1, Key: "user_id", OrderBy: "version"},
+		{Producer: "users", Name: "UserDeletionRequested", Type: "users.UserDeletionRequested", Version: 1, Key: "user_id", OrderBy: "version"},
+		{Producer: "users", Name: "UserDeleted", Type: "users.UserDeleted", Version: 1, Key: "user_id", OrderBy: "version"},
+		{Producer: "users", Name: "UserReactivated", Type: "users.UserReactivated", Version: 1, Key: "user_id", OrderBy: "version"},
 	},
 	Consumes: []runtime.EventInfo{
 		{Producer: "billing", Name: "InvoiceIssued", Type: "billing.InvoiceIssued", Version: 1, Key: "invoice_id", Emits: []string{}, EmitsDeclared: true},

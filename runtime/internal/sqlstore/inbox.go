@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 var (
-	_ runtime.InboxTx       = (*InboxTx)(nil)
-	_ runtime.LogPositionTx = (*InboxTx)(nil)
+	_ store.InboxTx       = (*InboxTx)(nil)
+	_ store.LogPositionTx = (*InboxTx)(nil)
 )
 
 // InboxTx is an inbox unit of work in one database transaction. The claim
@@ -34,7 +34,7 @@ func (s *Store) Begin(ctx context.Context) (*InboxTx, error) {
 // of the same event ID written before the inbox was keyed by producer
 // (see each store's Claim statement). Which of two concurrent claims wins
 // is the database's to decide.
-func (t *InboxTx) Claim(ctx context.Context, consumer string, e runtime.EventRef) (bool, error) {
+func (t *InboxTx) Claim(ctx context.Context, consumer string, e store.EventRef) (bool, error) {
 	res, err := t.tx.ExecContext(ctx, t.s.Claim, t.s.args(consumer, e.Producer, e.ID)...)
 	if err != nil {
 		return false, fmt.Errorf("%s: claim event %s of %s for %s: %w", t.s.Name, e.ID, e.Producer, consumer, err)
@@ -69,7 +69,7 @@ func (t *InboxTx) RollbackTo(ctx context.Context, name string) error {
 }
 
 func (t *InboxTx) exec(ctx context.Context, stmt, name string) error {
-	if err := runtime.CheckSavepointName(name); err != nil {
+	if err := store.CheckSavepointName(name); err != nil {
 		return fmt.Errorf("%s: %w", t.s.Name, err)
 	}
 	if _, err := t.tx.ExecContext(ctx, stmt+name); err != nil {

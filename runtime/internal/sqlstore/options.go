@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // Options are the options both stores take. Each store's Options has these
@@ -25,16 +25,16 @@ var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,39}$`)
 
 // Prepare fills in the defaults of o and checks it and db, for the store
 // named store (the prefix of its errors).
-func (o *Options) Prepare(store string, db *sql.DB) error {
+func (o *Options) Prepare(st string, db *sql.DB) error {
 	if db == nil {
-		return fmt.Errorf("%s: db is nil", store)
+		return fmt.Errorf("%s: db is nil", st)
 	}
 	o.setDefaults()
 	if !identifier.MatchString(o.TablePrefix) {
-		return fmt.Errorf("%s: table prefix %q: want lower-case letters, digits and _, at most 40", store, o.TablePrefix)
+		return fmt.Errorf("%s: table prefix %q: want lower-case letters, digits and _, at most 40", st, o.TablePrefix)
 	}
 	if o.Retention < 0 || o.RelayBatchSize < 0 || o.RelayPollInterval < 0 {
-		return fmt.Errorf("%s: retention, relay batch size and poll interval must not be negative", store)
+		return fmt.Errorf("%s: retention, relay batch size and poll interval must not be negative", st)
 	}
 	return nil
 }
@@ -44,7 +44,7 @@ func (o *Options) setDefaults() {
 		o.TablePrefix = "evgen_"
 	}
 	if o.Retention == 0 {
-		o.Retention = runtime.DefaultRetention
+		o.Retention = store.DefaultRetention
 	}
 	if o.RelayBatchSize == 0 {
 		o.RelayBatchSize = 100

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // SetAside is the operator's side of a store's set-aside outbox rows (see
-// runtime.SetAsideOutbox), the same for both databases but for the SQL.
+// store.SetAsideOutbox), the same for both databases but for the SQL.
 // Rows have the columns id, payload, metadata (JSON text), reason and
 // set_aside_at (Unix nanoseconds, so that both dialects scan it alike).
 type SetAside struct {
@@ -25,17 +25,17 @@ type SetAside struct {
 	List, Get, Delete string
 	// Requeue writes r back into the outbox in tx, as a new row after every
 	// row committed before.
-	Requeue func(ctx context.Context, tx *sql.Tx, r runtime.SetAsideRow) error
+	Requeue func(ctx context.Context, tx *sql.Tx, r store.SetAsideRow) error
 }
 
 // ListSetAside returns the set-aside rows, oldest first.
-func (a SetAside) ListSetAside(ctx context.Context) ([]runtime.SetAsideRow, error) {
+func (a SetAside) ListSetAside(ctx context.Context) ([]store.SetAsideRow, error) {
 	rows, err := a.DB.QueryContext(ctx, a.List)
 	if err != nil {
 		return nil, fmt.Errorf("%s: list set-aside outbox rows: %w", a.Name, err)
 	}
 	defer rows.Close()
-	var out []runtime.SetAsideRow
+	var out []store.SetAsideRow
 	for rows.Next() {
 		r, err := scanSetAside(rows)
 		if err != nil {
@@ -62,7 +62,7 @@ func (a SetAside) DropSetAside(ctx context.Context, ids ...string) (int, error) 
 
 // take deletes the rows of ids, passing each to fn first, in the order of
 // ids; when one is not set aside nothing changes and the error names it.
-func (a SetAside) take(ctx context.Context, what string, ids []string, fn func(context.Context, *sql.Tx, runtime.SetAsideRow) error) (int, error) {
+func (a SetAside) take(ctx context.Context, what string, ids []string, fn func(context.Context, *sql.Tx, store.SetAsideRow) error) (int, error) {
 	n := 0
 	err := a.InTx(ctx, what+" set-aside outbox rows", func(tx *sql.Tx) error {
 		rows, err := a.get(ctx, tx, ids)
@@ -89,8 +89,8 @@ func (a SetAside) take(ctx context.Context, what string, ids []string, fn func(c
 }
 
 // get reads the rows of ids, each once, or fails naming those missing.
-func (a SetAside) get(ctx context.Context, tx *sql.Tx, ids []string) ([]runtime.SetAsideRow, error) {
-	var rows []runtime.SetAsideRow
+func (a SetAside) get(ctx context.Context, tx *sql.Tx, ids []string) ([]store.SetAsideRow, error) {
+	var rows []store.SetAsideRow
 	var missing []string
 	seen := map[string]bool{}
 	for _, id := range ids {
@@ -109,13 +109,13 @@ func (a SetAside) get(ctx context.Context, tx *sql.Tx, ids []string) ([]runtime.
 		}
 	}
 	if len(missing) > 0 {
-		return nil, runtime.NotSetAside(missing)
+		return nil, store.NotSetAside(missing)
 	}
 	return rows, nil
 }
 
-func scanSetAside(row interface{ Scan(...any) error }) (runtime.SetAsideRow, error) {
-	var r runtime.SetAsideRow
+func scanSetAside(row interface{ Scan(...any) error }) (store.SetAsideRow, error) {
+	var r store.SetAsideRow
 	var meta string
 	var at int64
 	if err := row.Scan(&r.ID, &r.Payload, &meta, &r.Reason, &at); err != nil {
@@ -159,7 +159,7 @@ func (o Owner) ClaimOutbox(ctx context.Context, service string) error {
 		return err
 	}
 	if owner != service {
-		return runtime.OutboxOwnedError("outbox table "+o.Outbox, owner, service, "delete the row of "+o.Table)
+		return store.OutboxOwnedError("outbox table "+o.Outbox, owner, service, "delete the row of "+o.Table)
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import "github.com/evgenhq/evgen/runtime"
 var Contract = runtime.Contract{
 	Service: "ledger",
 	Consumes: []runtime.EventInfo{
-		{Producer: "accounts", Name: "AccountOpened", Type: "accounts.AccountOpened", Version: 1, Key: "account_id"},
-		{Producer: "accounts", Name: "AccountRenamed", Type: "accounts.AccountRenamed", Version: 1, Key: "account_id"},
+		{Producer: "accounts", Name: "AccountOpened", Type: "accounts.AccountOpened", Version: 1, Key: "account_id", OrderBy: "version"},
+		{Producer: "accounts", Name: "AccountRenamed", Type: "accounts.AccountRenamed", Version: 1, Key: "account_id", OrderBy: "version"},
 	},
 }

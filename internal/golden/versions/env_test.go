@@ -1,0 +1,120 @@
+package versions_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/internal/testenv"
+	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/store/memory"
+)
+
+// env is the test's namespace; everything its services declare is deleted
+// when the test ends.
+type env struct {
+	url, ns string
+	queues  map[string]bool
+	exchs   map[string]bool
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{url: testenv.AMQPURL(t), ns: testenv.UniqueName("evgenver"), queues: map[string]bool{}, exchs: map[string]bool{}}
+	t.Cleanup(func() { e.cleanup(t) }) // first registered: runs after every service stopped
+	return e
+}
+
+func (e *env) service(t *testing.T, c runtime.Contract) *service.Service {
+	t.Helper()
+	return e.serviceWith(t, c, memory.New())
+}
+
+func (e *env) serviceWith(t *testing.T, c runtime.Contract, st store.Store) *service.Service {
+	t.Helper()
+	cfg := service.Config{
+		Contract: c, Transport: service.AMQP(e.url), Store: st, Namespace: e.ns,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry(),
+		Connect: service.Backoff{Initial: 20 * time.Millisecond, Max: 500 * time.Millisecond},
+	}
+	plan := service.Topology(cfg)
+	for _, q := range plan.Queues {
+		e.queues[q.Name] = true
+	}
+	for _, x := range plan.Exchanges {
+		e.exchs[x.Name] = true
+	}
+	e.queues[e.ns+"."+c.Service+".resync"] = true
+	svc, err := service.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	return svc
+}
+
+// run starts svc, waits until it is ready, and returns a stop that waits
+// for Run to return.
+func run(t *testing.T, svc *service.Service) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("Run did not return within 30s of cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	select {
+	case <-svc.Ready():
+	case err := <-done:
+		t.Fatalf("Run ended before ready: %v", err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("service not ready after 15s")
+	}
+	return stop
+}
+
+func (e *env) cleanup(t *testing.T) {
+	t.Helper()
+	conn, err := amqp.Dial(e.url)
+	if err != nil {
+		t.Errorf("cleanup: dial: %v", err)
+		return
+	}
+	defer conn.Close()
+	do := func(f func(ch *amqp.Channel) error) {
+		ch, err := conn.Channel()
+		if err == nil {
+			err = f(ch)
+			ch.Close()
+		}
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	}
+	for q := range e.queues {
+		do(func(ch *amqp.Channel) error { _, err := ch.QueueDelete(q, false, false, false); return err })
+	}
+	for x := range e.exchs {
+		do(func(ch *amqp.Channel) error { return ch.ExchangeDelete(x, false, false) })
+	}
+}

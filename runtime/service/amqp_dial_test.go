@@ -1,0 +1,59 @@
+package service_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evgenhq/evgen/internal/testenv"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store/memory"
+)
+
+// Issue 10, item 9: AMQP takes several URLs, and NewService says what is
+// wrong with them rather than failing at the first connection.
+func TestAMQPURLsAreCheckedAtNewService(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		urls []string
+		want string
+	}{
+		{"none", nil, "no broker URL: pass at least one"},
+		{"not amqp", []string{"amqp://127.0.0.1:5672/", "http://user:secret@127.0.0.1:15672/"}, `AMQP URL 2 of 2 ("http://user:xxxxx@127.0.0.1:15672/")`},
+		{"not a URL", []string{"amqp://127.0.0.1:5672/", "amqp://[::1"}, "AMQP URL 2 of 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := service.New(service.Config{Contract: billingContract, Transport: service.AMQP(tc.urls...), Store: memory.New()})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("NewService: %v, want an error containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+// Issue 10, item 9: a node that refuses connections is skipped at once for
+// the next URL; the backoff (a minute here) waits only after every URL
+// failed.
+func TestDeadNodeIsSkippedWithoutBackoff(t *testing.T) {
+	b := newBroker(t)
+	slow := service.Backoff{Initial: time.Minute, Max: time.Minute}
+	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) {
+		c.Transport = service.AMQP("amqp://guest:guest@127.0.0.1:1/", b.url)
+		c.Connect = slow
+	})
+	var rec recorder
+	if err := billing.Register(rec.handler()); err != nil {
+		t.Fatal(err)
+	}
+	start(t, billing)
+	ready(t, billing)
+	users, _ := b.service(t, usersContract, memory.New(), func(c *service.Config) {
+		c.Transport = service.AMQP("amqp://guest:guest@127.0.0.1:1/", b.url)
+		c.Connect = slow
+	})
+	publishMany(t, users, 10, 1)
+	testenv.Eventually(t, 10*time.Second, "10 events handled", func() bool { return rec.len() >= 10 })
+}

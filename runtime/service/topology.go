@@ -1,0 +1,180 @@
+package service
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// TopologyPlan is the RabbitMQ topology a service declares at start-up.
+// Declaring is idempotent: every replica declares the same plan.
+type TopologyPlan struct {
+	Exchanges []ExchangeSpec
+	Queues    []QueueSpec
+	Bindings  []BindingSpec
+}
+
+// ExchangeSpec is one durable topic exchange, owned by a producing service.
+type ExchangeSpec struct {
+	Name     string // "<namespace>.<producer>"
+	Producer string
+}
+
+// QueueSpec is one durable queue: the consuming service's queue and
+// dead-letter queue, or the producing service's event log.
+type QueueSpec struct {
+	Name string
+	Type QueueType // StreamQueue for the event log
+	// DeadLetterTo names the queue that rejected deliveries fall into (the
+	// service's dead-letter queue); "" for the dead-letter queue itself.
+	DeadLetterTo string
+	// MaxAge and MaxBytes are the retention of a stream; zero otherwise.
+	MaxAge   time.Duration
+	MaxBytes int64
+	// Replicas is the number of nodes a quorum queue or stream is created
+	// on; 0 for the broker's default, and for classic queues.
+	Replicas int
+	// LeaderLocator picks the node leading a new quorum queue or stream;
+	// "" for classic queues, which take none.
+	LeaderLocator LeaderLocator
+}
+
+// BindingSpec binds a queue to events of an exchange: the service's queue
+// to one consumed event, or the event log to all of its producer's events.
+type BindingSpec struct {
+	Queue      string
+	Exchange   string
+	RoutingKey string // "<type>.v<version>", or "#" for the event log
+}
+
+// StreamQueue is the queue type of a producer's event log. It is not a
+// valid Config.QueueType: consuming services read from classic or quorum
+// queues.
+const StreamQueue QueueType = "stream"
+
+// Topology returns the plan cfg's service declares: its own exchange when it
+// publishes, the exchanges of the producers it consumes from (declared too,
+// so that binding works before a producer ever started), and, when it
+// consumes, its queue, its dead-letter queue and one binding per consumed
+// event. A service that publishes also declares, after the rest, the queue
+// where it takes requests to re-announce its state (see RequestResync) and
+// its event log (unless cfg.EventLog.Disabled), bound to its exchange with
+// "#".
+func Topology(cfg Config) TopologyPlan {
+	cfg.setDefaults()
+	p := consumerTopology(cfg)
+	n := names{cfg.Namespace}
+	if len(cfg.Contract.Publishes) > 0 {
+		p.Queues = append(p.Queues, serviceQueue(cfg, n.resyncQueue(cfg.Contract.Service), ""))
+	}
+	if len(cfg.Contract.Publishes) > 0 && !cfg.EventLog.Disabled {
+		log := n.eventLog(cfg.Contract.Service)
+		p.Queues = append(p.Queues, QueueSpec{
+			Name: log, Type: StreamQueue, MaxAge: cfg.EventLog.MaxAge, MaxBytes: cfg.EventLog.MaxBytes,
+			Replicas: cfg.Cluster.LogReplicas, LeaderLocator: cfg.Cluster.LeaderLocator,
+		})
+		p.Bindings = append(p.Bindings, BindingSpec{Queue: log, Exchange: n.exchange(cfg.Contract.Service), RoutingKey: "#"})
+	}
+	return p
+}
+
+// consumerTopology is the plan without the event log.
+func consumerTopology(cfg Config) TopologyPlan {
+	n := names{cfg.Namespace}
+	var p TopologyPlan
+	seen := map[string]bool{}
+	addExchange := func(producer string) {
+		if !seen[producer] {
+			seen[producer] = true
+			p.Exchanges = append(p.Exchanges, ExchangeSpec{Name: n.exchange(producer), Producer: producer})
+		}
+	}
+	if len(cfg.Contract.Publishes) > 0 {
+		addExchange(cfg.Contract.Service)
+	}
+	if len(cfg.Contract.Consumes) == 0 {
+		return p
+	}
+	q, dlq := n.queue(cfg.Contract.Service), n.deadLetterQueue(cfg.Contract.Service)
+	p.Queues = []QueueSpec{serviceQueue(cfg, dlq, ""), serviceQueue(cfg, q, dlq)}
+	for _, e := range cfg.Contract.Consumes {
+		addExchange(e.Producer)
+		p.Bindings = append(p.Bindings, BindingSpec{Queue: q, Exchange: n.exchange(e.Producer), RoutingKey: runtime.RoutingKey(e.Type, e.Version)})
+	}
+	return p
+}
+
+// serviceQueue is the spec of one of the service's own queues, of
+// cfg.QueueType, placed on the cluster as cfg.Cluster says.
+func serviceQueue(cfg Config, name, deadLetterTo string) QueueSpec {
+	q := QueueSpec{Name: name, Type: cfg.QueueType, DeadLetterTo: deadLetterTo}
+	if q.Type == QuorumQueue {
+		q.Replicas, q.LeaderLocator = cfg.Cluster.QueueReplicas, cfg.Cluster.LeaderLocator
+	}
+	return q
+}
+
+// String renders the plan for people: one line per exchange, queue and
+// binding.
+func (p TopologyPlan) String() string {
+	var b strings.Builder
+	for _, e := range p.Exchanges {
+		fmt.Fprintf(&b, "exchange %s (topic, durable) for events of %s\n", e.Name, e.Producer)
+	}
+	for _, q := range p.Queues {
+		fmt.Fprintf(&b, "queue    %s (%s, durable)", q.Name, q.Type)
+		if q.Type == StreamQueue {
+			fmt.Fprintf(&b, ", event log kept %v or %d bytes", q.MaxAge, q.MaxBytes)
+		}
+		if q.Replicas > 0 {
+			fmt.Fprintf(&b, ", %d replicas", q.Replicas)
+		}
+		if q.LeaderLocator != "" && q.LeaderLocator != LeadersBrokerDefault {
+			fmt.Fprintf(&b, ", leader %s", q.LeaderLocator)
+		}
+		if q.DeadLetterTo != "" {
+			fmt.Fprintf(&b, ", rejected -> %s", q.DeadLetterTo)
+		}
+		b.WriteByte('\n')
+	}
+	for _, bd := range p.Bindings {
+		fmt.Fprintf(&b, "binding  %s <- %s : %s\n", bd.Queue, bd.Exchange, bd.RoutingKey)
+	}
+	return b.String()
+}
+
+// QueueNames returns the queue and the dead-letter queue of service in
+// namespace ("" means the default), for tools that reach a service's
+// queues without its Config; it checks both names first.
+func QueueNames(namespace, service string) (queue, deadLetterQueue string, err error) {
+	if namespace == "" {
+		namespace = DefaultNamespace
+	}
+	if err := CheckNamespace(namespace); err != nil {
+		return "", "", err
+	}
+	if !namePattern.MatchString(service) {
+		return "", "", fmt.Errorf("service %q is not a service name ([a-z][a-z0-9_]*)", service)
+	}
+	n := names{namespace}
+	return n.queue(service), n.deadLetterQueue(service), nil
+}
+
+// names derives exchange and queue names from the namespace.
+type names struct{ namespace string }
+
+func (n names) exchange(producer string) string { return n.namespace + "." + producer }
+func (n names) queue(service string) string     { return n.namespace + "." + service }
+func (n names) deadLetterQueue(service string) string {
+	return n.namespace + "." + service + ".dlq"
+}
+
+// eventLog is the stream that keeps every event producer publishes.
+func (n names) eventLog(producer string) string { return n.namespace + "." + producer + ".log" }
+
+// resyncQueue is where producer takes requests to re-announce its state.
+func (n names) resyncQueue(producer string) string {
+	return n.namespace + "." + producer + ".resync"
+}

@@ -1,0 +1,154 @@
+package topology
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/schema"
+)
+
+// Options are the runtime settings the topology depends on.
+type Options struct {
+	// Namespace is the services' service.Config.Namespace; "" for the
+	// runtime's default.
+	Namespace string
+	// QueueType is their service.Config.QueueType; "" for the default.
+	QueueType service.QueueType
+	// UserPrefix is put before each service's name to make its broker
+	// user: "" gives the user the service's name.
+	UserPrefix string
+}
+
+// Service is what one service declares on the broker, in the order the
+// runtime declares it, and what its broker user may do.
+type Service struct {
+	Name        string
+	User        string // the broker user the service connects as
+	Exchanges   []service.ExchangeSpec
+	Queues      []Queue
+	Bindings    []service.BindingSpec
+	Permissions Permissions
+	// Overreach names the rights this user gets beyond what it needs,
+	// which RabbitMQ's permissions cannot leave out: write on the default
+	// exchange reaches every queue, and permissions match names, not
+	// kinds, so a right on a producer's exchange is the same right on the
+	// producer's queue of the same name.
+	Overreach []string
+}
+
+// Queue is one queue a service declares, with what it is for.
+type Queue struct {
+	service.QueueSpec
+	Role Role
+}
+
+// Role says what a queue is for.
+type Role string
+
+// The roles of a service's queues.
+const (
+	RoleQueue      Role = "queue"       // the events the service consumes
+	RoleDeadLetter Role = "dead-letter" // the deliveries its handlers rejected
+	RoleResync     Role = "resync"      // requests to re-announce its state
+	RoleEventLog   Role = "event-log"   // every event it published (a stream)
+)
+
+// noun is how r's queue is called in the reasons of a grant.
+func (r Role) noun() string {
+	switch r {
+	case RoleDeadLetter:
+		return "dead-letter queue"
+	case RoleResync:
+		return "resync queue"
+	case RoleEventLog:
+		return "event log"
+	}
+	return "queue"
+}
+
+// Build describes every service of set, sorted by name. It fails when
+// opts would not be accepted by the runtime.
+func Build(set *schema.Set, opts Options) ([]Service, error) {
+	if opts.Namespace != "" {
+		if err := service.CheckNamespace(opts.Namespace); err != nil {
+			return nil, err
+		}
+	}
+	if t := opts.QueueType; t != "" && t != service.QuorumQueue && t != service.ClassicQueue {
+		return nil, fmt.Errorf("queue type %q: want %q or %q", t, service.QuorumQueue, service.ClassicQueue)
+	}
+	out := make([]Service, 0, len(set.Services))
+	for _, svc := range set.Services {
+		out = append(out, build(svc, opts))
+	}
+	for i := range out {
+		out[i].Overreach = overreach(out[i], out)
+	}
+	return out, nil
+}
+
+// build describes svc from the plan the runtime declares for it.
+func build(svc *schema.Service, opts Options) Service {
+	c := contract(svc)
+	plan := service.Topology(service.Config{Namespace: opts.Namespace, QueueType: opts.QueueType, Contract: c})
+	s := Service{Name: svc.Name, User: opts.UserPrefix + svc.Name, Exchanges: plan.Exchanges, Bindings: plan.Bindings}
+	for _, q := range plan.Queues {
+		s.Queues = append(s.Queues, Queue{QueueSpec: q, Role: role(opts.Namespace, svc.Name, q.Name)})
+	}
+	s.Permissions = permissions(opts.Namespace, c, plan)
+	return s
+}
+
+// role tells which of svc's queues name is.
+func role(ns, svc, name string) Role {
+	switch name {
+	case service.DeadLetterQueueName(ns, svc):
+		return RoleDeadLetter
+	case service.ResyncQueueName(ns, svc):
+		return RoleResync
+	case service.EventLogName(ns, svc):
+		return RoleEventLog
+	}
+	return RoleQueue
+}
+
+// contract is svc's runtime.Contract, as its generated package declares
+// it (templates/contract.go); only the fields the topology reads.
+func contract(svc *schema.Service) runtime.Contract {
+	c := runtime.Contract{Service: svc.Name}
+	for _, d := range svc.Package.Events {
+		ev := d.Event
+		info := runtime.EventInfo{Producer: ev.Service.Name, Name: ev.Name, Type: ev.Type, Version: ev.Version}
+		if d.Own {
+			c.Publishes = append(c.Publishes, info)
+		} else {
+			c.Consumes = append(c.Consumes, info)
+		}
+	}
+	return c
+}
+
+// overreach finds the rights of s beyond its need: the default exchange,
+// which reaches every queue, and grants that also cover a queue of
+// another service.
+func overreach(s Service, all []Service) []string {
+	var found []string
+	if slices.ContainsFunc(s.Permissions.Write, func(g Grant) bool { return g.Name == DefaultExchange }) {
+		found = append(found, "write on "+DefaultExchange+": it may also publish straight into any queue of the vhost, past the producers' exchanges, a producer's event log included")
+	}
+	for _, other := range all {
+		if other.Name == s.Name {
+			continue
+		}
+		for _, q := range other.Queues {
+			for _, op := range s.Permissions.ops() {
+				if slices.ContainsFunc(op.grants, func(g Grant) bool { return g.exchange && g.Name == q.Name }) {
+					found = append(found, fmt.Sprintf("%s on %s: it is also the %s of %s, named as its exchange", op.name, q.Name, q.Role.noun(), other.Name))
+				}
+			}
+		}
+	}
+	return found
+}
