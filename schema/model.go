@@ -86,8 +86,28 @@ type Field struct {
 	Optional   bool
 	Doc        string
 	Deprecated string
+	Bounds     Bounds
 	Pos        Pos
 }
+
+// Bounds are the limits a field puts on its value, beyond its type: the
+// length of a string (`min_length:`, `max_length:`, in Unicode code
+// points, as JSON Schema counts them), a regular expression it must match
+// (`pattern:`, unanchored, in the subset RE2 and ECMA-262 agree on), and
+// the number of items of a list (`min_items:`, `max_items:`). A zero
+// number or an empty pattern bounds nothing. Generated Validate and
+// UnmarshalJSON check them, so a publisher refuses an event out of bounds
+// and a consumer dead-letters one.
+type Bounds struct {
+	MinLength int
+	MaxLength int
+	Pattern   string
+	MinItems  int
+	MaxItems  int
+}
+
+// IsZero reports whether b bounds nothing.
+func (b Bounds) IsZero() bool { return b == Bounds{} }
 
 // Kind is the shape of a Type.
 type Kind int
