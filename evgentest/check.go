@@ -2,7 +2,6 @@ package evgentest
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -36,9 +35,11 @@ import (
 //     way on every run.
 //
 // Each event keeps one ID and time across the runs, so a state holding
-// event IDs compares equal. state reads the service's tables in db, and
-// may read h for what the handlers keep elsewhere.
-func Check[H, S any](t testing.TB, spec Spec[H], events []runtime.Event, state func(ctx context.Context, db *sql.DB, h H) (S, error)) {
+// event IDs compares equal. state reads the service's tables
+// (svc.DB()), and may read what the handlers published (svc.Published();
+// those events get new IDs and times in every run) or keep elsewhere
+// (svc.Handlers()).
+func Check[H, S any](t testing.TB, spec Spec[H], events []runtime.Event, state func(ctx context.Context, svc *Service[H]) (S, error)) {
 	t.Helper()
 	failure, err := checkRuns(t, spec, events, state)
 	if err != nil {
@@ -64,7 +65,7 @@ type plan struct {
 // checkRuns runs every plan and returns the failure message of the first
 // whose state differs from the straight run's, "" when none does; err is
 // a run that could not be carried out.
-func checkRuns[H, S any](t testing.TB, spec Spec[H], events []runtime.Event, state func(context.Context, *sql.DB, H) (S, error)) (string, error) {
+func checkRuns[H, S any](t testing.TB, spec Spec[H], events []runtime.Event, state func(context.Context, *Service[H]) (S, error)) (string, error) {
 	if len(events) == 0 {
 		return "", fmt.Errorf("evgentest.Check: no events to check")
 	}
@@ -103,7 +104,7 @@ func (r run[S]) final() S { return r.states[len(r.states)-1] }
 
 // runPlan applies p to a new copy of the service, reading its state after
 // each delivery.
-func runPlan[H, S any](t testing.TB, spec Spec[H], msgs []*message.Message, p plan, state func(context.Context, *sql.DB, H) (S, error)) (run[S], error) {
+func runPlan[H, S any](t testing.TB, spec Spec[H], msgs []*message.Message, p plan, state func(context.Context, *Service[H]) (S, error)) (run[S], error) {
 	var r run[S]
 	s, err := start(t, spec, slog.LevelWarn)
 	if err != nil {
@@ -111,7 +112,7 @@ func runPlan[H, S any](t testing.TB, spec Spec[H], msgs []*message.Message, p pl
 	}
 	defer s.close()
 	read := func() error {
-		st, err := state(context.Background(), s.db, s.handlers)
+		st, err := state(context.Background(), s)
 		if err != nil {
 			return fmt.Errorf("evgentest.Check, %s: read the state: %w", p.name, err)
 		}

@@ -84,9 +84,9 @@ func pingSpec(upsert string) Spec[consumerevents.Handlers] {
 	})
 }
 
-func pingState(ctx context.Context, db *sql.DB, _ consumerevents.Handlers) (int64, error) {
+func pingState(ctx context.Context, svc *Service[consumerevents.Handlers]) (int64, error) {
 	var seq int64
-	err := db.QueryRowContext(ctx, `SELECT seq FROM last_ping`).Scan(&seq)
+	err := svc.DB().QueryRowContext(ctx, `SELECT seq FROM last_ping`).Scan(&seq)
 	return seq, err
 }
 

@@ -391,6 +391,9 @@ func (s *Service[H]) beforeAck(m runtime.Meta) {
 	}
 	if p.crash == CrashBeforeAck {
 		p.crash = 0
+		s.mu.Lock()
+		s.published = append(s.published, p.published...) // committed
+		s.mu.Unlock()
 		close(p.crashed)
 		goruntime.Goexit()
 	}

@@ -67,8 +67,8 @@ func billingSpec(h customers) Spec[billingevents.Handlers] {
 }
 
 // billingState is each customer's "email@version", and the emails sent.
-func billingState(ctx context.Context, db *sql.DB, h billingevents.Handlers) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT user_id || ' ' || email || '@' || version FROM customers ORDER BY user_id`)
+func billingState(ctx context.Context, svc *Service[billingevents.Handlers]) ([]string, error) {
+	rows, err := svc.DB().QueryContext(ctx, `SELECT user_id || ' ' || email || '@' || version FROM customers ORDER BY user_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func billingState(ctx context.Context, db *sql.DB, h billingevents.Handlers) ([]
 		}
 		out = append(out, s)
 	}
-	if m := h.(customers).mailer; m != nil {
+	if m := svc.Handlers().(customers).mailer; m != nil {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		out = append(out, "sent: "+strings.Join(m.sent, ","))

@@ -110,6 +110,9 @@ func TestCrashAndRedeliver(t *testing.T) {
 			if n := rounds(t, svc.DB()); n != 1 {
 				t.Fatalf("%d rounds recorded, want 1", n)
 			}
+			if got := EventsOf[pingevents.Pinged](t, svc.Published()); len(got) != 1 {
+				t.Fatalf("the committed attempts published %d Pinged, want 1", len(got))
+			}
 			// The new instance consumes what follows.
 			if d := svc.Deliver(pingevents.Ponged{Round: 2}); !d.Handled {
 				t.Fatalf("after the restart: %s, want handled", d)
