@@ -174,10 +174,10 @@ func report[S any](serviceName string, msgs []*message.Message, p plan, want, go
 		}
 		fmt.Fprintf(&b, ": %s\n", got.outcomes[i])
 		if i == first {
-			fmt.Fprintf(&b, "     the state first differs here:\n       straight run: %+v\n       this run:     %+v\n", want.states[i], got.states[i])
+			fmt.Fprintf(&b, "     the state first differs here; the straight run's:\n%s\n     this run's:\n%s\n", show(want.states[i], 7), show(got.states[i], 7))
 		}
 	}
-	fmt.Fprintf(&b, "straight run (each event once, in order) ends in:\n  %+v\nthis run ends in:\n  %+v", want.final(), got.final())
+	fmt.Fprintf(&b, "the straight run (each event once, in order) ends in:\n%s\nthis run ends in:\n%s", show(want.final(), 2), show(got.final(), 2))
 	return b.String()
 }
 
@@ -196,4 +196,22 @@ func firstDifference[S any](p plan, want, got run[S]) int {
 		}
 	}
 	return -1
+}
+
+// show prints a state indented: a slice one element a line, so that two
+// states read side by side in a failure message.
+func show(state any, indent int) string {
+	pad := strings.Repeat(" ", indent)
+	v := reflect.ValueOf(state)
+	if v.Kind() != reflect.Slice {
+		return fmt.Sprintf("%s%+v", pad, state)
+	}
+	if v.Len() == 0 {
+		return pad + "(empty)"
+	}
+	lines := make([]string, v.Len())
+	for i := range lines {
+		lines[i] = fmt.Sprintf("%s%+v", pad, v.Index(i).Interface())
+	}
+	return strings.Join(lines, "\n")
 }
