@@ -68,8 +68,17 @@ func (h handlers) HandleAccountClosureRejected(ctx context.Context, e usersevent
 	if !ok {
 		return err
 	}
+	// The invoices may have been paid before this answer arrived (billing's
+	// events carry no order): the reason is kept only while one is unpaid.
+	paid, err := allPaid(ctx, service.Tx(ctx), e.UnpaidInvoices)
+	if err != nil {
+		return err
+	}
 	read := u.Version
 	u.Status, u.StatusReason, u.Version, u.UpdatedAt = StatusActive, e.Reason, u.Version+1, time.Now().UTC()
+	if paid {
+		u.StatusReason = ""
+	}
 	if err := updateUser(ctx, service.Tx(ctx), u, read); err != nil {
 		return err
 	}
