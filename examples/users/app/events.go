@@ -62,7 +62,8 @@ func (h handlers) HandleAccountClosed(ctx context.Context, e usersevents.Account
 
 // HandleAccountClosureRejected compensates: billing refused to close the
 // account, so the deletion is abandoned and the user is active again (or
-// payment_overdue, if an invoice is overdue), with billing's reason.
+// payment_overdue, if an invoice is overdue), with billing's reason while
+// an invoice it names is unpaid.
 func (h handlers) HandleAccountClosureRejected(ctx context.Context, e usersevents.AccountClosureRejected, m runtime.Meta) error {
 	u, ok, err := h.deletingUser(ctx, e.UserID, m)
 	if !ok {
