@@ -142,7 +142,7 @@ type inProcessTransport struct{ bus *InProcessBus }
 
 func (t inProcessTransport) bind(env transportEnv) (binding, error) {
 	if t.bus == nil {
-		return nil, errors.New("InProcess: bus is nil; use runtime.NewInProcessBus()")
+		return nil, errors.New("InProcess: bus is nil; use service.NewInProcessBus()")
 	}
 	return &inProcessBinding{bus: t.bus, env: env}, nil
 }
