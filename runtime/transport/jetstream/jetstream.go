@@ -1,0 +1,203 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+
+	"github.com/evgenhq/evgen/runtime/transport/pubsub"
+)
+
+// Options tune the JetStream transport; zero fields take the defaults
+// documented on each.
+type Options struct {
+	// AckWait is how long JetStream waits for a delivered event's ack
+	// before it delivers the event again; default 30s. Keep it above the
+	// longest a handler (with its retries) takes.
+	AckWait time.Duration
+	// MaxAckPending bounds the events delivered and not yet acked per
+	// consumer; default 256.
+	MaxAckPending int
+	// MaxAge is how long the streams keep events; default 7 days, as the
+	// RabbitMQ event log.
+	MaxAge time.Duration
+	// DeadLetterTopic returns the subject a service's dead letters go to;
+	// nil means pubsub.DefaultDeadLetterTopic.
+	DeadLetterTopic func(namespace, service string) string
+	// NATS are extra options for the connections (credentials, TLS).
+	NATS []nats.Option
+}
+
+// Defaults of Options.
+const (
+	DefaultAckWait       = 30 * time.Second
+	DefaultMaxAckPending = 256
+	DefaultMaxAge        = 7 * 24 * time.Hour
+)
+
+func (o *Options) setDefaults() {
+	if o.AckWait <= 0 {
+		o.AckWait = DefaultAckWait
+	}
+	if o.MaxAckPending <= 0 {
+		o.MaxAckPending = DefaultMaxAckPending
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+}
+
+// StreamName is the JetStream stream that holds topic's events: stream
+// names cannot hold dots, subjects can.
+func StreamName(topic string) string { return strings.ReplaceAll(topic, ".", "_") }
+
+// durableName is the consumer of group on every stream it reads.
+func durableName(group string) string { return strings.ReplaceAll(group, ".", "_") }
+
+// connect opens a connection that, when the server is away, keeps trying
+// in the background instead of failing: the service may start before NATS.
+func (o Options) connect(url, name string) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1)}, o.NATS...)
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("NATS at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// config builds the Watermill Pub/Sub pair of service on the server at url.
+func (o Options) config(url, service string, log *slog.Logger) (pubsub.Config, error) {
+	o.setDefaults()
+	wlog := watermill.NewSlogLogger(log)
+	nc, err := o.connect(url, service+"-publisher")
+	if err != nil {
+		return pubsub.Config{}, err
+	}
+	pub, err := wmnats.NewPublisherWithNatsConn(nc, wmnats.PublisherPublishConfig{
+		Marshaler:         Marshaler{},
+		SubjectCalculator: wmnats.DefaultSubjectCalculator,
+		JetStream:         wmnats.JetStreamConfig{TrackMsgId: true},
+	}, wlog)
+	if err != nil {
+		nc.Close()
+		return pubsub.Config{}, fmt.Errorf("JetStream publisher: %w", err)
+	}
+	js, err := nc.JetStream()
+	if err != nil {
+		nc.Close()
+		return pubsub.Config{}, fmt.Errorf("JetStream: %w", err)
+	}
+	return pubsub.Config{
+		Publisher:       pub,
+		Subscriber:      func(group string) (message.Subscriber, error) { return o.subscriber(url, group, wlog) },
+		DeadLetterTopic: o.DeadLetterTopic,
+		Prepare:         func(ctx context.Context, t pubsub.Topics) error { return o.prepare(ctx, js, t) },
+	}, nil
+}
+
+// subscriber returns a subscriber on a connection of its own (its Close
+// drains the connection) whose subscriptions share group's durable
+// consumer.
+func (o Options) subscriber(url, group string, log watermill.LoggerAdapter) (message.Subscriber, error) {
+	nc, err := o.connect(url, group)
+	if err != nil {
+		return nil, err
+	}
+	durable := durableName(group)
+	sub, err := wmnats.NewSubscriberWithNatsConn(nc, wmnats.SubscriberSubscriptionConfig{
+		Unmarshaler:       Marshaler{},
+		QueueGroupPrefix:  durable,
+		SubscribersCount:  1,
+		AckWaitTimeout:    o.AckWait,
+		SubjectCalculator: wmnats.DefaultSubjectCalculator,
+		JetStream: wmnats.JetStreamConfig{
+			DurablePrefix: durable,
+			SubscribeOptions: []nats.SubOpt{
+				nats.AckExplicit(), nats.AckWait(o.AckWait), nats.MaxAckPending(o.MaxAckPending), nats.DeliverNew(),
+			},
+		},
+	}, log)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("JetStream subscriber for %s: %w", group, err)
+	}
+	return sub, nil
+}
+
+// prepare creates the streams of t's topics and the group's durable
+// consumers, those that do not exist yet. The consumers are created here
+// rather than by the subscriptions because nats.go deletes a consumer its
+// subscription created when that subscription ends (watermill-nats ends
+// them at Close): the consumer would forget its place whenever the
+// service stopped. A consumer found on subscribing is left alone.
+func (o Options) prepare(ctx context.Context, js nats.JetStreamContext, t pubsub.Topics) error {
+	if err := o.ensureStreams(ctx, js, t.All()); err != nil {
+		return err
+	}
+	for _, topic := range t.Subscribe {
+		if err := o.ensureConsumer(ctx, js, topic, durableName(t.Group)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// consumerConfig is the durable push consumer of a group on one stream.
+// The subscription options in subscriber ask for the same settings: nats.go
+// refuses to bind to a consumer whose settings differ from them.
+func (o Options) consumerConfig(durable string) *nats.ConsumerConfig {
+	return &nats.ConsumerConfig{
+		Durable:        durable,
+		DeliverSubject: nats.NewInbox(),
+		DeliverGroup:   durable,
+		DeliverPolicy:  nats.DeliverNewPolicy,
+		AckPolicy:      nats.AckExplicitPolicy,
+		AckWait:        o.AckWait,
+		MaxAckPending:  o.MaxAckPending,
+	}
+}
+
+// ensureConsumer creates durable on topic's stream unless it exists.
+func (o Options) ensureConsumer(ctx context.Context, js nats.JetStreamContext, topic, durable string) error {
+	stream := StreamName(topic)
+	_, err := js.ConsumerInfo(stream, durable, nats.Context(ctx))
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, nats.ErrConsumerNotFound) {
+		return fmt.Errorf("look up consumer %s of stream %s: %w", durable, stream, err)
+	}
+	if _, err := js.AddConsumer(stream, o.consumerConfig(durable), nats.Context(ctx)); err != nil && !errors.Is(err, nats.ErrConsumerNameAlreadyInUse) {
+		return fmt.Errorf("create consumer %s of stream %s: %w", durable, stream, err)
+	}
+	return nil
+}
+
+// ensureStreams creates the stream of every topic that has none.
+func (o Options) ensureStreams(ctx context.Context, js nats.JetStreamContext, topics []string) error {
+	for _, topic := range topics {
+		name := StreamName(topic)
+		_, err := js.StreamInfo(name, nats.Context(ctx))
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, nats.ErrStreamNotFound) {
+			return fmt.Errorf("look up stream %s: %w", name, err)
+		}
+		_, err = js.AddStream(&nats.StreamConfig{
+			Name: name, Subjects: []string{topic}, Storage: nats.FileStorage, MaxAge: o.MaxAge,
+		}, nats.Context(ctx))
+		if err != nil && !errors.Is(err, nats.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("create stream %s for %s: %w", name, topic, err)
+		}
+	}
+	return nil
+}
