@@ -43,9 +43,12 @@
 //     one event per topic; there is nothing to batch.
 //   - A consuming service without Config.Subscriber.
 //
-// Sync from a producer's event log needs Config.Log (a Pub/Sub that can
-// replay a topic from a position or a time); without it Sync returns
-// service.ErrNoEventLog. Answering resync requests (svc.RequestResync),
-// the operator's dead-letter tool (runtime/recovery, evgen dlq) and
-// publisher confirms pipelined across goroutines are RabbitMQ's only.
+// Sync from a producer's event log returns service.ErrNoEventLog at once:
+// the engine reads RabbitMQ streams only, even where the Pub/Sub could
+// replay a topic (JetStream can, from a sequence or a time). Asking a
+// producer to resync (svc.RequestResync) fails the same way and a
+// producer answers no resync requests; the operator's dead-letter tool
+// (runtime/recovery, evgen dlq) reads RabbitMQ queues only; publishing
+// takes the Pub/Sub's pace (watermill-nats waits for each publish
+// acknowledgement in turn).
 package pubsub

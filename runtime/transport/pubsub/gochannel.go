@@ -19,7 +19,9 @@ import (
 //     waits until every subscriber acked the event; without it each event
 //     is sent from a goroutine of its own, in any order;
 //   - a nacked event is redelivered at once, in front of the ones after
-//     it.
+//     it;
+//   - a dead letter published while nothing subscribes to the dead-letter
+//     topic is gone.
 //
 // The services never close gc (they share it): close it when they are done.
 func GoChannel(gc *gochannel.GoChannel) Config {

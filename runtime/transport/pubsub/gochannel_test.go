@@ -2,6 +2,7 @@ package pubsub_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,4 +152,16 @@ func deadLetters(t *testing.T, gc *gochannel.GoChannel, topic string) <-chan *me
 		}
 	}()
 	return out
+}
+
+// Sync needs an event log, which the engine reads from RabbitMQ only: over
+// a Watermill Pub/Sub it fails at once, saying so.
+func TestSyncRefused(t *testing.T) {
+	svc := tt.NewService(t, service.Config{Contract: tt.BillingContract, Transport: pubsub.New(pubsub.GoChannel(newGoChannel(t))), Store: memory.New()})
+	var billing tt.Applied
+	tt.Register(t, svc, billing.RegisteredHandler())
+	_, err := svc.Sync(context.Background(), "users", runtime.SyncFromStart(), runtime.SyncOptions{})
+	if !errors.Is(err, service.ErrNoEventLog) {
+		t.Fatalf("Sync: %v, want ErrNoEventLog", err)
+	}
 }
