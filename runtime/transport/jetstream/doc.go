@@ -23,8 +23,11 @@
 //     that sends again after a crash does not store it twice; the inbox
 //     skips later copies.
 //   - An event not acked within Options.AckWait (a replica killed or cut
-//     off) is redelivered, to any replica. At most Options.MaxAckPending
-//     events are in flight per consumer.
+//     off) is redelivered, to any replica. One event is in flight per
+//     consumer (Options.MaxAckPending), so that nothing overtakes it: a
+//     consumer applies its producer's events in publish order across
+//     crashes and restarts, at a round trip per event, and the replicas of
+//     a service take turns rather than work at once.
 //
 // Sync from a producer's log and resync requests are not offered over
 // JetStream yet: see runtime/transport/pubsub.

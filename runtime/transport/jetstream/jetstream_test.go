@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,7 +62,8 @@ func TestFanOutAndCompetingReplicas(t *testing.T) {
 }
 
 // Billing is stopped while users publishes 1,000 events; when it comes
-// back, its durable consumer hands it every one, and it applies each once.
+// back, its durable consumer hands it every one, and it applies each once,
+// in publish order.
 func TestStoppedConsumerCatchesUp(t *testing.T) {
 	const events = 1000
 	b := newBroker(t)
@@ -73,7 +75,7 @@ func TestStoppedConsumerCatchesUp(t *testing.T) {
 
 	users := b.service(t, tt.UsersContract, memory.New(), opts)
 	for i := range events {
-		tt.Publish(t, users, tt.UserRegistered{UserID: fmt.Sprint(i)})
+		tt.Publish(t, users, tt.UserRegistered{UserID: fmt.Sprint(i)}, runtime.WithID(fmt.Sprintf("%04d", i)))
 	}
 	if n, _ := billing.Counts(); n != 0 {
 		t.Fatalf("stopped billing applied %d events", n)
@@ -86,6 +88,9 @@ func TestStoppedConsumerCatchesUp(t *testing.T) {
 	})
 	if n, d := billing.Counts(); n != events || d != events {
 		t.Errorf("billing applied %d events (%d distinct) after coming back, want all %d once", n, d, events)
+	}
+	if got := billing.Snapshot(); !slices.IsSorted(got) {
+		t.Errorf("billing applied the events out of publish order: %v", got)
 	}
 }
 

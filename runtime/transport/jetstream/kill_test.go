@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -105,7 +106,8 @@ func (c *child) kill() {
 
 // Billing is killed with SIGKILL while working through 500 events and
 // started again: every event ends up applied exactly once (one row per
-// event in its database, which has no key that would refuse a second).
+// event in its database, which has no key that would refuse a second),
+// and in publish order.
 func TestKilledMidStream(t *testing.T) {
 	const events = 500
 	b := newBroker(t)
@@ -115,7 +117,7 @@ func TestKilledMidStream(t *testing.T) {
 
 	users := b.service(t, tt.UsersContract, memory.New(), opts)
 	for i := range events {
-		tt.Publish(t, users, tt.UserRegistered{UserID: fmt.Sprint(i)})
+		tt.Publish(t, users, tt.UserRegistered{UserID: fmt.Sprint(i)}, runtime.WithID(fmt.Sprintf("%04d", i)))
 	}
 	rows := openRows(t, db)
 	testenv.Eventually(t, 30*time.Second, "billing to apply 100 events", func() bool { n, _ := rows(); return n >= 100 })
@@ -134,6 +136,37 @@ func TestKilledMidStream(t *testing.T) {
 	if n, distinct := rows(); n != events || distinct != events {
 		t.Errorf("billing's database holds %d rows for %d distinct events, want %d: each applied once", n, distinct, events)
 	}
+	if ids := appliedIDs(t, db); !slices.IsSorted(ids) {
+		t.Errorf("billing applied the events out of publish order: %v", ids)
+	}
+}
+
+// appliedIDs returns the event IDs in billing's database in the order they
+// were applied (the rows' insertion order).
+func appliedIDs(t *testing.T, path string) []string {
+	t.Helper()
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rs, err := db.Query(`SELECT id FROM applied ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var ids []string
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 // openRows opens billing's database and returns a function counting its
