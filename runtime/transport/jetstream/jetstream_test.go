@@ -1,6 +1,7 @@
 package jetstream_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -136,4 +137,45 @@ func TestPoisonToChosenSubject(t *testing.T) {
 	if got := billing.Snapshot(); len(got) != 2 || got[0] != "before" || got[1] != "after" {
 		t.Errorf("billing applied %v, want [before after]", got)
 	}
+}
+
+// A graceful stop passes on the ack of the last event billing applied
+// before the subscription ends: otherwise JetStream would hold that event
+// unacked, and with one event in flight send nothing more until AckWait
+// (30s by default) passed, at every restart. Billing stops as it handles
+// its last event, so that the ack is the last thing before the stop.
+func TestGracefulRestartKeepsFlowing(t *testing.T) {
+	const batch = 20
+	b := newBroker(t)
+	st := memory.New()
+	var billing tt.Applied
+	ctx, cancel := context.WithCancel(context.Background())
+	first := b.service(t, tt.BillingContract, st, jetstream.Options{})
+	tt.Register(t, first, runtime.On(func(_ context.Context, _ tt.UserRegistered, m runtime.Meta) error {
+		billing.Add(m.ID)
+		if n, _ := billing.Counts(); n == batch {
+			cancel() // Run finishes this event, acks it, and returns
+		}
+		return nil
+	}))
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	<-first.Ready()
+	users := b.service(t, tt.UsersContract, memory.New(), opts)
+	for i := range batch {
+		tt.Publish(t, users, tt.UserRegistered{UserID: fmt.Sprint(i)})
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for i := range batch {
+		tt.Publish(t, users, tt.UserRegistered{UserID: fmt.Sprint(batch + i)})
+	}
+	again := b.service(t, tt.BillingContract, st, jetstream.Options{})
+	tt.Register(t, again, billing.RegisteredHandler())
+	tt.Run(t, again)
+	testenv.Eventually(t, 10*time.Second, "restarted billing to apply the events published while it was stopped", func() bool {
+		n, _ := billing.Counts()
+		return n == 2*batch
+	})
 }

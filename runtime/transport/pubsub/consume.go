@@ -45,9 +45,10 @@ func (b *binding) Consume(ctx context.Context, out chan<- transport.Delivery, dr
 		return err
 	}
 	ready()
-	lost := b.forwardAll(ctx, chans, out)
+	lasts, lost := b.forwardAll(ctx, chans, out)
 	close(out)
 	drain()
+	awaitAcksSent(lasts)
 	endSubs()
 	closeErr := sub.Close()
 	if lost != nil {
@@ -109,42 +110,48 @@ func (b *binding) trySubscribe(subCtx context.Context, group string) (message.Su
 	return sub, chans, nil
 }
 
-// forwardAll forwards every topic's messages to out until ctx ends, and
-// returns an error when a subscription ended before (its subscriber gave
-// up).
-func (b *binding) forwardAll(ctx context.Context, chans map[string]<-chan *message.Message, out chan<- transport.Delivery) error {
-	var wg sync.WaitGroup
-	lost := make(chan error, len(chans))
+// forwardAll forwards every topic's messages to out until ctx ends. It
+// returns the last message handed over of each topic, and an error when a
+// subscription ended before (its subscriber gave up).
+func (b *binding) forwardAll(ctx context.Context, chans map[string]<-chan *message.Message, out chan<- transport.Delivery) ([]*message.Message, error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		errs  []error
+		lasts []*message.Message
+	)
 	for topic, ch := range chans {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if b.forward(ctx, topic, ch, out) {
-				lost <- fmt.Errorf("the subscription to %s ended while the service ran; restart the service", topic)
+			ended, last := b.forward(ctx, topic, ch, out)
+			mu.Lock()
+			defer mu.Unlock()
+			if ended {
+				errs = append(errs, fmt.Errorf("the subscription to %s ended while the service ran; restart the service", topic))
+			}
+			if last != nil {
+				lasts = append(lasts, last)
 			}
 		}()
 	}
 	wg.Wait()
-	close(lost)
-	var errs []error
-	for err := range lost {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return lasts, errors.Join(errs...)
 }
 
-// forward hands topic's messages to out in order until ctx ends (false) or
-// the subscription's channel closes first (true). A message not handed
-// over is left unacked: the Pub/Sub redelivers it.
-func (b *binding) forward(ctx context.Context, topic string, in <-chan *message.Message, out chan<- transport.Delivery) bool {
+// forward hands topic's messages to out in order until ctx ends (ended
+// false) or the subscription's channel closes first (true), and returns
+// the last message it handed over. A message not handed over is left
+// unacked: the Pub/Sub redelivers it.
+func (b *binding) forward(ctx context.Context, topic string, in <-chan *message.Message, out chan<- transport.Delivery) (ended bool, last *message.Message) {
 	handled := b.env.consumed[topic]
 	for {
 		select {
 		case <-ctx.Done():
-			return false
+			return false, last
 		case msg, ok := <-in:
 			if !ok {
-				return ctx.Err() == nil
+				return ctx.Err() == nil, last
 			}
 			if skip(msg, handled) {
 				msg.Ack()
@@ -152,10 +159,50 @@ func (b *binding) forward(ctx context.Context, topic string, in <-chan *message.
 			}
 			select {
 			case out <- &delivery{msg: msg, topic: topic, b: b}:
+				last = msg
 			case <-ctx.Done():
-				return false
+				return false, last
 			}
 		}
+	}
+}
+
+// ackSendTimeout bounds the wait for a subscriber to pass on the last acks
+// once the engine settled its deliveries.
+const ackSendTimeout = 5 * time.Second
+
+// awaitAcksSent waits until the subscriber passed on the ack (or nack) of
+// each topic's last message: it does so after Ack returned, and ends the
+// message's context once it did (watermill-nats and gochannel do). Only
+// the last one can still be on its way: a subscriber hands over a topic's
+// next message once the previous one is settled. Ending the subscriptions
+// at once lost that ack under load ("Cannot send ack ... connection
+// closed"), and JetStream then held back the consumer's next events for
+// its ack wait after a restart.
+func awaitAcksSent(lasts []*message.Message) {
+	deadline := time.After(ackSendTimeout)
+	for _, m := range lasts {
+		done := m.Context().Done()
+		if done == nil || !settled(m) {
+			continue // no context to watch, or left unacked on purpose
+		}
+		select {
+		case <-done:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// settled reports whether m was acked or nacked.
+func settled(m *message.Message) bool {
+	select {
+	case <-m.Acked():
+		return true
+	case <-m.Nacked():
+		return true
+	default:
+		return false
 	}
 }
 
