@@ -28,6 +28,11 @@
 //     consumer applies its producer's events in publish order across
 //     crashes and restarts, at a round trip per event, and the replicas of
 //     a service take turns rather than work at once.
+//   - A graceful stop nacks what JetStream hands over once the service
+//     stopped taking deliveries (redelivered after Options.NakDelay) and
+//     waits until its connection closed; an event pushed in the instant
+//     between the last ack and the end of the subscription comes back
+//     after AckWait.
 //
 // Sync from a producer's log and resync requests are not offered over
 // JetStream yet: see runtime/transport/pubsub.

@@ -32,6 +32,11 @@ type Options struct {
 	// examples/e2e applies versions out of order with 256). Raise it for
 	// throughput only where handlers tolerate reordering.
 	MaxAckPending int
+	// NakDelay is how long JetStream waits before it delivers again an
+	// event the service nacked (one it took while stopping, or one its
+	// dead-letter subject would not take); default 100ms, so that a
+	// stopping replica is not handed the same event in a tight loop.
+	NakDelay time.Duration
 	// MaxAge is how long the streams keep events; default 7 days, as the
 	// RabbitMQ event log.
 	MaxAge time.Duration
@@ -47,6 +52,7 @@ const (
 	DefaultAckWait       = 30 * time.Second
 	DefaultMaxAckPending = 1
 	DefaultMaxAge        = 7 * 24 * time.Hour
+	DefaultNakDelay      = 100 * time.Millisecond
 )
 
 func (o *Options) setDefaults() {
@@ -59,6 +65,9 @@ func (o *Options) setDefaults() {
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultMaxAge
 	}
+	if o.NakDelay <= 0 {
+		o.NakDelay = DefaultNakDelay
+	}
 }
 
 // StreamName is the JetStream stream that holds topic's events: stream
@@ -70,8 +79,9 @@ func durableName(group string) string { return strings.ReplaceAll(group, ".", "_
 
 // connect opens a connection that, when the server is away, keeps trying
 // in the background instead of failing: the service may start before NATS.
-func (o Options) connect(url, name string) (*nats.Conn, error) {
-	opts := append([]nats.Option{nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1)}, o.NATS...)
+func (o Options) connect(url, name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1)}, extra...)
+	opts = append(opts, o.NATS...)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("NATS at %s: %w", url, err)
@@ -109,17 +119,18 @@ func (o Options) config(url, service string, log *slog.Logger) (pubsub.Config, e
 	}, nil
 }
 
-// subscriber returns a subscriber on a connection of its own (its Close
-// drains the connection) whose subscriptions share group's durable
-// consumer.
+// subscriber returns a subscriber on a connection of its own whose
+// subscriptions share group's durable consumer.
 func (o Options) subscriber(url, group string, log watermill.LoggerAdapter) (message.Subscriber, error) {
-	nc, err := o.connect(url, group)
+	closed := make(chan struct{})
+	nc, err := o.connect(url, group, nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
 	if err != nil {
 		return nil, err
 	}
 	durable := durableName(group)
 	sub, err := wmnats.NewSubscriberWithNatsConn(nc, wmnats.SubscriberSubscriptionConfig{
 		Unmarshaler:       Marshaler{},
+		NakDelay:          wmnats.NewStaticDelay(o.NakDelay),
 		QueueGroupPrefix:  durable,
 		SubscribersCount:  1,
 		AckWaitTimeout:    o.AckWait,
@@ -135,7 +146,29 @@ func (o Options) subscriber(url, group string, log watermill.LoggerAdapter) (mes
 		nc.Close()
 		return nil, fmt.Errorf("JetStream subscriber for %s: %w", group, err)
 	}
-	return sub, nil
+	return drained{sub, closed}, nil
+}
+
+// drainTimeout bounds the wait for a subscriber's connection to close.
+const drainTimeout = 5 * time.Second
+
+// drained is a subscriber whose Close returns once its connection closed.
+// watermill-nats' Close only starts draining the connection; until the
+// server saw the subscriptions end it may still send the consumer's next
+// event to them, which nats.go then drops, and JetStream redelivers it
+// only after AckWait, sending nothing else meanwhile.
+type drained struct {
+	*wmnats.Subscriber
+	closed <-chan struct{}
+}
+
+func (d drained) Close() error {
+	err := d.Subscriber.Close()
+	select {
+	case <-d.closed:
+	case <-time.After(drainTimeout):
+	}
+	return err
 }
 
 // prepare creates the streams of t's topics and the group's durable

@@ -141,13 +141,14 @@ func (b *binding) forwardAll(ctx context.Context, chans map[string]<-chan *messa
 
 // forward hands topic's messages to out in order until ctx ends (ended
 // false) or the subscription's channel closes first (true), and returns
-// the last message it handed over. A message not handed over is left
-// unacked: the Pub/Sub redelivers it.
+// the last message it handed over. From then on, what the subscriber still
+// hands over is nacked (nackRest), not left to its ack deadline.
 func (b *binding) forward(ctx context.Context, topic string, in <-chan *message.Message, out chan<- transport.Delivery) (ended bool, last *message.Message) {
 	handled := b.env.consumed[topic]
 	for {
 		select {
 		case <-ctx.Done():
+			go nackRest(in)
 			return false, last
 		case msg, ok := <-in:
 			if !ok {
@@ -161,9 +162,22 @@ func (b *binding) forward(ctx context.Context, topic string, in <-chan *message.
 			case out <- &delivery{msg: msg, topic: topic, b: b}:
 				last = msg
 			case <-ctx.Done():
+				msg.Nack()
+				go nackRest(in)
 				return false, last
 			}
 		}
+	}
+}
+
+// nackRest nacks what a subscription hands over after the service stopped
+// taking deliveries, until the subscription ends: a message left alone
+// would come back only after the Pub/Sub's ack deadline (JetStream's ack
+// wait, during which it sends the consumer nothing else), a nacked one at
+// once or after the subscriber's nack delay.
+func nackRest(in <-chan *message.Message) {
+	for msg := range in {
+		msg.Nack()
 	}
 }
 
