@@ -21,7 +21,8 @@ import (
 	"github.com/evgenhq/evgen/runtime/service"
 )
 
-// UserRegistered and EmailChanged stand in for generated event types.
+// UserRegistered stands in for a generated event type; billing and
+// shipping consume it.
 type UserRegistered struct {
 	UserID string `json:"user_id"`
 }
@@ -36,6 +37,7 @@ func (e UserRegistered) Validate() error {
 	return nil
 }
 
+// EmailChanged is a second event of users, which billing does not consume.
 type EmailChanged struct {
 	UserID string `json:"user_id"`
 	Email  string `json:"email"`
