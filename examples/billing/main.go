@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/evgenhq/evgen/examples/billing/app"
+	"github.com/evgenhq/evgen/examples/transportflag"
 	"github.com/evgenhq/evgen/runtime/service"
 )
 
@@ -38,11 +39,16 @@ func run(args []string) error {
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_BILLING_DB", "billing.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_BILLING_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
 	fs.StringVar(&cfg.SyncFrom, "sync-from", env("EVGEN_BILLING_SYNC_FROM", ""), "catch up from users' event log at start: `start`, a time (RFC 3339), a duration ago (2h) or an offset; resumes where an interrupted sync stopped (env EVGEN_BILLING_SYNC_FROM)")
+	transport := fs.String("transport", env("EVGEN_TRANSPORT", ""), transportflag.Usage)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+	var err error
+	if cfg.Transport, err = transportflag.Parse(*transport); err != nil {
+		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {

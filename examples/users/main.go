@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/evgenhq/evgen/examples/transportflag"
 	"github.com/evgenhq/evgen/examples/users/app"
 )
 
@@ -35,11 +36,16 @@ func run(args []string) error {
 	fs.StringVar((*string)(&cfg.QueueType), "queue-type", env("EVGEN_QUEUE_TYPE", "quorum"), "`type` of the service's queues: quorum, or classic for queues declared classic before (env EVGEN_QUEUE_TYPE)")
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_USERS_DB", "users.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_USERS_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
+	transport := fs.String("transport", env("EVGEN_TRANSPORT", ""), transportflag.Usage)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+	var err error
+	if cfg.Transport, err = transportflag.Parse(*transport); err != nil {
+		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -23,7 +23,8 @@ type Config struct {
 	Contract runtime.Contract
 	// Transport carries events: AMQP(urls...) for RabbitMQ (one URL per
 	// node of a cluster), InProcess(bus) for tests and demos without a
-	// broker. Required.
+	// broker, or a transport.Transport of another package (pubsub.New over
+	// a Watermill Pub/Sub, jetstream.New over NATS). Required.
 	Transport Transport
 	// Store holds the service's inbox and outbox. Required.
 	Store store.Store

@@ -78,7 +78,7 @@ func New(cfg Config) (*Service, error) {
 		workCtx:   context.Background(), // Run's own replaces it
 	}
 	s.reactions = newReactions(cfg.Contract, m.undeclaredEmits, s.log)
-	s.transport, err = cfg.Transport.bind(s.transportEnv())
+	s.transport, err = bindTransport(cfg.Transport, s.transportEnv())
 	if err != nil {
 		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
 	}

@@ -36,7 +36,8 @@ type Config struct {
 	// default, quorum.
 	QueueType service.QueueType
 	// Transport, when set, replaces RabbitMQ: service.InProcess(bus) runs
-	// the service in one process with others, without a broker.
+	// the service in one process with others, without a broker;
+	// jetstream.New runs it over NATS JetStream (the -transport flag).
 	Transport service.Transport
 	// DB is the service's own database: a SQLite file path, or a
 	// postgres:// URL (with search_path=<schema> to keep the service in a

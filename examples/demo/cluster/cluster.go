@@ -45,6 +45,10 @@ type Options struct {
 	// have a broker user of their own (see evgen topology); Processes
 	// only.
 	UsersAMQPURL, BillingAMQPURL string
+	// Transport, when set, is the services' -transport flag (a nats://
+	// URL: NATS JetStream instead of RabbitMQ; Close deletes the
+	// namespace's streams); Processes only.
+	Transport string
 	// Namespace prefixes the RabbitMQ exchanges and queues; Close deletes
 	// them.
 	Namespace string
@@ -198,7 +202,10 @@ func (c *Cluster) Close() error {
 			errs = append(errs, s.stop(syscall.SIGTERM))
 		}
 	}
-	if c.opts.Mode == Processes {
+	switch {
+	case c.opts.Mode == Processes && c.opts.Transport != "":
+		errs = append(errs, DeleteStreams(c.opts.Transport, c.opts.Namespace))
+	case c.opts.Mode == Processes:
 		errs = append(errs, DeleteTopology(c.opts.AMQPURL, c.opts.Namespace))
 	}
 	return errors.Join(errs...)
