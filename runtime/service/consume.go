@@ -123,9 +123,10 @@ func (s *Service) routable(batch []*delivery) []batchItem {
 	return items
 }
 
-// route finds the handler and metadata of d; an error is permanent.
+// route finds the handler and metadata of d, once admit has checked it;
+// an error is permanent.
 func (s *Service) route(d *delivery) (runtime.EventHandler, runtime.Meta, error) {
-	m, err := metaFromMessage(d.msg, 1)
+	m, err := s.admit(d)
 	if err != nil {
 		return runtime.EventHandler{}, m, runtime.Permanent(err)
 	}

@@ -1,0 +1,26 @@
+package service
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/evgenhq/evgen/runtime"
+)
+
+// stamp checks msg against Config.MaxEventBytes and sets its dataschema,
+// before it is sent to the broker or to a requester's queue. A payload too
+// large is a Permanent error: the same event is too large every time, so
+// the outbox relay sets it aside instead of retrying it.
+func (s *Service) stamp(msg *message.Message) error {
+	if n := len(msg.Payload); n > s.cfg.MaxEventBytes {
+		return runtime.Permanent(fmt.Errorf("event %s (%s) is %d bytes, more than Config.MaxEventBytes (%d): nothing was sent; "+
+			"keep large documents elsewhere and send their reference, or raise the limit on producer and consumers",
+			msg.UUID, msg.Metadata.Get(runtime.HeaderType), n, s.cfg.MaxEventBytes))
+	}
+	if s.cfg.SchemaBaseURL != "" {
+		key := runtime.RoutingKey(msg.Metadata.Get(runtime.HeaderType), atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion)))
+		msg.Metadata[runtime.HeaderDataSchema] = strings.TrimSuffix(s.cfg.SchemaBaseURL, "/") + "/" + key + ".schema.json"
+	}
+	return nil
+}
