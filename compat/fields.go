@@ -83,6 +83,8 @@ func (c *comparison) renamed(s fieldScope, o, n *schema.Field) {
 func (c *comparison) field(s fieldScope, o, n *schema.Field) {
 	if o.Type.String() != n.Type.String() {
 		c.typeChanged(s, o, n)
+	} else {
+		c.bounds(s, o, n)
 	}
 	if o.Optional == n.Optional {
 		return

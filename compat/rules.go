@@ -16,6 +16,8 @@ type Rule struct {
 // The rule names.
 const (
 	EventRemoved            = "EVENT_REMOVED"
+	BoundTightened          = "BOUND_TIGHTENED"
+	BoundLoosened           = "BOUND_LOOSENED"
 	ConsumedEventUndeclared = "CONSUMED_EVENT_UNDECLARED"
 	FieldRemoved            = "FIELD_REMOVED"
 	FieldRenamed            = "FIELD_RENAMED"
@@ -36,6 +38,8 @@ const (
 
 // Rules lists every rule, sorted by name.
 var Rules = []Rule{
+	{BoundLoosened, "a field's bound was loosened or removed, which consumers built before reject values beyond"},
+	{BoundTightened, "a field's bound was added or tightened, which events in the log may break"},
 	{ConsumedEventUndeclared, "a consumer still consumes an event its producer no longer declares"},
 	{EnumValueAdded, "an enum gained a value, which consumers built before reject"},
 	{EnumValueRemoved, "an enum lost a value that events in the log may carry"},

@@ -7,7 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var fieldKeys = []string{"type", "optional", "doc", "deprecated"}
+var fieldKeys = append([]string{"type", "optional", "doc", "deprecated"}, boundKeys...)
 
 // methodNames are the methods generated on event and struct types; a
 // field with one of these Go names would not compile.
@@ -62,6 +62,7 @@ func (f *file) decodeField(en entry, owner string) *Field {
 	}
 	fd.Doc = f.doc(m, what+": doc")
 	fd.Deprecated = f.deprecated(m, what+": deprecated")
+	f.decodeBounds(fd, m, what)
 	return fd
 }
 

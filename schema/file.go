@@ -16,6 +16,7 @@ type file struct {
 	goPackage *yaml.Node            // the go_package value, checked with the set
 	types     map[string]*NamedType // by contract name
 	typeExprs []typeExpr
+	bounds    []boundRef
 	keys      []keyRef
 	orders    []orderRef
 	consumes  []consumeRef

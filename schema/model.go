@@ -86,8 +86,28 @@ type Field struct {
 	Optional   bool
 	Doc        string
 	Deprecated string
+	Bounds     Bounds
 	Pos        Pos
 }
+
+// Bounds are the limits a field puts on its value, beyond its type: the
+// length of a string (`min_length:`, `max_length:`, in Unicode code
+// points, as JSON Schema counts them), a regular expression it must match
+// (`pattern:`, unanchored, in the subset RE2 and ECMA-262 agree on), and
+// the number of items of a list (`min_items:`, `max_items:`). A zero
+// number or an empty pattern bounds nothing. Generated Validate and
+// UnmarshalJSON check them, so a publisher refuses an event out of bounds
+// and a consumer dead-letters one.
+type Bounds struct {
+	MinLength int
+	MaxLength int
+	Pattern   string
+	MinItems  int
+	MaxItems  int
+}
+
+// IsZero reports whether b bounds nothing.
+func (b Bounds) IsZero() bool { return b == Bounds{} }
 
 // Kind is the shape of a Type.
 type Kind int
@@ -161,6 +181,28 @@ type Package struct {
 	Events     []*EventDecl    // own events in file order, each followed by its older versions, lowest first; then consumed ones as in Service.Consumes
 	Types      []*TypeDecl     // own types in file order, then types carried in by consumed events, sorted by producer then name
 	Producers  []*ProducerDecl // the services consumed from, sorted by name
+	// Patterns are the distinct `pattern:`s of the fields of Events and
+	// Types, in order of first use, each compiled once into a package
+	// variable.
+	Patterns []*PatternDecl
+}
+
+// PatternDecl is one regular expression a generated package compiles
+// once, at package level, for the fields that bound their values by it.
+type PatternDecl struct {
+	Pattern string
+	GoName  string // pattern1, pattern2, ...: unexported, so no contract name can collide with it
+}
+
+// PatternName is the Go name of the package variable holding pattern re.
+// It panics if no field of p uses re, which Load rules out.
+func (p *Package) PatternName(re string) string {
+	for _, d := range p.Patterns {
+		if d.Pattern == re {
+			return d.GoName
+		}
+	}
+	panic(fmt.Sprintf("schema: package %s compiles no pattern %q", p.Name, re))
 }
 
 // EventDecl is one event type declared in a generated package.

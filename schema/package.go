@@ -23,7 +23,30 @@ func (l *loader) packages(files []*file) {
 		s.declareConsumed(pkg)
 		s.declareProducers(pkg)
 		s.declareCarried(pkg)
+		pkg.Patterns = patterns(pkg)
 	}
+}
+
+// patterns are the distinct patterns of the fields pkg declares, in order
+// of first use, with their Go names.
+func patterns(pkg *Package) []*PatternDecl {
+	var out []*PatternDecl
+	seen := map[string]bool{}
+	add := func(fields []*Field) {
+		for _, fd := range fields {
+			if re := fd.Bounds.Pattern; re != "" && !seen[re] {
+				seen[re] = true
+				out = append(out, &PatternDecl{Pattern: re, GoName: fmt.Sprintf("pattern%d", len(out)+1)})
+			}
+		}
+	}
+	for _, d := range pkg.Events {
+		add(d.Event.Fields)
+	}
+	for _, d := range pkg.Types {
+		add(d.Type.Fields)
+	}
+	return out
 }
 
 // scope is the set of Go names declared in one generated package, keyed

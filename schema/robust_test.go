@@ -32,7 +32,7 @@ func TestHostileInput(t *testing.T) {
 		{"1000-deep named types", deepTypes(1000),
 			"in.yaml:4:3: type T0 nests 1000 struct types deep (limit 32); flatten it"},
 		{"1000-deep YAML mappings", contract("      a: " + strings.Repeat("{a: ", 1000) + "x" + strings.Repeat("}", 1000)),
-			`in.yaml:6:11: unknown key "a" in field a of event E; known keys: type, optional, doc, deprecated` + "\n" +
+			`in.yaml:6:11: unknown key "a" in field a of event E; known keys: type, optional, doc, deprecated, min_length, max_length, pattern, min_items, max_items` + "\n" +
 				"in.yaml:6:10: field a of event E needs `type:`"},
 		{"20000-deep YAML lists", contract("      a: " + strings.Repeat("[", 20000)),
 			"in.yaml:6:1: invalid YAML: exceeded max depth of 10000"},

@@ -24,6 +24,7 @@ func (l *loader) load(srcs []Source) (*Set, error) {
 	}
 	for _, f := range files {
 		f.resolveTypes()
+		f.checkBounds()
 		f.resolveKeys()
 		f.resolveOrders()
 		f.checkCycles()

@@ -38,7 +38,9 @@ func emitEvent(f *jen.File, p *schema.Package, d *schema.EventDecl) error {
 		f.Add(m)
 	}
 	f.Line()
-	emitFields(f, p, d.GoName, "e", ev.Fields)
+	if err := emitFields(f, p, d.GoName, "e", ev.Fields); err != nil {
+		return err
+	}
 	f.Line()
 	return nil
 }

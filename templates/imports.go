@@ -9,6 +9,7 @@ const (
 	pkgStrconv = "strconv"
 	pkgFmt     = "fmt"
 	pkgErrors  = "errors"
+	pkgRegexp  = "regexp"
 	pkgRuntime = "github.com/evgenhq/evgen/runtime"
 	pkgWire    = "github.com/evgenhq/evgen/runtime/wire"
 )

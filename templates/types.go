@@ -11,6 +11,7 @@ import (
 // emitTypes renders types.evgen.go: the events, then the named types, each
 // with its Validate and strict UnmarshalJSON.
 func emitTypes(f *jen.File, p *schema.Package) error {
+	emitPatterns(f, p)
 	for _, d := range p.Events {
 		if err := emitEvent(f, p, d); err != nil {
 			return fmt.Errorf("event %s: %w", d.GoName, err)
@@ -28,6 +29,22 @@ func emitTypes(f *jen.File, p *schema.Package) error {
 		}
 	}
 	return nil
+}
+
+// emitPatterns renders the package variables holding the fields'
+// patterns, compiled once when the package loads rather than on every
+// Validate. Load has compiled each already, so MustCompile cannot panic.
+func emitPatterns(f *jen.File, p *schema.Package) {
+	if len(p.Patterns) == 0 {
+		return
+	}
+	var vars []jen.Code
+	for _, d := range p.Patterns {
+		vars = append(vars, jen.Id(d.GoName).Op("=").Qual(pkgRegexp, "MustCompile").Call(jen.Lit(d.Pattern)))
+	}
+	f.Comment("// The patterns of the contract's fields, compiled once.")
+	f.Var().Defs(vars...)
+	f.Line()
 }
 
 // typeSummary is the first sentence of a named type's doc comment.
@@ -50,7 +67,9 @@ func emitStruct(f *jen.File, p *schema.Package, name, recv string, fields []*sch
 		f.Add(m)
 	}
 	f.Line()
-	emitFields(f, p, name, recv, fields)
+	if err := emitFields(f, p, name, recv, fields); err != nil {
+		return err
+	}
 	f.Line()
 	return nil
 }

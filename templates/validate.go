@@ -7,17 +7,57 @@ import (
 )
 
 // fieldChecks are the checks of a field's value: presence for a required
-// field whose zero value is not a value of its type, then its format.
-// An optional field's checks run only when it is set.
-func fieldChecks(p *schema.Package, fd *schema.Field) []jen.Code {
-	cs := valueChecks(p, fd.Type)
+// field whose zero value is not a value of its type, then its bounds,
+// then its format. An optional field's checks run only when it is set.
+func fieldChecks(p *schema.Package, fd *schema.Field) ([]jen.Code, error) {
+	bounds, err := boundChecks(p, fd)
+	if err != nil {
+		return nil, err
+	}
+	cs := append(bounds, valueChecks(p, fd.Type)...)
 	if !fd.Optional && zeroIsAbsent(fd.Type) {
 		cs = append([]jen.Code{jen.Qual(pkgWire, "NonZero")}, cs...)
 	}
 	if isPointer(fd) && len(cs) > 0 {
 		cs = []jen.Code{jen.Qual(pkgWire, "IfSet").Call(cs...)}
 	}
-	return cs
+	return cs, nil
+}
+
+// boundChecks are the checks of a field's `min_length:`, `max_length:`
+// and `pattern:` (a string), or `min_items:` and `max_items:` (a list).
+// An optional list's minimum holds only when the list is set: nil is
+// how it is absent.
+func boundChecks(p *schema.Package, fd *schema.Field) ([]jen.Code, error) {
+	b := fd.Bounds
+	var cs []jen.Code
+	if b.MinLength > 0 {
+		cs = append(cs, jen.Qual(pkgWire, "MinLength").Call(jen.Lit(b.MinLength)))
+	}
+	if b.MaxLength > 0 {
+		cs = append(cs, jen.Qual(pkgWire, "MaxLength").Call(jen.Lit(b.MaxLength)))
+	}
+	if b.Pattern != "" {
+		cs = append(cs, jen.Qual(pkgWire, "Pattern").Call(jen.Id(p.PatternName(b.Pattern))))
+	}
+	if b.MinItems == 0 && b.MaxItems == 0 {
+		return cs, nil
+	}
+	elem, err := goType(p, fd.Type.Elem)
+	if err != nil {
+		return nil, err
+	}
+	if b.MinItems > 0 {
+		min := jen.Qual(pkgWire, "MinItems").Types(elem).Call(jen.Lit(b.MinItems))
+		if fd.Optional {
+			min = jen.Qual(pkgWire, "UnlessNil").Call(min)
+		}
+		cs = append(cs, min)
+	}
+	if b.MaxItems > 0 {
+		cs = append(cs, jen.Qual(pkgWire, "MaxItems").Types(elem).Call(jen.Lit(b.MaxItems)))
+	}
+	return cs, nil
 }
 
 // valueChecks are the format checks of a value of type t, nested into

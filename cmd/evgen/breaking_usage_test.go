@@ -19,7 +19,7 @@ func TestBreakingUsage(t *testing.T) {
 		{"bad flag", []string{"-bogus", c + "after"}, "flag provided but not defined: -bogus\nRun 'evgen breaking -help' for usage.\n"},
 		{"bad format", []string{"-against", c + "before", "-format", "xml", c + "after"}, "evgen breaking: unknown -format \"xml\"; use text, json or github\nRun 'evgen breaking -help' for usage.\n"},
 		{"unknown rule", []string{"-against", c + "before", "-allow", "FIELD_REMOVED,FIELD_REMOVD", c + "after"},
-			"evgen breaking: -allow: unknown rule \"FIELD_REMOVD\"; the rules are CONSUMED_EVENT_UNDECLARED, ENUM_VALUE_ADDED, "},
+			"evgen breaking: -allow: unknown rule \"FIELD_REMOVD\"; the rules are BOUND_LOOSENED, BOUND_TIGHTENED, CONSUMED_EVENT_UNDECLARED, "},
 		{"ref neither dir nor revision", []string{"-against", "no-such-ref-or-dir", c + "after"}, "evgen breaking: -against no-such-ref-or-dir: neither a directory nor a git revision\n"},
 		{"ref looks like a flag", []string{"-against", "--output=x", c + "after"}, "evgen breaking: -against --output=x: neither a directory nor a git revision\n"},
 		{"missing path", []string{"-against", c + "before", c + "nope"}, "evgen breaking: load contracts: stat " + c + "nope: no such file or directory\n"},

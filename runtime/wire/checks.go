@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // NonZero rejects the zero value of a required field whose zero value is
@@ -137,5 +139,78 @@ func EachValue[T any](cs ...func(T) error) func(map[string]T) error {
 			}
 		}
 		return nil
+	}
+}
+
+// MinLength is the check of a string field's `min_length:`: at least n
+// Unicode code points, as JSON Schema's minLength counts them.
+func MinLength(n int) func(string) error {
+	return func(s string) error {
+		if c := utf8.RuneCountInString(s); c < n {
+			return fmt.Errorf("is %d characters long, shorter than the contract's minimum of %d", c, n)
+		}
+		return nil
+	}
+}
+
+// MaxLength is the check of a string field's `max_length:`: at most n
+// Unicode code points. It stops counting past n, so an oversized value
+// costs no more than the limit; the error gives the byte length instead.
+func MaxLength(n int) func(string) error {
+	return func(s string) error {
+		if len(s) <= n {
+			return nil // n bytes hold at most n code points
+		}
+		c := 0
+		for range s {
+			if c++; c > n {
+				return fmt.Errorf("is longer than the contract's limit of %d characters (%d bytes)", n, len(s))
+			}
+		}
+		return nil
+	}
+}
+
+// Pattern is the check of a string field's `pattern:`: re, unanchored as
+// in JSON Schema, must match. Generated code compiles re once, at package
+// level. The error names the pattern but not the value, which may be
+// large or personal.
+func Pattern(re *regexp.Regexp) func(string) error {
+	return func(s string) error {
+		if !re.MatchString(s) {
+			return fmt.Errorf("does not match the pattern %q", re.String())
+		}
+		return nil
+	}
+}
+
+// MinItems is the check of a list field's `min_items:`: at least n items.
+func MinItems[T any](n int) func([]T) error {
+	return func(l []T) error {
+		if len(l) < n {
+			return fmt.Errorf("has %d items, fewer than the %d the contract requires", len(l), n)
+		}
+		return nil
+	}
+}
+
+// MaxItems is the check of a list field's `max_items:`: at most n items.
+func MaxItems[T any](n int) func([]T) error {
+	return func(l []T) error {
+		if len(l) > n {
+			return fmt.Errorf("has %d items, more than the %d the contract allows", len(l), n)
+		}
+		return nil
+	}
+}
+
+// UnlessNil is the check c of an optional list, whose nil value is how it
+// is absent: it runs only on a list that is set, even to no items.
+func UnlessNil[T any](c func([]T) error) func([]T) error {
+	return func(l []T) error {
+		if l == nil {
+			return nil
+		}
+		return c(l)
 	}
 }

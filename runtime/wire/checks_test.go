@@ -3,6 +3,7 @@ package wire_test
 import (
 	"errors"
 	"math"
+	"regexp"
 	"testing"
 
 	"github.com/evgenhq/evgen/runtime/wire"
@@ -72,6 +73,23 @@ func TestChecks(t *testing.T) {
 		{"EachValue ok", wire.EachValue(wire.Date)(map[string]string{"a": "2024-01-02"}), ""},
 		{"EachValue first key in order", wire.EachValue(wire.Date)(map[string]string{"b": "x", "a": "y", "c": "2024-01-02"}), `[a]: "y" is not a date (want YYYY-MM-DD)`},
 		{"EachValue of Each", wire.EachValue(wire.Each(wire.Duration))(map[string][]string{"k": {"1s", "2"}}), `[k][1]: "2" is not a duration (want a Go duration like "1h30m")`},
+		{"MinLength ok", wire.MinLength(2)("ab"), ""},
+		{"MinLength counts code points", wire.MinLength(3)("é€"), "is 2 characters long, shorter than the contract's minimum of 3"},
+		{"MaxLength at the limit", wire.MaxLength(3)("abc"), ""},
+		{"MaxLength multibyte within", wire.MaxLength(2)("é€"), ""},
+		{"MaxLength over", wire.MaxLength(3)("abcd"), "is longer than the contract's limit of 3 characters (4 bytes)"},
+		{"MaxLength multibyte over", wire.MaxLength(1)("é€"), "is longer than the contract's limit of 1 characters (5 bytes)"},
+		{"Pattern match", wire.Pattern(regexp.MustCompile(`^[^@]+@[^@]+$`))("a@b"), ""},
+		{"Pattern unanchored", wire.Pattern(regexp.MustCompile(`@`))("a@b"), ""},
+		{"Pattern mismatch", wire.Pattern(regexp.MustCompile(`^[^@]+@[^@]+$`))("ab"), `does not match the pattern "^[^@]+@[^@]+$"`},
+		{"MinItems ok", wire.MinItems[int](1)([]int{1}), ""},
+		{"MinItems nil", wire.MinItems[int](1)(nil), "has 0 items, fewer than the 1 the contract requires"},
+		{"MaxItems ok", wire.MaxItems[string](2)([]string{"a", "b"}), ""},
+		{"MaxItems over", wire.MaxItems[string](2)([]string{"a", "b", "c"}), "has 3 items, more than the 2 the contract allows"},
+		{"UnlessNil nil", wire.UnlessNil(wire.MinItems[int](1))(nil), ""},
+		{"UnlessNil empty", wire.UnlessNil(wire.MinItems[int](1))([]int{}), "has 0 items, fewer than the 1 the contract requires"},
+		{"IfSet MaxLength", wire.IfSet(wire.MaxLength(1))(ptr("ab")), "is longer than the contract's limit of 1 characters (2 bytes)"},
+		{"Each MaxLength", wire.Each(wire.MaxLength(1))([]string{"a", "bc"}), "[1]: is longer than the contract's limit of 1 characters (2 bytes)"},
 	} {
 		if got := errText(tc.err); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)

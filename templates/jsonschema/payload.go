@@ -81,12 +81,11 @@ func object(s *ordered.Map, fields []*schema.Field, ref Ref) *ordered.Map {
 }
 
 // field is a property's schema: its type's, with the doc and deprecation,
-// and for a required string the check the runtime makes (not empty).
+// and the checks the runtime makes beyond the type: a required string is
+// not empty, and the field's bounds.
 func field(f *schema.Field, ref Ref) *ordered.Map {
 	s := Type(f.Type, ref)
-	if !f.Optional && f.Type.Kind == schema.KindString {
-		s.Set("minLength", 1)
-	}
+	bounds(s, f)
 	if d := describe(f.Doc, f.Deprecated); d != "" {
 		s.Set("description", d)
 	}
@@ -94,6 +93,29 @@ func field(f *schema.Field, ref Ref) *ordered.Map {
 		s.Set("deprecated", true)
 	}
 	return s
+}
+
+// bounds adds f's bounds to its schema s: minLength, maxLength and
+// pattern on a string, which both count and match as generated code does
+// (code points; an unanchored pattern of the subset schema.Load accepts),
+// and minItems and maxItems on a list.
+func bounds(s *ordered.Map, f *schema.Field) {
+	b := f.Bounds
+	minLength := b.MinLength
+	if !f.Optional && f.Type.Kind == schema.KindString {
+		minLength = max(minLength, 1)
+	}
+	for _, kv := range []struct {
+		key string
+		n   int
+	}{{"minLength", minLength}, {"maxLength", b.MaxLength}, {"minItems", b.MinItems}, {"maxItems", b.MaxItems}} {
+		if kv.n > 0 {
+			s.Set(kv.key, kv.n)
+		}
+	}
+	if b.Pattern != "" {
+		s.Set("pattern", b.Pattern)
+	}
 }
 
 // Type is the schema of a type expression, as runtime/wire encodes it:

@@ -14,7 +14,8 @@ import (
 type InvoiceIssued struct {
 	InvoiceID string `json:"invoice_id"`
 	UserID    string `json:"user_id"`
-	Email     string `json:"email"`
+	// The email address; at most 254 characters, the longest address SMTP carries (RFC 5321).
+	Email string `json:"email"`
 	// The amount due, in cents.
 	AmountCents int64     `json:"amount_cents"`
 	IssuedAt    time.Time `json:"issued_at"`
@@ -32,7 +33,7 @@ func (e *InvoiceIssued) fields() []wire.Field {
 	return []wire.Field{
 		wire.FieldOf("invoice_id", &e.InvoiceID, wire.Required, wire.NonZero, wire.UUID),
 		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
-		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero),
+		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero, wire.MaxLength(254)),
 		wire.FieldOf("amount_cents", &e.AmountCents, wire.Required),
 		wire.FieldOf("issued_at", &e.IssuedAt, wire.Required, wire.NonZero),
 	}
@@ -155,7 +156,8 @@ func (e *AccountClosureRejected) fields() []wire.Field {
 // re-announce it for a consumer that starts from nothing.
 type UserRegistered struct {
 	UserID string `json:"user_id"`
-	Email  string `json:"email"`
+	// The email address; at most 254 characters, the longest address SMTP carries (RFC 5321).
+	Email string `json:"email"`
 	// The display name, when the user gave one.
 	Name *string `json:"name,omitempty"`
 	Plan Plan    `json:"plan"`
@@ -175,8 +177,8 @@ func (e *UserRegistered) UnmarshalJSON(b []byte) error { return wire.DecodeObjec
 func (e *UserRegistered) fields() []wire.Field {
 	return []wire.Field{
 		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
-		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero),
-		wire.FieldOf("name", &e.Name, wire.Optional),
+		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero, wire.MaxLength(254)),
+		wire.FieldOf("name", &e.Name, wire.Optional, wire.IfSet(wire.MaxLength(200))),
 		wire.FieldOf("plan", &e.Plan, wire.Required, wire.NonZero, Plan.Validate),
 		wire.FieldOf("version", &e.Version, wire.Required),
 		wire.FieldOf("registered_at", &e.RegisteredAt, wire.Required, wire.NonZero),
@@ -188,7 +190,7 @@ func (e *UserRegistered) fields() []wire.Field {
 // A user's email address changed.
 type UserEmailChanged struct {
 	UserID string `json:"user_id"`
-	// The new address.
+	// The new address; at most 254 characters, the longest address SMTP carries (RFC 5321).
 	Email     string    `json:"email"`
 	Version   int64     `json:"version"`
 	ChangedAt time.Time `json:"changed_at"`
@@ -205,7 +207,7 @@ func (e *UserEmailChanged) UnmarshalJSON(b []byte) error { return wire.DecodeObj
 func (e *UserEmailChanged) fields() []wire.Field {
 	return []wire.Field{
 		wire.FieldOf("user_id", &e.UserID, wire.Required, wire.NonZero, wire.UUID),
-		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero),
+		wire.FieldOf("email", &e.Email, wire.Required, wire.NonZero, wire.MaxLength(254)),
 		wire.FieldOf("version", &e.Version, wire.Required),
 		wire.FieldOf("changed_at", &e.ChangedAt, wire.Required, wire.NonZero),
 	}
