@@ -45,6 +45,11 @@ type Options struct {
 	// have a broker user of their own (see evgen topology); Processes
 	// only.
 	UsersAMQPURL, BillingAMQPURL string
+	// VerifyPublishers makes both services dead-letter an event not
+	// published by its producer's broker user, named UserPrefix + service;
+	// Processes only.
+	VerifyPublishers bool
+	UserPrefix       string
 	// Namespace prefixes the RabbitMQ exchanges and queues; Close deletes
 	// them.
 	Namespace string
