@@ -187,6 +187,11 @@ func deadLetterPublishing(d amqp.Delivery, headers map[string]string) amqp.Publi
 	for k, v := range headers {
 		h[k] = v
 	}
+	// The copy is published by this service's user: RabbitMQ refuses
+	// another user-id, so the original one goes into a header.
+	if d.UserId != "" {
+		h[HeaderDLQUserID] = d.UserId
+	}
 	return amqp.Publishing{
 		Headers:       h,
 		ContentType:   d.ContentType,

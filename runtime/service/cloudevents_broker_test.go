@@ -219,6 +219,9 @@ func TestPublisherUserMismatchDeadLettered(t *testing.T) {
 	if !strings.Contains(reason, `not "prod-users": refused as forged`) {
 		t.Errorf("dead-lettered with %q, want the user mismatch", reason)
 	}
+	if got, want := d.Headers[service.HeaderDLQUserID], brokerUser(t, b.url); got != want {
+		t.Errorf("dead letter's %s is %v, want the publishing user %s", service.HeaderDLQUserID, got, want)
+	}
 	if rec.len() != 0 {
 		t.Errorf("applied %d events, want none", rec.len())
 	}
