@@ -261,3 +261,32 @@ func brokerUser(t *testing.T, url string) string {
 	}
 	return u.Username
 }
+
+// A handler's event over Config.MaxEventBytes is refused when the handler
+// publishes it, not later by the relay.
+func TestHandlerPublishOverSizeLimit(t *testing.T) {
+	bus := service.NewInProcessBus()
+	got := make(chan error, 1)
+	billing, _ := newService(t, service.Config{Contract: billingContract, Transport: service.InProcess(bus), Store: memory.New(), MaxEventBytes: 64})
+	err := billing.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
+		err := runtime.Publish(ctx, service.TxPublisher(ctx), invoicePaid{InvoiceID: strings.Repeat("i", 64)})
+		got <- err
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startReady(t, billing)
+	users, _ := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New()})
+	if err := users.Publish(context.Background(), encode(t, userRegistered{UserID: "u1"})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if !runtime.IsPermanent(err) || !strings.Contains(err.Error(), "more than Config.MaxEventBytes (64)") {
+			t.Errorf("handler's publish: %v, want a Permanent error naming the limit", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler was not called within 10s")
+	}
+}

@@ -240,7 +240,7 @@ func (s *Service) call(ctx context.Context, tx store.InboxTx, d *delivery, h run
 			err = fmt.Errorf("handler panicked: %v\n%s", r, debug.Stack())
 		}
 	}()
-	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store, reactions: s.reactions}
+	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store, reactions: s.reactions, maxEventBytes: s.cfg.MaxEventBytes}
 	s.inFlight.add(d, m)
 	defer s.inFlight.remove(d)
 	return h.Handle(withScope(ctx, d.scope), d.msg.Payload, m)
