@@ -45,17 +45,18 @@ var bareAttributes = map[string]bool{
 // delivery can still be logged and dead-lettered; the error says what
 // made it unreadable.
 func readEvent(d amqp.Delivery) (*message.Message, error) {
-	mediaType, _, _ := mime.ParseMediaType(d.ContentType)
-	if strings.HasPrefix(mediaType, "application/cloudevents") {
-		return readStructured(d, mediaType)
+	if !hasPrefixFold(d.ContentType, "application/cloudevents") {
+		return readBinary(d)
 	}
-	return readBinary(d)
+	mediaType, _, _ := mime.ParseMediaType(d.ContentType)
+	return readStructured(d, mediaType)
 }
 
 // readBinary reads the attributes from the headers and the payload from
 // the body.
 func readBinary(d amqp.Delivery) (*message.Message, error) {
-	md := message.Metadata{}
+	msg := message.NewMessage("", d.Body)
+	md := msg.Metadata
 	prefix, err := headerPrefix(d.Headers)
 	for k, v := range d.Headers {
 		name, ok := attributeName(k, prefix)
@@ -67,7 +68,7 @@ func readBinary(d amqp.Delivery) (*message.Message, error) {
 		if aerr != nil && err == nil {
 			err = aerr
 		}
-		md[ceKey(name)] = s
+		md[metadataKey(k, name)] = s
 	}
 	if d.ContentType != "" {
 		md[runtime.HeaderDataContentType] = d.ContentType
@@ -76,8 +77,7 @@ func readBinary(d amqp.Delivery) (*message.Message, error) {
 		md[runtime.HeaderType] = d.Type
 	}
 	id, idErr := eventID(d.MessageId, md[runtime.HeaderID])
-	msg := message.NewMessage(id, d.Body)
-	msg.Metadata = md
+	msg.UUID = id
 	if err == nil {
 		err = idErr
 	}
@@ -133,6 +133,16 @@ func hasPrefixFold(s, prefix string) bool {
 
 // ceKey is the metadata key of attribute name.
 func ceKey(name string) string { return "cloudEvents:" + name }
+
+// metadataKey is ceKey(name) for the attribute header k: k itself when it
+// is that already, as in evgen's own events, which saves building it for
+// every attribute of every delivery.
+func metadataKey(k, name string) string {
+	if len(k) == len("cloudEvents:")+len(name) && strings.HasPrefix(k, "cloudEvents:") && k[len("cloudEvents:"):] == name {
+		return k
+	}
+	return ceKey(name)
+}
 
 // attributeValue is the text of attribute name, sent in header k as v.
 // The binding allows an attribute's AMQP type or its canonical string;

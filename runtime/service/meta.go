@@ -104,7 +104,7 @@ func versionOfKey(typ, key string) (int, bool) {
 // "+json" media type, or none said (evgen's consumers always assumed
 // JSON), in UTF-8.
 func checkContentType(m runtime.Meta, contentType string) error {
-	if contentType == "" {
+	if contentType == "" || contentType == runtime.ContentType {
 		return nil
 	}
 	mt, params, err := mime.ParseMediaType(contentType)
