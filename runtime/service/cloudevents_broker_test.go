@@ -290,3 +290,27 @@ func TestHandlerPublishOverSizeLimit(t *testing.T) {
 		t.Fatal("the handler was not called within 10s")
 	}
 }
+
+// The settings of issue 16 that New refuses, each with what to do.
+func TestEventCheckConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*service.Config)
+		want string
+	}{
+		{"negative size limit", func(c *service.Config) { c.MaxEventBytes = -1 }, "Config.MaxEventBytes is -1: want at least 1"},
+		{"relative schema URL", func(c *service.Config) { c.SchemaBaseURL = "schemas/" }, `Config.SchemaBaseURL: "schemas/": want an absolute URL`},
+		{"verify in process", func(c *service.Config) {
+			c.Transport, c.PublisherUsers.Verify = service.InProcess(service.NewInProcessBus()), true
+		}, "Config.PublisherUsers.Verify needs the AMQP transport"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := service.Config{Contract: billingContract, Transport: service.AMQP("amqp://127.0.0.1:5672/"), Store: memory.New()}
+			tc.mod(&cfg)
+			_, err := service.New(cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
