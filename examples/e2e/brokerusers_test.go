@@ -16,6 +16,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	billingapp "github.com/evgenhq/evgen/examples/billing/app"
 	"github.com/evgenhq/evgen/examples/demo/cluster"
 	usersapp "github.com/evgenhq/evgen/examples/users/app"
 	"github.com/evgenhq/evgen/internal/testenv"
@@ -232,15 +233,23 @@ func TestPerServiceBrokerUsers(t *testing.T) {
 		}
 	})
 
-	// What Service.Sync does as billing: read users' event log, and mark
-	// its tail through the default exchange (which is also how billing
-	// could write anything into that log: see the docs' overreach).
-	t.Run("billing reads users' event log", func(t *testing.T) {
-		if err := onChannel(t, bu.billing, readLog(ns+".users.log")); err != nil {
-			t.Fatalf("billing reading users' event log: %v", err)
+	// A new billing, connected as billing's user, syncs from users' event
+	// log with the generated billingevents.SyncFromUsers (-sync-from
+	// start): it reads the stream and marks its tail through the default
+	// exchange (which is also how billing could write anything into that
+	// log: see the docs' overreach).
+	t.Run("billing syncs from users' event log", func(t *testing.T) {
+		u := register(t, d.Cluster, "synced@example.com")
+		if _, err := d.ReplaceBilling(ctx, "-sync-from", "start"); err != nil {
+			t.Fatal(err)
 		}
-		if err := onChannel(t, bu.billing, publishTo("", ns+".users.log")); err != nil {
-			t.Fatalf("billing marking users' event log: %v", err)
+		awaitCustomer(t, d.Cluster, u.ID, "the new billing to learn of the user from users' log", func(c billingapp.Customer) bool { return c.Email == "synced@example.com" })
+		await(t, "billing's sync to finish", func(ctx context.Context) (bool, bool, error) {
+			running, err := d.Billing.Counter(ctx, "evgen_sync_running", map[string]string{"producer": "users"})
+			return true, running == 0, err
+		})
+		if log := d.LogTail("billing", 200); strings.Contains(log, "sync from users' event log failed") {
+			t.Fatalf("billing's sync failed:\n%s", log)
 		}
 	})
 
@@ -379,19 +388,6 @@ func bindTo(queue, exchange string) func(ch *amqp.Channel) error {
 func consume(queue string) func(ch *amqp.Channel) error {
 	return func(ch *amqp.Channel) error {
 		if _, err := ch.Consume(queue, "probe", false, false, false, false, nil); err != nil {
-			return err
-		}
-		return ch.Cancel("probe", false)
-	}
-}
-
-// readLog reads a stream from its start, as Service.Sync does, and stops.
-func readLog(stream string) func(ch *amqp.Channel) error {
-	return func(ch *amqp.Channel) error {
-		if err := ch.Qos(10, 0, false); err != nil {
-			return err
-		}
-		if _, err := ch.Consume(stream, "probe", false, false, false, false, amqp.Table{"x-stream-offset": "first"}); err != nil {
 			return err
 		}
 		return ch.Cancel("probe", false)

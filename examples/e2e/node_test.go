@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"os"
@@ -92,9 +91,9 @@ func TestEvgenPublisherToNodeConsumer(t *testing.T) {
 		t.Fatalf("start node consume.mjs: %v", err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() || lines.Text() != "ready" {
-		t.Fatalf("consume.mjs did not say ready: %q %v", lines.Text(), lines.Err())
+	lines := readLines(stdout, func() { cmd.Process.Kill() })
+	if line, err := lines.next(30 * time.Second); err != nil || line != "ready" {
+		t.Fatalf("consume.mjs did not say ready: %q %v", line, err)
 	}
 
 	users := runService(t, service.Config{Contract: usersevents.Contract, Namespace: ns, Transport: service.AMQP(url), Store: memory.New(),
@@ -105,16 +104,17 @@ func TestEvgenPublisherToNodeConsumer(t *testing.T) {
 	if err := usersevents.NewPublisher(users).PublishUserRegistered(ctx, sent, runtime.WithID("evgen-to-node-1")); err != nil {
 		t.Fatal(err)
 	}
-	if !lines.Scan() {
-		t.Fatalf("consume.mjs printed no event: %v", lines.Err())
+	line, err := lines.next(30 * time.Second)
+	if err != nil {
+		t.Fatalf("consume.mjs printed no event: %v", err)
 	}
 	var got struct {
 		ID, Type, Source, Subject, Time, CorrelationID, DataSchema, PublishedBy string
 		Version                                                                 int
 		Data                                                                    usersevents.UserRegistered
 	}
-	if err := json.Unmarshal(lines.Bytes(), &got); err != nil {
-		t.Fatalf("consume.mjs printed %q: %v", lines.Text(), err)
+	if err := json.Unmarshal([]byte(line), &got); err != nil {
+		t.Fatalf("consume.mjs printed %q: %v", line, err)
 	}
 	if got.ID != "evgen-to-node-1" || got.Type != "users.UserRegistered" || got.Version != 1 || got.Source != "users" ||
 		got.Subject != sent.UserID || got.CorrelationID != got.ID || got.Time == "" || got.Data != sent ||

@@ -23,7 +23,7 @@ import (
 // block after a `<!-- file: examples/readme/PATH -->` line. That the
 // package builds and these blocks equal the files is what keeps the README's
 // program complete and compiling.
-var shownInREADME = []string{"contracts/billing.yaml", "contracts/generate.go", "main.go"}
+var shownInREADME = []string{"contracts/billing.yaml", "contracts/generate.go", "main.go", "handlers_test.go"}
 
 // readmeBlock matches a file marker and the fenced block after it.
 var readmeBlock = regexp.MustCompile("(?s)<!-- file: examples/readme/([^ ]+) -->\n```[a-z]*\n(.*?)```\n")
@@ -76,6 +76,15 @@ func TestPayInvoiceCommitsThePaymentWithItsEvent(t *testing.T) {
 	var cents int64
 	if err := store.DB().QueryRowContext(ctx, `SELECT amount_cents FROM payments WHERE invoice_id = ?`, paid.InvoiceID).Scan(&cents); err != nil || cents != 1250 {
 		t.Fatalf("payment row: %d, %v; want 1250", cents, err)
+	}
+	outbox, ok := store.(interface {
+		Backlog(context.Context) ([]string, error)
+	})
+	if !ok {
+		t.Fatalf("store %T cannot list its outbox", store)
+	}
+	if backlog, err := outbox.Backlog(ctx); err != nil || len(backlog) != 1 {
+		t.Fatalf("outbox holds %v (%v); want the one InvoicePaid of the payment that committed", backlog, err)
 	}
 	pub := &capture{}
 	go store.Relay(ctx, pub)

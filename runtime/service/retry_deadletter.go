@@ -9,8 +9,6 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 )
 
-// errUnknownEvent is the reason for dead-lettering an event type the
-// service has no handler for.
 // Headers the consumer adds to an event it dead-letters.
 const (
 	HeaderDLQError      = "x-evgen-error"
@@ -23,6 +21,8 @@ const (
 	HeaderDLQUserID = "x-evgen-original-user-id"
 )
 
+// errUnknownEvent is the reason for dead-lettering an event type the
+// service has no handler for.
 var errUnknownEvent = errors.New("no handler for this event type and version")
 
 // handle applies d alone, retrying with backoff until the retry policy
@@ -115,6 +115,9 @@ func (s *Service) deadLetter(d *delivery, m runtime.Meta, cause error, attempts 
 	}
 	s.log.Error("event dead-lettered", "type", m.Type, "id", d.msg.UUID, "attempts", attempts, "reason", cause)
 	s.inc(s.metrics.deadLettered, m)
+	if s.hooks.deadLettered != nil {
+		s.hooks.deadLettered(m, cause)
+	}
 	if err := d.Ack(); err != nil {
 		s.log.Warn("ack after dead-lettering failed; the event may be dead-lettered twice", "id", d.msg.UUID, "err", err)
 	}
