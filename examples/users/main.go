@@ -37,6 +37,8 @@ func run(args []string) error {
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_USERS_DB", "users.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_USERS_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
 	transport := fs.String("transport", env("EVGEN_TRANSPORT", ""), transportflag.Usage)
+	fs.BoolVar(&cfg.PublisherUsers.Verify, "verify-publishers", env("EVGEN_VERIFY_PUBLISHERS", "") == "1", "dead-letter events not published by their producer's own broker user, named `-user-prefix` + service (env EVGEN_VERIFY_PUBLISHERS=1)")
+	fs.StringVar(&cfg.PublisherUsers.Prefix, "user-prefix", env("EVGEN_USER_PREFIX", ""), "`prefix` of the producers' broker user names, as evgen topology -user-prefix (env EVGEN_USER_PREFIX)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

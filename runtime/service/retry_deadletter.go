@@ -16,6 +16,9 @@ const (
 	HeaderDLQExchange   = "x-evgen-original-exchange"
 	HeaderDLQRoutingKey = "x-evgen-original-routing-key"
 	HeaderDLQTime       = "x-evgen-dead-lettered-at"
+	// HeaderDLQUserID is the broker user that published the event (its
+	// AMQP user-id), when it said.
+	HeaderDLQUserID = "x-evgen-original-user-id"
 )
 
 // errUnknownEvent is the reason for dead-lettering an event type the

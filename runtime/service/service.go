@@ -156,6 +156,9 @@ func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 		if !s.publishes[key] {
 			return runtime.Permanent(fmt.Errorf("service %s does not publish %s (event %s): not in its contract", s.cfg.Contract.Service, key, msg.UUID))
 		}
+		if err := s.stamp(msg); err != nil {
+			return err
+		}
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

@@ -64,6 +64,21 @@ type Delivery = transport.Delivery
 // channel with it; see transport.AckThrougher.
 type AckThrougher = transport.AckThrougher
 
+// Unreadable is a Delivery that may not be a readable event: ReadError
+// says why not (nil when it is), and the engine dead-letters it with that
+// reason, without calling a handler.
+type Unreadable interface {
+	ReadError() error
+}
+
+// UserIdentified is a Delivery whose transport says which broker user
+// published it (AMQP's user-id property, which RabbitMQ checks against
+// the publishing connection's user); "" when the publisher did not say.
+// The engine checks it when Config.PublisherUsers.Verify is set.
+type UserIdentified interface {
+	UserID() string
+}
+
 // delivery is a Delivery as the worker holds it.
 type delivery struct {
 	Delivery

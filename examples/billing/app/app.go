@@ -49,6 +49,10 @@ type Config struct {
 	Namespace string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// PublisherUsers, with Verify set, makes the service dead-letter an
+	// event not published by its producer's own broker user (see evgen
+	// topology and docs/other-languages.md).
+	PublisherUsers service.PublisherUsers
 	// SyncFrom, when set ("start", a time, or an offset; see
 	// runtime.ParseSyncFrom), makes the service catch up from users' event
 	// log at start-up, while it already serves and consumes: for a billing
@@ -86,6 +90,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := service.New(service.Config{
 		Contract: billingevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
+		PublisherUsers: cfg.PublisherUsers,
 	})
 	if err != nil {
 		return err

@@ -49,6 +49,11 @@ type Options struct {
 	// URL: NATS JetStream instead of RabbitMQ; Close deletes the
 	// namespace's streams); Processes only.
 	Transport string
+	// VerifyPublishers makes both services dead-letter an event not
+	// published by its producer's broker user, named UserPrefix + service;
+	// Processes only.
+	VerifyPublishers bool
+	UserPrefix       string
 	// Namespace prefixes the RabbitMQ exchanges and queues; Close deletes
 	// them.
 	Namespace string

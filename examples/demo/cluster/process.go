@@ -28,6 +28,9 @@ func newProcess(bin, addr, db, amqpURL string, opts Options, name string) *proce
 	if opts.Transport != "" {
 		args = append(args, "-transport", opts.Transport)
 	}
+	if opts.VerifyPublishers {
+		args = append(args, "-verify-publishers", "-user-prefix", opts.UserPrefix)
+	}
 	return &process{name: name, bin: bin, logPath: filepath.Join(opts.LogDir, name+".log"), args: args}
 }
 

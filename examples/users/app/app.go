@@ -48,6 +48,10 @@ type Config struct {
 	Namespace string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// PublisherUsers, with Verify set, makes the service dead-letter an
+	// event not published by its producer's own broker user (see evgen
+	// topology and docs/other-languages.md).
+	PublisherUsers service.PublisherUsers
 }
 
 // Run serves the API and consumes billing's events until ctx ends, then
@@ -77,6 +81,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := service.New(service.Config{
 		Contract: usersevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
+		PublisherUsers: cfg.PublisherUsers,
 	})
 	if err != nil {
 		return err
