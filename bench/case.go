@@ -42,6 +42,15 @@ type benchCase struct {
 	Run     func(ctx context.Context, e *env) (result, error)
 }
 
+// queueType is the type of the queue the case uses: benchQueueType for
+// every case with a broker, "" for the generator's.
+func (c benchCase) queueType() string {
+	if c.Group == "generate" {
+		return ""
+	}
+	return string(benchQueueType)
+}
+
 // result is one run of one case.
 type result struct {
 	Events   int               `json:"events"`

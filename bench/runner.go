@@ -11,6 +11,7 @@ import (
 type caseReport struct {
 	Case     string    `json:"case"`
 	Group    string    `json:"group"`
+	Queue    string    `json:"queue_type,omitempty"` // the queue type the case publishes into or consumes from
 	Unit     string    `json:"unit"`
 	Median   float64   `json:"median"`            // of the metric the case is judged by
 	P50      float64   `json:"p50_ms,omitempty"`  // latency cases: median of the runs' p50
@@ -39,7 +40,7 @@ func runCases(ctx context.Context, e *env, cases []benchCase) []caseReport {
 }
 
 func runCase(ctx context.Context, e *env, c benchCase) caseReport {
-	rep := caseReport{Case: c.Name, Group: c.Group, Unit: c.Metric.unit(), Ceiling: c.Ceiling, metric: c.Metric}
+	rep := caseReport{Case: c.Name, Group: c.Group, Queue: c.queueType(), Unit: c.Metric.unit(), Ceiling: c.Ceiling, metric: c.Metric}
 	for i := range e.cfg.Repeat {
 		start := time.Now()
 		res, err := c.Run(ctx, e)
