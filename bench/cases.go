@@ -61,8 +61,15 @@ func allCases() []benchCase {
 		},
 		{
 			Name: "publish-evgen-outbox", Group: "publish", Ceiling: publishCeiling,
-			About: "one PostgreSQL transaction per event (a state row + the event via pgstore's outbox), -concurrency goroutines, relayed to RabbitMQ; until all are in the queue",
-			Run:   publishEvgenOutbox,
+			Targets: []target{atLeast(0.5, publishCeiling)},
+			About:   "one PostgreSQL transaction per event (a state row + the event via the postgres store's outbox), -concurrency goroutines, relayed to RabbitMQ; until all are in the queue; relay lag commit to confirm",
+			Run:     publishEvgenOutbox(postgresInbox),
+		},
+		{
+			Name: "publish-evgen-outbox-sqlite", Group: "publish", Ceiling: publishCeiling,
+			Targets: []target{atLeast(0.4, publishCeiling)},
+			About:   "the same over the sqlite store (a file in a temporary directory, WAL)",
+			Run:     publishEvgenOutbox(sqliteInbox),
 		},
 		{
 			Name: consumeCeiling, Group: "consume", Ceiling: consumeCeiling,

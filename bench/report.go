@@ -38,7 +38,11 @@ func (r caseReport) formatMedian() string {
 		}
 		return s
 	default:
-		return thousands(r.Median) + " events/s"
+		s := thousands(r.Median) + " events/s"
+		if r.LagP99 > 0 {
+			s += fmt.Sprintf(" (lag p50 %.1f ms, p99 %.1f ms)", r.LagP50, r.LagP99)
+		}
+		return s
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
 	"github.com/evgenhq/evgen/runtime/store"
 )
 
@@ -90,8 +91,10 @@ func (p txPublisher) Publish(ctx context.Context, msgs ...*message.Message) erro
 }
 
 // Relay sends committed outbox events to pub in commit order until ctx
-// ends; it then returns nil. Each is marked sent right after pub returned
-// nil, so a crash re-sends at most the one event in flight. A failed
+// ends; it then returns nil. It reads up to RelayBatchSize rows and sends
+// them (all at once, confirms pipelined, through a store.BatchPublisher);
+// the confirmed ones are marked sent right after, so a crash re-sends at
+// most one batch. A failed
 // publish is retried with backoff, unless its error is runtime.Permanent:
 // that row moves to the set-aside table (ListSetAside) and the relay goes
 // on with the next. Run one relay per database: relays in
@@ -148,34 +151,38 @@ type outboxRow struct {
 	msg *message.Message
 }
 
-// relayBatch sends one batch; more reports that the batch was full.
+// relayBatch sends one batch (all at once through a
+// store.BatchPublisher), sets aside the rows that failed permanently and
+// marks the confirmed ones sent, up to the first transient failure, which
+// it returns; more reports that the batch was full.
 func (s *Store) relayBatch(ctx context.Context, pub runtime.Publisher) (more bool, err error) {
 	s.relay.mu.Lock()
 	defer s.relay.mu.Unlock()
 	rows, err := s.unsent(ctx, s.opts.RelayBatchSize)
-	if err != nil {
+	if err != nil || len(rows) == 0 {
 		return false, err
 	}
-	for _, r := range rows {
-		err := pub.Publish(ctx, r.msg)
-		if runtime.IsPermanent(err) {
-			added, err2 := s.setAside(context.WithoutCancel(ctx), r, err)
-			if err2 != nil {
-				return false, err2
-			}
-			if added {
-				store.ReportSetAside(pub, r.msg, err)
-			}
-			continue
+	msgs := make([]*message.Message, len(rows))
+	for i, r := range rows {
+		msgs[i] = r.msg
+	}
+	// The broker has the events Send returns: mark them even if ctx just
+	// ended, or a clean stop would send them again.
+	mark := context.WithoutCancel(ctx)
+	n, failed := sqlstore.Send(ctx, pub, msgs, func(i int, reason error) error {
+		added, err := s.setAside(mark, rows[i], reason)
+		if added {
+			store.ReportSetAside(pub, rows[i].msg, reason)
 		}
-		if err != nil {
-			return false, fmt.Errorf("relay event %s: %w", r.msg.UUID, err)
-		}
-		// The broker has the event: mark it even if ctx just ended, or a
-		// clean stop would send it again.
-		if err := s.markSent(context.WithoutCancel(ctx), r.seq); err != nil {
+		return err
+	})
+	if n > 0 {
+		if err := s.markSent(mark, rows[0].seq, rows[n-1].seq); err != nil {
 			return false, err
 		}
+	}
+	if failed != nil {
+		return false, fmt.Errorf("relay event %s: %w", rows[n].msg.UUID, failed)
 	}
 	return len(rows) == s.opts.RelayBatchSize, nil
 }
@@ -207,10 +214,13 @@ func (s *Store) unsent(ctx context.Context, limit int) ([]outboxRow, error) {
 	return out, nil
 }
 
-func (s *Store) markSent(ctx context.Context, seq int64) error {
-	q := `UPDATE ` + s.outbox + ` SET sent_at = ? WHERE seq = ?`
-	if _, err := s.db.ExecContext(ctx, q, time.Now().UnixNano(), seq); err != nil {
-		return fmt.Errorf("sqlitestore: mark outbox row %d sent: %w", seq, err)
+// markSent marks the unsent rows from seq first to last sent: one relay
+// batch. Only one relay runs per database and SQLite commits one writer at
+// a time, so no unsent row in that range was left out of the batch.
+func (s *Store) markSent(ctx context.Context, first, last int64) error {
+	q := `UPDATE ` + s.outbox + ` SET sent_at = ? WHERE seq BETWEEN ? AND ? AND sent_at IS NULL`
+	if _, err := s.db.ExecContext(ctx, q, time.Now().UnixNano(), first, last); err != nil {
+		return fmt.Errorf("sqlitestore: mark outbox rows %d to %d sent: %w", first, last, err)
 	}
 	return nil
 }
