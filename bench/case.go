@@ -34,7 +34,7 @@ func (m metric) higherIsBetter() bool { return m == eventsPerSecond }
 // benchCase is one line of the table.
 type benchCase struct {
 	Name    string
-	Group   string // "publish", "consume", "latency", "generate"
+	Group   string // "publish", "consume", "pipeline", "latency", "generate"
 	About   string // one line for -list and the docs
 	Metric  metric
 	Ceiling string   // the case this one's ratio is computed against, "" for none

@@ -121,6 +121,13 @@ func newCommitCounter(n int) *commitCounter {
 	return &commitCounter{n: n, done: make(chan struct{})}
 }
 
+// count is how many events have committed so far.
+func (c *commitCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen
+}
+
 func (c *commitCounter) committed(ids []string, _ time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
