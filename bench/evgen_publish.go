@@ -87,6 +87,9 @@ func publishEvgenOutbox(kind inboxKind) func(ctx context.Context, e *env) (resul
 			return res, fmt.Errorf("after the relay: %w", err)
 		}
 		res = throughput(n, time.Since(start))
+		if err := lag.awaitConfirms(ctx, 30*time.Second); err != nil {
+			return res, fmt.Errorf("relay lag: %w", err)
+		}
 		if res.P50, res.P99, err = lag.percentiles(); err != nil {
 			return res, fmt.Errorf("relay lag: %w", err)
 		}

@@ -49,6 +49,41 @@ func (l *relayLag) confirmed(msgs []*message.Message, errs []error, at time.Time
 	}
 }
 
+// unconfirmed counts the committed events whose confirm the relay has not
+// seen yet.
+func (l *relayLag) unconfirmed() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for key := range l.commits {
+		if _, ok := l.confirms[key]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// awaitConfirms waits up to limit until the relay saw the confirm of every
+// committed event: the broker counts an event in the queue a moment before
+// its confirm is back at the publisher.
+func (l *relayLag) awaitConfirms(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		n := l.unconfirmed()
+		switch {
+		case n == 0:
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("%d committed events not confirmed to the relay after %s", n, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // percentiles is p50 and p99 of the lags of the committed events.
 func (l *relayLag) percentiles() (p50, p99 time.Duration, err error) {
 	l.mu.Lock()
