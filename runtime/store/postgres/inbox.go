@@ -68,6 +68,8 @@ func (s *Store) Begin(ctx context.Context) (store.InboxTx, error) {
 		InboxTx: s.sql.Wrap(tx),
 		ctx:     ctx,
 		q:       queue{conn: conn},
+		pgx:     pgxDriver(conn),
+		claim:   s.claimQuery(),
 		claimAll: `INSERT INTO ` + s.inbox + ` (consumer, producer, event_id)
 			SELECT $1::text, u.producer, u.event_id FROM unnest($2::text[], $3::text[]) AS u(producer, event_id)
 			WHERE NOT EXISTS (SELECT 1 FROM ` + s.inbox + ` o WHERE o.consumer = $1::text AND o.producer = '' AND o.event_id = u.event_id)
@@ -83,11 +85,18 @@ type inboxTx struct {
 	*sqlstore.InboxTx
 	ctx      context.Context // the unit of work's, for the writes sent at Commit
 	q        queue
+	pgx      bool   // the connection is pgx's: writes and savepoints can be batched
+	sp       string // a savepoint held to travel with the claim after it
+	err      error  // sending the held savepoint failed where no error could be returned
+	claim    string
 	claimAll string
 }
 
 // ClaimAll claims events in one INSERT; see store.BatchClaimer.
 func (t *inboxTx) ClaimAll(ctx context.Context, consumer string, events []store.EventRef) ([]bool, error) {
+	if err := t.sendSavepoint(ctx); err != nil {
+		return nil, err
+	}
 	producers, ids := make([]string, len(events)), make([]string, len(events))
 	for i, e := range events {
 		producers[i], ids[i] = e.Producer, e.ID

@@ -75,7 +75,7 @@ func (s *Store) beginOnConn(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
 
 // Queue implements Queuer.
 func (t *inboxTx) Queue(ctx context.Context, query string, args ...any) error {
-	if !t.q.held || !t.pgxDriver() {
+	if !t.q.held || !t.pgx {
 		_, err := t.SQL().ExecContext(ctx, query, args...)
 		return err
 	}
@@ -83,11 +83,10 @@ func (t *inboxTx) Queue(ctx context.Context, query string, args ...any) error {
 	return nil
 }
 
-// pgxDriver reports whether the connection is pgx's, which can send a
-// batch.
-func (t *inboxTx) pgxDriver() bool {
+// pgxDriver reports whether conn is pgx's, which can send a batch.
+func pgxDriver(conn *sql.Conn) bool {
 	ok := false
-	_ = t.q.conn.Raw(func(dc any) error {
+	_ = conn.Raw(func(dc any) error {
 		_, ok = dc.(*stdlib.Conn)
 		return nil
 	})
@@ -110,18 +109,12 @@ func (t *inboxTx) flush(ctx context.Context) error {
 	return nil
 }
 
-// Savepoint sends the held writes first, so that they stay before it.
-func (t *inboxTx) Savepoint(ctx context.Context, name string) error {
-	if err := t.flush(ctx); err != nil {
-		return err
-	}
-	return t.InboxTx.Savepoint(ctx, name)
-}
-
 // Commit sends the held writes, then commits them with the claims; the
-// connection goes back to the pool either way.
+// connection goes back to the pool either way. A savepoint still held is
+// dropped: nothing came after it.
 func (t *inboxTx) Commit() error {
-	err := t.flush(t.ctx)
+	t.sp = ""
+	err := errors.Join(t.err, t.flush(t.ctx))
 	if err != nil {
 		err = errors.Join(err, t.InboxTx.Rollback())
 	} else {
@@ -132,7 +125,7 @@ func (t *inboxTx) Commit() error {
 
 // Rollback drops the held writes and the transaction.
 func (t *inboxTx) Rollback() error {
-	t.q.pending = pgx.Batch{}
+	t.q.pending, t.sp = pgx.Batch{}, ""
 	return errors.Join(t.InboxTx.Rollback(), t.release())
 }
 
