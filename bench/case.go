@@ -34,12 +34,21 @@ func (m metric) higherIsBetter() bool { return m == eventsPerSecond }
 // benchCase is one line of the table.
 type benchCase struct {
 	Name    string
-	Group   string // "publish", "consume", "latency", "generate"
+	Group   string // "publish", "consume", "pipeline", "latency", "generate"
 	About   string // one line for -list and the docs
 	Metric  metric
 	Ceiling string   // the case this one's ratio is computed against, "" for none
 	Targets []target // checked against the medians of the same run
 	Run     func(ctx context.Context, e *env) (result, error)
+}
+
+// queueType is the type of the queue the case uses: benchQueueType for
+// every case with a broker, "" for the generator's.
+func (c benchCase) queueType() string {
+	if c.Group == "generate" {
+		return ""
+	}
+	return string(benchQueueType)
 }
 
 // result is one run of one case.

@@ -10,9 +10,10 @@ import (
 
 // Ceilings: the cases the others are compared with.
 const (
-	publishCeiling = "publish-raw"
-	consumeCeiling = "consume-raw-pg-batch"
-	latencyCeiling = "latency-raw-pg"
+	publishCeiling  = "publish-raw"
+	pipelineCeiling = "pipeline-raw-pg"
+	consumeCeiling  = "consume-raw-pg-batch"
+	latencyCeiling  = "latency-raw-pg"
 )
 
 // asyncAPILines is what the benchmark issue measured a general-purpose
@@ -61,8 +62,15 @@ func allCases() []benchCase {
 		},
 		{
 			Name: "publish-evgen-outbox", Group: "publish", Ceiling: publishCeiling,
-			About: "one PostgreSQL transaction per event (a state row + the event via pgstore's outbox), -concurrency goroutines, relayed to RabbitMQ; until all are in the queue",
-			Run:   publishEvgenOutbox,
+			Targets: []target{atLeast(0.5, publishCeiling)},
+			About:   "one PostgreSQL transaction per event (a state row + the event via the postgres store's outbox), -concurrency goroutines, relayed to RabbitMQ; until all are in the queue; relay lag commit to confirm",
+			Run:     publishEvgenOutbox(postgresInbox),
+		},
+		{
+			Name: "publish-evgen-outbox-sqlite", Group: "publish", Ceiling: publishCeiling,
+			Targets: []target{atLeast(0.4, publishCeiling)},
+			About:   "the same over the sqlite store (a file in a temporary directory, WAL)",
+			Run:     publishEvgenOutbox(sqliteInbox),
 		},
 		{
 			Name: consumeCeiling, Group: "consume", Ceiling: consumeCeiling,
@@ -118,6 +126,17 @@ func allCases() []benchCase {
 			Targets: []target{atLeast(0.5, consumeCeiling), atLeast(0.5, "consume-raw-pg-batch-seq")},
 			About:   "the same with Concurrency -consumers (batched transactions; savepoints only after a failure)",
 			Run:     consumeEvgen(postgresInbox, true),
+		},
+		{
+			Name: pipelineCeiling, Group: "pipeline", Ceiling: pipelineCeiling,
+			About: "-concurrency writers each commit a state row in PostgreSQL and publish the event with publish-raw's publisher into consume-raw-pg-batch's consumer; first write to last commit on the consumer's side",
+			Run:   pipelineRaw,
+		},
+		{
+			Name: "pipeline-evgen-pg", Group: "pipeline", Ceiling: pipelineCeiling,
+			Targets: []target{atLeast(0.4, pipelineCeiling)},
+			About:   "-concurrency writers commit a state row and the event through the postgres outbox; benchpub's relay sends them; benchsub applies them through the postgres inbox, Concurrency -consumers, its write queued (postgres.Queue); first write to last commit on the consumer's side",
+			Run:     pipelineEvgen,
 		},
 		{
 			Name: latencyCeiling, Group: "latency", Metric: p99Millis, Ceiling: latencyCeiling,

@@ -26,7 +26,9 @@ func (c watermillConsumer) run(ctx context.Context, r route, n int) (err error) 
 	if err != nil {
 		return err
 	}
-	sub, err := wamqp.NewSubscriber(wamqp.NewDurablePubSubConfig(c.e.cfg.AMQPURL, wamqp.GenerateQueueNameConstant(r.Queue)), watermill.NopLogger{})
+	cfg := wamqp.NewDurablePubSubConfig(c.e.cfg.AMQPURL, wamqp.GenerateQueueNameConstant(r.Queue))
+	cfg.Queue.Arguments = queueArgs() // as declareRoute declared it
+	sub, err := wamqp.NewSubscriber(cfg, watermill.NopLogger{})
 	if err != nil {
 		return fmt.Errorf("watermill-amqp subscriber: %w", err)
 	}

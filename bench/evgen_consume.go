@@ -14,6 +14,7 @@ import (
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/memory"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
 
@@ -30,6 +31,7 @@ const (
 type consumerStore struct {
 	store  store.Store
 	insert string // the handler's state write, in the store's SQL dialect; "" for memory
+	queue  bool   // the handler queues its write (postgres.Queue), as documented for PostgreSQL
 	rows   func(ctx context.Context) (int, error)
 	close  func() error
 }
@@ -66,6 +68,7 @@ func (e *env) pgConsumerStore(ctx context.Context) (*consumerStore, error) {
 	return &consumerStore{
 		store:  st,
 		insert: fmt.Sprintf(`INSERT INTO %s (event_id, body_bytes) VALUES ($1, $2)`, t.State),
+		queue:  true,
 		rows:   func(ctx context.Context) (int, error) { return countRows(ctx, db, t.State) },
 		close:  func() error { return errors.Join(dropPGStore(st), e.dropStateTables(t)) },
 	}, nil
@@ -103,6 +106,7 @@ func (e *env) sqliteConsumerStore(ctx context.Context) (*consumerStore, error) {
 // event, written in the inbox transaction the runtime hands it.
 type stateHandler struct {
 	insert  string
+	queue   bool                            // through postgres.Queue rather than service.Tx
 	memory  *atomic.Int64                   // rows of the memory case
 	handled func(id string, sent time.Time) // nil for none
 }
@@ -113,6 +117,12 @@ func (h stateHandler) HandleEmailChanged(ctx context.Context, ev benchsubevents.
 	}
 	if h.insert == "" {
 		h.memory.Add(1)
+		return nil
+	}
+	if h.queue {
+		if err := postgres.Queue(ctx, h.insert, m.ID, len(ev.Email)); err != nil {
+			return fmt.Errorf("write state for %s: %w", m.ID, err)
+		}
 		return nil
 	}
 	tx := service.Tx(ctx)
@@ -155,7 +165,7 @@ func consumeEvgen(kind inboxKind, concurrent bool) func(ctx context.Context, e *
 		if err != nil {
 			return res, err
 		}
-		if err := benchsubevents.RegisterHandlers(svc, stateHandler{insert: cs.insert, memory: &memoryRows}); err != nil {
+		if err := benchsubevents.RegisterHandlers(svc, stateHandler{insert: cs.insert, queue: cs.queue, memory: &memoryRows}); err != nil {
 			return res, fmt.Errorf("register handlers: %w", err)
 		}
 		elapsed, err := runUntil(ctx, svc, counter.done)

@@ -48,71 +48,78 @@ func publishEvgen(noEventLog bool) func(ctx context.Context, e *env) (result, er
 }
 
 // publishEvgenOutbox times the outbox path: -concurrency goroutines each
-// commit PostgreSQL transactions holding one row of their own state and one
-// event written through pgstore's outbox Publisher(tx); the producer
-// service, running over that store, relays them to RabbitMQ. The clock
-// stops when every event is in the consumer's queue.
-func publishEvgenOutbox(ctx context.Context, e *env) (res result, err error) {
-	r, err := e.newEvgenRun(ctx, false)
-	if err != nil {
-		return res, err
-	}
-	defer func() { err = errors.Join(err, r.remove()) }()
-	db, err := e.sqlDB(ctx)
-	if err != nil {
-		return res, err
-	}
-	store, err := e.pgStore(ctx)
-	if err != nil {
-		return res, err
-	}
-	defer func() { err = errors.Join(err, dropPGStore(store)) }()
-	t, err := e.createStateTables(ctx, "outbox")
-	if err != nil {
-		return res, err
-	}
-	defer func() { err = errors.Join(err, e.dropStateTables(t)) }()
-	direct, stop, err := r.publisher(ctx, store)
-	if err != nil {
-		return res, err
-	}
-	defer func() { err = errors.Join(err, stop()) }()
-	if err := direct.PublishEmailChanged(ctx, benchEvent(e.cfg.Events, e.cfg.Payload, time.Now())); err != nil {
-		return res, fmt.Errorf("first publish: %w", err)
-	}
-
-	n := e.cfg.Events
-	insert := fmt.Sprintf(`INSERT INTO %s (event_id, body_bytes) VALUES ($1, $2)`, t.State)
-	start := time.Now()
-	_, err = inParallel(ctx, n, e.cfg.Concurrency, func(ctx context.Context, i int) error {
-		tx, err := db.BeginTx(ctx, nil)
+// commit transactions holding one row of their own state and one event
+// written through the store's outbox Publisher(tx); the producer service,
+// running over that store, relays them to RabbitMQ. The clock stops when
+// every event is in the consumer's queue. It also reports the relay's lag,
+// from each event's commit to its broker confirm.
+func publishEvgenOutbox(kind inboxKind) func(ctx context.Context, e *env) (result, error) {
+	return func(ctx context.Context, e *env) (res result, err error) {
+		r, err := e.newEvgenRun(ctx, false)
 		if err != nil {
-			return fmt.Errorf("begin: %w", err)
+			return res, err
 		}
-		ev := benchEvent(i, e.cfg.Payload, time.Now())
-		if _, err := tx.ExecContext(ctx, insert, ev.UserID, len(ev.Email)); err != nil {
-			return errors.Join(fmt.Errorf("write own state: %w", err), tx.Rollback())
+		defer func() { err = errors.Join(err, r.remove()) }()
+		st, err := e.openConsumerStore(ctx, kind, nil)
+		if err != nil {
+			return res, err
 		}
-		if err := benchpubevents.NewPublisher(store.Publisher(tx)).PublishEmailChanged(ctx, ev); err != nil {
-			return errors.Join(fmt.Errorf("write to outbox: %w", err), tx.Rollback())
+		defer func() { err = errors.Join(err, st.close()) }()
+		lag := newRelayLag()
+		direct, stop, err := r.publisher(ctx, lagStore{Store: st.store, lag: lag})
+		if err != nil {
+			return res, err
 		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
+		defer func() { err = errors.Join(err, stop()) }()
+		if err := direct.PublishEmailChanged(ctx, benchEvent(e.cfg.Events, e.cfg.Payload, time.Now())); err != nil {
+			return res, fmt.Errorf("first publish: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return res, err
+		n := e.cfg.Events
+		start := time.Now()
+		writing, err := inParallel(ctx, n, e.cfg.Concurrency, func(ctx context.Context, i int) error {
+			return writeWithEvent(ctx, st, benchEvent(i, e.cfg.Payload, time.Now()), lag.committed)
+		})
+		if err != nil {
+			return res, err
+		}
+		depth, err := e.awaitDepthFor(ctx, r.queue, n+1, time.Minute)
+		if err != nil {
+			return res, fmt.Errorf("after the relay: %w", err)
+		}
+		res = throughput(n, time.Since(start))
+		if err := lag.awaitConfirms(ctx, 30*time.Second); err != nil {
+			return res, fmt.Errorf("relay lag: %w", err)
+		}
+		if res.P50, res.P99, err = lag.percentiles(); err != nil {
+			return res, fmt.Errorf("relay lag: %w", err)
+		}
+		// The relay may send an event twice after a failure (consumers' inboxes
+		// drop the copy); count it rather than fail the run.
+		// How fast the writers committed alone says whether they or the
+		// relay limit the case.
+		res.Extra = map[string]int64{"duplicates": int64(depth - (n + 1)), "writers_per_s": int64(float64(n) / writing.Seconds())}
+		return res, nil
 	}
-	depth, err := e.awaitDepthFor(ctx, r.queue, n+1, time.Minute)
+}
+
+// writeWithEvent commits one transaction holding ev's state row and ev,
+// written through st's outbox, and reports when it committed.
+func writeWithEvent(ctx context.Context, st *consumerStore, ev benchpubevents.EmailChanged, committed func(key string, at time.Time)) error {
+	tx, err := st.store.DB().BeginTx(ctx, nil)
 	if err != nil {
-		return res, fmt.Errorf("after the relay: %w", err)
+		return fmt.Errorf("begin: %w", err)
 	}
-	res = throughput(n, time.Since(start))
-	// The relay may send an event twice after a failure (consumers' inboxes
-	// drop the copy); count it rather than fail the run.
-	res.Extra = map[string]int64{"duplicates": int64(depth - (n + 1))}
-	return res, nil
+	if _, err := tx.ExecContext(ctx, st.insert, ev.UserID, len(ev.Email)); err != nil {
+		return errors.Join(fmt.Errorf("write own state: %w", err), tx.Rollback())
+	}
+	if err := benchpubevents.NewPublisher(st.store.Publisher(tx)).PublishEmailChanged(ctx, ev); err != nil {
+		return errors.Join(fmt.Errorf("write to outbox: %w", err), tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	committed(ev.UserID, time.Now())
+	return nil
 }
 
 // pgStore is a fresh pgstore with tables of its own, migrated.

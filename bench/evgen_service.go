@@ -78,6 +78,7 @@ func (r *evgenRun) service(contract runtime.Contract, st store.Store, concurrenc
 		Logger:      r.e.runtimeLog(),
 		Namespace:   r.namespace,
 		Concurrency: concurrency,
+		QueueType:   benchQueueType,
 		EventLog:    service.EventLogConfig{Disabled: r.noEventLog},
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
 // trackingStore wraps the store a consumer case measures, to learn when
@@ -28,6 +29,9 @@ func (s trackingStore) Begin(ctx context.Context) (store.InboxTx, error) {
 		return nil, err
 	}
 	t := &trackingTx{InboxTx: tx, committed: s.committed, marks: map[string]int{}}
+	if q, ok := tx.(postgres.Queuer); ok {
+		t.queuer = q
+	}
 	if bc, ok := tx.(store.BatchClaimer); ok {
 		return batchTrackingTx{t, bc}, nil
 	}
@@ -60,7 +64,17 @@ type trackingTx struct {
 	store.InboxTx
 	committed func(ids []string, at time.Time)
 	claimed   []string
-	marks     map[string]int // savepoint -> len(claimed) when it was set
+	marks     map[string]int  // savepoint -> len(claimed) when it was set
+	queuer    postgres.Queuer // the postgres store's, forwarded; nil for the others
+}
+
+// Queue forwards postgres.Queuer, so that the handler's queued writes go
+// with the store's claims as they would without the wrapper.
+func (tx *trackingTx) Queue(ctx context.Context, query string, args ...any) error {
+	if tx.queuer == nil {
+		return postgres.ErrNoQueue
+	}
+	return tx.queuer.Queue(ctx, query, args...)
 }
 
 func (tx *trackingTx) Claim(ctx context.Context, consumer string, e store.EventRef) (bool, error) {
@@ -105,6 +119,13 @@ type commitCounter struct {
 
 func newCommitCounter(n int) *commitCounter {
 	return &commitCounter{n: n, done: make(chan struct{})}
+}
+
+// count is how many events have committed so far.
+func (c *commitCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen
 }
 
 func (c *commitCounter) committed(ids []string, _ time.Time) {

@@ -16,7 +16,7 @@ import (
 
 // publishRawEvgenTopology is the publish ceiling for the evgen cases: the
 // raw pipelined publisher sending into exactly the broker work evgen's
-// publisher causes. publish-raw sends to a fanout exchange with one classic
+// publisher causes. publish-raw sends to a fanout exchange with one quorum
 // queue, no mandatory flag and one header; evgen sends to its producer's
 // topic exchange by routing key, mandatory, with the CloudEvents headers,
 // and (unless noEventLog) the exchange also feeds the producer's event log,

@@ -14,9 +14,9 @@ import (
 // ratio to its ceiling and its targets.
 func printTable(w io.Writer, reports []caseReport) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tMEDIAN\tRUNS\tVS CEILING\tTARGET")
+	fmt.Fprintln(tw, "CASE\tQUEUE\tMEDIAN\tRUNS\tVS CEILING\tTARGET")
 	for _, r := range reports {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Case, r.formatMedian(), r.formatRuns(), r.formatRatio(), r.formatVerdicts())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Case, orDash(r.Queue), r.formatMedian(), r.formatRuns(), r.formatRatio(), r.formatVerdicts())
 	}
 	return tw.Flush()
 }
@@ -38,7 +38,11 @@ func (r caseReport) formatMedian() string {
 		}
 		return s
 	default:
-		return thousands(r.Median) + " events/s"
+		s := thousands(r.Median) + " events/s"
+		if r.LagP99 > 0 {
+			s += fmt.Sprintf(" (lag p50 %.1f ms, p99 %.1f ms)", r.LagP50, r.LagP99)
+		}
+		return s
 	}
 }
 
@@ -100,6 +104,13 @@ func thousands(v float64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func firstLine(s string) string {

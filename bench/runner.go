@@ -11,9 +11,12 @@ import (
 type caseReport struct {
 	Case     string    `json:"case"`
 	Group    string    `json:"group"`
+	Queue    string    `json:"queue_type,omitempty"` // the queue type the case publishes into or consumes from
 	Unit     string    `json:"unit"`
-	Median   float64   `json:"median"`            // of the metric the case is judged by
-	P50      float64   `json:"p50_ms,omitempty"`  // latency cases: median of the runs' p50
+	Median   float64   `json:"median"`               // of the metric the case is judged by
+	P50      float64   `json:"p50_ms,omitempty"`     // latency cases: median of the runs' p50
+	LagP50   float64   `json:"lag_p50_ms,omitempty"` // throughput cases that measure a lag (the outbox relay's): medians of the runs'
+	LagP99   float64   `json:"lag_p99_ms,omitempty"`
 	Ceiling  string    `json:"ceiling,omitempty"` // the case Ratio is against
 	Ratio    float64   `json:"ratio,omitempty"`   // Median / the ceiling's median
 	Verdicts []verdict `json:"targets,omitempty"`
@@ -39,7 +42,7 @@ func runCases(ctx context.Context, e *env, cases []benchCase) []caseReport {
 }
 
 func runCase(ctx context.Context, e *env, c benchCase) caseReport {
-	rep := caseReport{Case: c.Name, Group: c.Group, Unit: c.Metric.unit(), Ceiling: c.Ceiling, metric: c.Metric}
+	rep := caseReport{Case: c.Name, Group: c.Group, Queue: c.queueType(), Unit: c.Metric.unit(), Ceiling: c.Ceiling, metric: c.Metric}
 	for i := range e.cfg.Repeat {
 		start := time.Now()
 		res, err := c.Run(ctx, e)
@@ -54,13 +57,17 @@ func runCase(ctx context.Context, e *env, c benchCase) caseReport {
 	}
 	values := make([]float64, len(rep.Runs))
 	p50s := make([]float64, len(rep.Runs))
+	p99s := make([]float64, len(rep.Runs))
 	for i, r := range rep.Runs {
 		values[i] = r.value(c.Metric)
-		p50s[i] = float64(r.P50) / float64(time.Millisecond)
+		p50s[i], p99s[i] = ms(r.P50), ms(r.P99)
 	}
 	rep.Median = median(values)
-	if c.Metric == p99Millis {
+	switch {
+	case c.Metric == p99Millis:
 		rep.P50 = median(p50s)
+	case median(p99s) > 0:
+		rep.LagP50, rep.LagP99 = median(p50s), median(p99s)
 	}
 	return rep
 }
@@ -113,7 +120,11 @@ func describe(m metric, r result) string {
 	case seconds:
 		return fmt.Sprintf("%.3f s", r.Elapsed.Seconds())
 	default:
-		return fmt.Sprintf("%.0f events/s (%d in %s)", r.Rate, r.Events, r.Elapsed.Round(time.Millisecond))
+		s := fmt.Sprintf("%.0f events/s (%d in %s)", r.Rate, r.Events, r.Elapsed.Round(time.Millisecond))
+		if r.P99 > 0 {
+			s += fmt.Sprintf(", lag p50 %.2f ms, p99 %.2f ms, writers alone %d/s", ms(r.P50), ms(r.P99), r.Extra["writers_per_s"])
+		}
+		return s
 	}
 }
 

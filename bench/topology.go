@@ -8,12 +8,19 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 // route is a durable fanout exchange with one durable queue bound to it:
 // what the raw and hand-written Watermill cases publish to and consume from.
 // It is the topology watermill-amqp's NewDurablePubSubConfig declares for a
 // topic named like the exchange, so both declare it identically.
+//
+// The queue is of benchQueueType, the type the evgen cases' services
+// declare, so that a ratio between a ceiling and an evgen case compares
+// like with like: a quorum queue replicates through its Raft log and costs
+// the broker more per event than a classic one.
 type route struct {
 	Exchange string
 	Queue    string
@@ -34,7 +41,7 @@ func (e *env) declareRoute(prefix string) (route, error) {
 		if err := ch.ExchangeDeclare(r.Exchange, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
 			return fmt.Errorf("declare exchange %s: %w", r.Exchange, err)
 		}
-		if _, err := ch.QueueDeclare(r.Queue, true, false, false, false, nil); err != nil {
+		if _, err := ch.QueueDeclare(r.Queue, true, false, false, false, queueArgs()); err != nil {
 			return fmt.Errorf("declare queue %s: %w", r.Queue, err)
 		}
 		if err := ch.QueueBind(r.Queue, "", r.Exchange, false, nil); err != nil {
@@ -47,6 +54,14 @@ func (e *env) declareRoute(prefix string) (route, error) {
 	}
 	return r, nil
 }
+
+// benchQueueType is the queue type of every case that uses a queue: the
+// runtime's default, which the evgen services declare (evgenRun.service
+// sets it explicitly) and the raw and Watermill routes declare too.
+const benchQueueType = service.QuorumQueue
+
+// queueArgs are the declaration arguments of a route's queue.
+func queueArgs() amqp.Table { return amqp.Table{"x-queue-type": string(benchQueueType)} }
 
 func (e *env) removeRoute(r route) error {
 	return e.withChannel(func(ch *amqp.Channel) error {

@@ -143,13 +143,28 @@ func (c *confirmChannel) release(id string) {
 // confirm comes, or the channel closes and amqp091 nacks every publish
 // waiting on it.
 func (c *confirmChannel) publishAndConfirm(o outgoing) error {
+	dc, err := c.write(o)
+	if err != nil {
+		return err
+	}
+	return c.awaitConfirm(dc, o.pub.MessageId)
+}
+
+// write sends o, mandatory, without waiting for its confirm.
+func (c *confirmChannel) write(o outgoing) (*amqp.DeferredConfirmation, error) {
 	dc, err := c.ch.PublishWithDeferredConfirm(o.exchange, o.key, true, false, o.pub)
 	if err != nil {
-		return fmt.Errorf("publish to %q with %q: %w", o.exchange, o.key, err)
+		return nil, fmt.Errorf("publish to %q with %q: %w", o.exchange, o.key, err)
 	}
+	return dc, nil
+}
+
+// awaitConfirm waits for dc, the confirm of the publish of id: nil,
+// ErrUnroutable, or errNotConfirmed.
+func (c *confirmChannel) awaitConfirm(dc *amqp.DeferredConfirmation, id string) error {
 	ack := dc.Wait()
 	// Taken whatever the confirm said, so no return outlives its publish.
-	returned := c.takeReturn(o.pub.MessageId)
+	returned := c.takeReturn(id)
 	switch {
 	case !ack:
 		return errNotConfirmed

@@ -67,13 +67,21 @@ type outgoing struct {
 func (b *amqpBinding) publish(ctx context.Context, msgs []*message.Message) error {
 	out := make([]outgoing, len(msgs))
 	for i, msg := range msgs {
-		pub, err := Marshaler{}.Marshal(msg)
-		if err != nil {
-			return runtime.Permanent(err) // the same metadata fails the same way every time
+		var err error
+		if out[i], err = b.outgoing(msg); err != nil {
+			return err
 		}
-		out[i] = outgoing{b.env.names.exchange(msg.Metadata.Get(runtime.HeaderSource)), runtime.RoutingKey(pub.Type, atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion))), pub}
 	}
 	return b.pub.send(ctx, out)
+}
+
+// outgoing marshals msg and addresses it to its producer's exchange.
+func (b *amqpBinding) outgoing(msg *message.Message) (outgoing, error) {
+	pub, err := Marshaler{}.Marshal(msg)
+	if err != nil {
+		return outgoing{}, runtime.Permanent(err) // the same metadata fails the same way every time
+	}
+	return outgoing{b.env.names.exchange(msg.Metadata.Get(runtime.HeaderSource)), runtime.RoutingKey(pub.Type, atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion))), pub}, nil
 }
 
 // send publishes out, retrying what failed for a reason other than

@@ -27,6 +27,16 @@ type scope struct {
 	maxEventBytes int
 }
 
+// InboxTx is the store's transaction the handler runs in, for stores whose
+// handlers queue writes in it (store.InboxTxFrom): the store's own, not
+// the engine's wrapper, so that the store finds its type.
+func (s *scope) InboxTx() store.InboxTx {
+	if c, ok := s.tx.(*consumerTx); ok {
+		return c.tx
+	}
+	return s.tx
+}
+
 // Incoming is the event being handled (runtime.Handling).
 func (s *scope) Incoming() runtime.Meta { return s.meta }
 

@@ -152,9 +152,8 @@ func (s *Service) Register(h runtime.EventHandler) error {
 // the topology is not declared yet, so it stays transient.
 func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 	for _, msg := range msgs {
-		key := runtime.RoutingKey(msg.Metadata.Get(runtime.HeaderType), atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion)))
-		if !s.publishes[key] {
-			return runtime.Permanent(fmt.Errorf("service %s does not publish %s (event %s): not in its contract", s.cfg.Contract.Service, key, msg.UUID))
+		if err := s.checkPublishes(msg); err != nil {
+			return err
 		}
 		if err := s.stamp(msg); err != nil {
 			return err
@@ -172,7 +171,7 @@ func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 		return err
 	}
 	for _, msg := range msgs {
-		s.metrics.published.WithLabelValues(s.cfg.Contract.Service, msg.Metadata.Get(runtime.HeaderType), msg.Metadata.Get(runtime.HeaderEventVersion)).Inc()
+		s.countPublished(msg)
 	}
 	return nil
 }

@@ -29,6 +29,10 @@ func (s *Store) Begin(ctx context.Context) (*InboxTx, error) {
 	return &InboxTx{tx: tx, s: s}, nil
 }
 
+// Wrap makes an inbox unit of work of tx, a transaction the store's own
+// code began on a connection it holds.
+func (s *Store) Wrap(tx *sql.Tx) *InboxTx { return &InboxTx{tx: tx, s: s} }
+
 // Claim inserts the inbox row. A row that exists already, committed or
 // earlier in this transaction, inserts nothing: a duplicate; so does a row
 // of the same event ID written before the inbox was keyed by producer

@@ -47,7 +47,11 @@ func (o *Options) setDefaults() {
 		o.Retention = store.DefaultRetention
 	}
 	if o.RelayBatchSize == 0 {
-		o.RelayBatchSize = 100
+		// A relay's batch costs one read, one set of pipelined confirms and
+		// one commit; 500 rows amortize them (measured in docs/benchmarks.md:
+		// publish-evgen-outbox against 100) while a crash re-sends at most
+		// that many, which the consumers' inboxes drop.
+		o.RelayBatchSize = 500
 	}
 	if o.RelayPollInterval == 0 {
 		o.RelayPollInterval = 100 * time.Millisecond

@@ -43,7 +43,7 @@ func TestPrepareDefaults(t *testing.T) {
 	if err := o.Prepare("teststore", &sql.DB{}); err != nil {
 		t.Fatal(err)
 	}
-	if o.TablePrefix != "evgen_" || o.Retention != store.DefaultRetention || o.RelayBatchSize != 100 || o.RelayPollInterval <= 0 || o.Logger == nil {
+	if o.TablePrefix != "evgen_" || o.Retention != store.DefaultRetention || o.RelayBatchSize != 500 || o.RelayPollInterval <= 0 || o.Logger == nil {
 		t.Errorf("defaults not set: %+v", o)
 	}
 	if got := o.Table("inbox"); got != `"evgen_inbox"` {

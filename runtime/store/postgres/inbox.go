@@ -60,12 +60,16 @@ func (s *Store) pruneInbox(olderThan time.Duration) sqlstore.Query {
 
 // Begin opens the database transaction an inbox unit of work runs in.
 func (s *Store) Begin(ctx context.Context) (store.InboxTx, error) {
-	tx, err := s.sql.Begin(ctx)
+	conn, tx, err := s.beginOnConn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &inboxTx{
-		InboxTx: tx,
+		InboxTx: s.sql.Wrap(tx),
+		ctx:     ctx,
+		q:       queue{conn: conn},
+		pgx:     pgxDriver(conn),
+		claim:   s.claimQuery(),
 		claimAll: `INSERT INTO ` + s.inbox + ` (consumer, producer, event_id)
 			SELECT $1::text, u.producer, u.event_id FROM unnest($2::text[], $3::text[]) AS u(producer, event_id)
 			WHERE NOT EXISTS (SELECT 1 FROM ` + s.inbox + ` o WHERE o.consumer = $1::text AND o.producer = '' AND o.event_id = u.event_id)
@@ -79,15 +83,25 @@ var _ store.BatchClaimer = (*inboxTx)(nil)
 // one statement, which takes arrays: PostgreSQL's own.
 type inboxTx struct {
 	*sqlstore.InboxTx
+	ctx      context.Context // the unit of work's, for the writes sent at Commit
+	q        queue
+	pgx      bool   // the connection is pgx's: writes and savepoints can be batched
+	sp       string // a savepoint held to travel with the claim after it
+	err      error  // sending the held savepoint failed where no error could be returned
+	claim    string
 	claimAll string
 }
 
 // ClaimAll claims events in one INSERT; see store.BatchClaimer.
 func (t *inboxTx) ClaimAll(ctx context.Context, consumer string, events []store.EventRef) ([]bool, error) {
+	if err := t.sendSavepoint(ctx); err != nil {
+		return nil, err
+	}
 	producers, ids := make([]string, len(events)), make([]string, len(events))
 	for i, e := range events {
 		producers[i], ids[i] = e.Producer, e.ID
 	}
+	t.q.held = true // the optimistic batch: its handlers' writes can wait for the commit
 	inserted, err := t.claimRows(ctx, consumer, producers, ids)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: claim %d events for %s: %w", len(events), consumer, err)

@@ -14,13 +14,13 @@ import (
 
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
-	"github.com/evgenhq/evgen/runtime/store"
 )
 
-// The outbox is Watermill's SQL Pub/Sub behind its forwarder: Publisher
-// writes each event, wrapped in the forwarder's envelope (original ID,
-// payload and metadata), into the outbox table in the caller's transaction;
-// Relay subscribes to that table and forwards every event to the broker.
+// The outbox is Watermill's SQL Pub/Sub with its forwarder's envelope:
+// Publisher writes each event, wrapped in the forwarder's envelope
+// (original ID, payload and metadata), into the outbox table in the
+// caller's transaction; Relay (relay.go) reads the table with
+// watermill-sql's queries and sends the events to the broker.
 //
 // The table uses DefaultPostgreSQLSchema (an append-only log with an offset
 // per consumer group) rather than PostgreSQLQueueSchema: the queue schema's
@@ -76,109 +76,6 @@ func (p txPublisher) Publish(ctx context.Context, msgs ...*message.Message) erro
 	return nil
 }
 
-// Relay forwards committed outbox events to pub, in commit order, until ctx
-// ends; it then returns nil. An event is marked sent (the consumer group's
-// offset moves past it, in the transaction that read it) only after pub
-// returned nil; a failed publish is retried, unless its error is
-// runtime.Permanent: that event is set aside (ListSetAside) and the offset
-// moves past it. When ctx ends the relay stops taking rows and marks what
-// it sent; a relay that crashes instead re-sends at most the
-// RelayBatchSize events read but not marked. Relays of several replicas
-// take turns: the offset row is locked while a batch is relayed.
-func (s *Store) Relay(ctx context.Context, pub runtime.Publisher) error {
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(s.db), wsql.SubscriberConfig{
-		ConsumerGroup:  relayGroup,
-		PollInterval:   s.opts.RelayPollInterval,
-		ResendInterval: s.opts.RelayPollInterval,
-		RetryInterval:  time.Second,
-		SchemaAdapter:  s.schema,
-		OffsetsAdapter: s.offset,
-	}, s.log)
-	if err != nil {
-		return fmt.Errorf("pgstore: relay subscriber: %w", err)
-	}
-	runCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
-	defer abort()
-	fwd, err := forwarder.NewForwarder(detached{sub, runCtx}, brokerPublisher{pub, s}, s.log, forwarder.Config{
-		ForwarderTopic: outboxTopic,
-		CloseTimeout:   closeGrace,
-	})
-	if err != nil {
-		return fmt.Errorf("pgstore: relay forwarder: %w", err)
-	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			stop := time.AfterFunc(closeGrace, abort)
-			defer stop.Stop()
-			if err := fwd.Close(); err != nil {
-				s.opts.Logger.Warn("pgstore: relay did not stop in time; unmarked events will be sent again", "error", err)
-			}
-		case <-runCtx.Done():
-		}
-	}()
-	err = fwd.Run(runCtx)
-	switch {
-	case err != nil:
-		return fmt.Errorf("pgstore: relay: %w", err)
-	case ctx.Err() == nil:
-		return errors.New("pgstore: relay stopped before its context ended")
-	}
-	return nil
-}
-
-// detached subscribes with the relay's own context instead of the router's.
-// The router cancels its context as soon as it starts closing, which would
-// fail the transaction that marks the batch's sent rows, so a graceful stop
-// would re-send them; the subscriber stops on Close instead and commits the
-// marks of what it sent.
-type detached struct {
-	*wsql.Subscriber
-	ctx context.Context
-}
-
-func (d detached) Subscribe(_ context.Context, topic string) (<-chan *message.Message, error) {
-	return d.Subscriber.Subscribe(d.ctx, topic)
-}
-
-// closeGrace is how long a stopping relay may take to finish the publish in
-// flight and mark what it sent, before its database work is cancelled.
-const closeGrace = 10 * time.Second
-
-// brokerPublisher adapts the runtime's confirmed publisher to the
-// forwarder's destination. The forwarder hands over the original message,
-// unwrapped from the envelope with its ID and metadata.
-// An event whose publish fails with a runtime.Permanent error is set aside
-// (see setAside) and reported as forwarded, so that the offset moves past
-// it and the relay goes on in commit order.
-type brokerPublisher struct {
-	pub runtime.Publisher
-	s   *Store
-}
-
-func (b brokerPublisher) Publish(_ string, msgs ...*message.Message) error {
-	for _, m := range msgs {
-		err := b.pub.Publish(m.Context(), m)
-		if runtime.IsPermanent(err) {
-			added, err2 := b.s.setAside(m, err)
-			if err2 != nil {
-				return err2
-			}
-			if added {
-				store.ReportSetAside(b.pub, m, err)
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("relay event %s: %w", m.UUID, err)
-		}
-	}
-	return nil
-}
-
-// Close does nothing: the broker publisher belongs to the caller.
-func (brokerPublisher) Close() error { return nil }
-
 // position is the consumer group's offset: the last row marked sent.
 func (s *Store) position() string {
 	return `WITH pos AS (
@@ -201,9 +98,7 @@ func (s *Store) Backlog(ctx context.Context) ([]string, error) {
 	defer rows.Close()
 	var ids []string
 	for rows.Next() {
-		var env struct {
-			UUID string `json:"uuid"`
-		}
+		var env envelope
 		var payload []byte
 		if err := rows.Scan(&payload); err != nil {
 			return nil, fmt.Errorf("pgstore: outbox backlog: %w", err)

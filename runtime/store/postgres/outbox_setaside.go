@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/evgenhq/evgen/runtime/internal/sqlstore"
@@ -44,33 +43,23 @@ func (s *Store) setAsideSchema() []sqlstore.Query {
 	}
 }
 
-// setAside records m as set aside for reason, and reports whether it
-// inserted the row.
+// setAside records m as set aside for reason, in tx, and reports whether
+// it inserted the row.
 //
-// Crash safety with the forwarder: the set-aside row is written in the
-// subscriber's own transaction (wsql.TxFromContext), the one that also
-// moves the consumer group's offset past the row when the forwarder acks
-// it, so the set-aside row and the offset commit or roll back together:
-// the event is never both skipped and missing from the set-aside table,
-// nor set aside twice. The insert is also idempotent by event ID (a second
-// copy of one event ID keeps the first reason), so that the path without a
-// subscriber transaction, writing on its own, is safe too: a crash before
-// the offset moved re-reads the row, fails the same way and inserts
-// nothing. A rolled-back batch may report the event once more.
-func (s *Store) setAside(m *message.Message, reason error) (bool, error) {
-	ctx := m.Context()
+// Crash safety: tx is the relay's batch transaction, the one that also
+// moves the offset past the row, so the set-aside row and the offset
+// commit or roll back together: the event is never both skipped and
+// missing from the set-aside table, nor set aside twice. The insert is
+// also idempotent by event ID (a second copy of one event ID keeps the
+// first reason). A rolled-back batch may report the event once more.
+func (s *Store) setAside(ctx context.Context, tx *sql.Tx, m *message.Message, reason error) (bool, error) {
 	meta, err := sqlstore.MetadataJSON(m.Metadata)
 	if err != nil {
 		return false, fmt.Errorf("pgstore: set aside event %s: metadata: %w", m.UUID, err)
 	}
 	q := `INSERT INTO ` + s.setAsideTable() + ` (id, payload, metadata, reason, set_aside_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
-	args := []any{m.UUID, []byte(m.Payload), meta, reason.Error(), time.Now().UnixNano()}
-	var exec wsql.ContextExecutor = wsql.BeginnerFromStdSQL(s.db)
-	if tx, ok := wsql.TxFromContext(ctx); ok {
-		exec = tx
-	}
-	res, err := exec.ExecContext(ctx, q, args...)
+	res, err := tx.ExecContext(ctx, q, m.UUID, []byte(m.Payload), meta, reason.Error(), time.Now().UnixNano())
 	if err != nil {
 		return false, fmt.Errorf("pgstore: set aside event %s: %w", m.UUID, err)
 	}

@@ -31,7 +31,8 @@ type Options struct {
 	// before Prune may delete them. Default store.DefaultRetention.
 	Retention time.Duration
 	// RelayBatchSize is how many outbox rows the relay reads per database
-	// transaction; a relay that crashes re-sends at most that many. Default 100.
+	// transaction and sends at once; a relay that crashes re-sends at most
+	// that many. Default 500.
 	RelayBatchSize int
 	// RelayPollInterval is how often an idle relay looks for new rows.
 	// Default 100ms.

@@ -12,7 +12,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/store"
 )
 
 // The SQLite outbox is the store's own table and relay loop, because
@@ -89,97 +88,6 @@ func (p txPublisher) Publish(ctx context.Context, msgs ...*message.Message) erro
 	return nil
 }
 
-// Relay sends committed outbox events to pub in commit order until ctx
-// ends; it then returns nil. Each is marked sent right after pub returned
-// nil, so a crash re-sends at most the one event in flight. A failed
-// publish is retried with backoff, unless its error is runtime.Permanent:
-// that row moves to the set-aside table (ListSetAside) and the relay goes
-// on with the next. Run one relay per database: relays in
-// two processes would both send each event (the inboxes would drop the
-// second copy).
-func (s *Store) Relay(ctx context.Context, pub runtime.Publisher) error {
-	var retry time.Duration
-	for {
-		more, err := s.relayBatch(ctx, pub)
-		wait := s.opts.RelayPollInterval
-		switch {
-		case err != nil && ctx.Err() == nil:
-			retry = min(max(2*retry, 100*time.Millisecond), 5*time.Second)
-			wait = retry
-			s.opts.Logger.WarnContext(ctx, "sqlitestore: outbox relay failed, retrying", "error", err, "in", wait)
-		case err == nil:
-			retry = 0
-			if more {
-				wait = 0
-			}
-		}
-		if !s.sleep(ctx, wait, err == nil) {
-			return nil
-		}
-	}
-}
-
-// sleep waits d or, when wakeable, until a publish pokes the relay; false
-// once ctx ended.
-func (s *Store) sleep(ctx context.Context, d time.Duration, wakeable bool) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	if d == 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	wake := s.relay.wake
-	if !wakeable {
-		wake = nil
-	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-wake:
-	case <-t.C:
-	}
-	return true
-}
-
-type outboxRow struct {
-	seq int64
-	msg *message.Message
-}
-
-// relayBatch sends one batch; more reports that the batch was full.
-func (s *Store) relayBatch(ctx context.Context, pub runtime.Publisher) (more bool, err error) {
-	s.relay.mu.Lock()
-	defer s.relay.mu.Unlock()
-	rows, err := s.unsent(ctx, s.opts.RelayBatchSize)
-	if err != nil {
-		return false, err
-	}
-	for _, r := range rows {
-		err := pub.Publish(ctx, r.msg)
-		if runtime.IsPermanent(err) {
-			added, err2 := s.setAside(context.WithoutCancel(ctx), r, err)
-			if err2 != nil {
-				return false, err2
-			}
-			if added {
-				store.ReportSetAside(pub, r.msg, err)
-			}
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("relay event %s: %w", r.msg.UUID, err)
-		}
-		// The broker has the event: mark it even if ctx just ended, or a
-		// clean stop would send it again.
-		if err := s.markSent(context.WithoutCancel(ctx), r.seq); err != nil {
-			return false, err
-		}
-	}
-	return len(rows) == s.opts.RelayBatchSize, nil
-}
-
 func (s *Store) unsent(ctx context.Context, limit int) ([]outboxRow, error) {
 	q := `SELECT seq, id, payload, metadata FROM ` + s.outbox + ` WHERE sent_at IS NULL ORDER BY seq LIMIT ?`
 	rows, err := s.db.QueryContext(ctx, q, limit)
@@ -205,14 +113,6 @@ func (s *Store) unsent(ctx context.Context, limit int) ([]outboxRow, error) {
 		return nil, fmt.Errorf("sqlitestore: read outbox: %w", err)
 	}
 	return out, nil
-}
-
-func (s *Store) markSent(ctx context.Context, seq int64) error {
-	q := `UPDATE ` + s.outbox + ` SET sent_at = ? WHERE seq = ?`
-	if _, err := s.db.ExecContext(ctx, q, time.Now().UnixNano(), seq); err != nil {
-		return fmt.Errorf("sqlitestore: mark outbox row %d sent: %w", seq, err)
-	}
-	return nil
 }
 
 // Backlog returns the IDs of committed events not yet marked sent, in the

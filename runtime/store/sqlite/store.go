@@ -61,8 +61,8 @@ type Options struct {
 	// Retention is how long inbox rows, and sent outbox rows, are kept
 	// before Prune may delete them. Default store.DefaultRetention.
 	Retention time.Duration
-	// RelayBatchSize is how many outbox rows the relay reads at a time.
-	// Default 100. Each row is marked sent on its own, right after it was.
+	// RelayBatchSize is how many outbox rows the relay reads and sends at
+	// a time; a relay that crashes re-sends at most that many. Default 500.
 	RelayBatchSize int
 	// RelayPollInterval is how often an idle relay looks for rows another
 	// process committed; a publish in this process wakes it at once.

@@ -40,10 +40,21 @@ func (e userRegistered) Validate() error {
 
 var usersRegistered = runtime.EventInfo{Producer: "users", Name: "UserRegistered", Type: "users.UserRegistered", Version: 1, Key: "user_id"}
 
+// batchPublisher is the Service as a relay sees it.
+type batchPublisher interface {
+	runtime.Publisher
+	store.BatchPublisher
+}
+
+// errKilled fails the publishes of a relay killed after their confirm.
+var errKilled = errors.New("relay killed after the broker confirmed")
+
 // killAfter is the broker publisher of a relay that crashes right after
-// its n-th confirmed publish, before the relay could mark it sent.
+// its n-th confirmed publish, before the relay could mark it sent. It
+// passes batches on whole (store.BatchPublisher), as the Service takes
+// them from a relay.
 type killAfter struct {
-	pub    runtime.Publisher
+	pub    batchPublisher
 	n      int64
 	sent   atomic.Int64
 	cancel context.CancelFunc
@@ -55,14 +66,29 @@ func (k *killAfter) Publish(ctx context.Context, msgs ...*message.Message) error
 	}
 	if k.sent.Add(int64(len(msgs))) >= k.n {
 		k.cancel()
-		return errors.New("relay killed after the broker confirmed")
+		return errKilled
 	}
 	return nil
 }
 
+// PublishBatch implements store.BatchPublisher: once the n-th event is
+// confirmed, every confirmed event of the batch reports the crash.
+func (k *killAfter) PublishBatch(ctx context.Context, msgs []*message.Message) []error {
+	errs := k.pub.PublishBatch(ctx, msgs)
+	if k.sent.Add(int64(confirmed(errs))) >= k.n {
+		k.cancel()
+		for i, err := range errs {
+			if err == nil {
+				errs[i] = errKilled
+			}
+		}
+	}
+	return errs
+}
+
 // counting counts the publishes the broker confirmed.
 type counting struct {
-	pub  runtime.Publisher
+	pub  batchPublisher
 	sent atomic.Int64
 }
 
@@ -72,6 +98,23 @@ func (c *counting) Publish(ctx context.Context, msgs ...*message.Message) error 
 	}
 	c.sent.Add(int64(len(msgs)))
 	return nil
+}
+
+// PublishBatch implements store.BatchPublisher.
+func (c *counting) PublishBatch(ctx context.Context, msgs []*message.Message) []error {
+	errs := c.pub.PublishBatch(ctx, msgs)
+	c.sent.Add(int64(confirmed(errs)))
+	return errs
+}
+
+func confirmed(errs []error) int {
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // RunBroker is issue 4's test 7 on the real broker at url: a rolled-back

@@ -26,6 +26,7 @@ func RunOutbox(t *testing.T, newStore NewStore) {
 		{"CommittedDeliveredOnceIntact", testDeliveredIntact},
 		{"CommitOrder", testCommitOrder},
 		{"FailedPublishRetried", testFailedPublishRetried},
+		{"BatchCommitOrder", testBatchCommitOrder},
 		{"RelayKilledAndRestarted", testRelayRestarted},
 		{"PruneKeepsUnsent", testPruneOutbox},
 	} {

@@ -26,6 +26,7 @@ func RunSetAside(t *testing.T, newStore NewStore) {
 		test func(*testing.T, store.Store)
 	}{
 		{"PoisonRowSetAsideRelayGoesOn", testPoisonSetAside},
+		{"PoisonRowSetAsideBatched", testBatchPoisonSetAside},
 		{"RetryAndDropSetAside", testRetryDropSetAside},
 		{"SecondServiceRefused", testSecondServiceRefused},
 	} {

@@ -1,0 +1,83 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/store"
+)
+
+var _ store.BatchPublisher = (*Service)(nil)
+
+// eachPublisher is implemented by bindings that send a batch at once and
+// report each event's outcome (the AMQP one, in order on one channel).
+type eachPublisher interface {
+	publishEach(ctx context.Context, msgs []*message.Message) []error
+}
+
+// PublishBatch publishes msgs in order, with their confirms pipelined, and
+// returns one error per message: nil once the broker confirmed it. An
+// event outside the service's contract, one the marshaler rejects, and an
+// unroutable one while the event log is disabled fail with a
+// runtime.Permanent error without holding back the others. Unlike Publish
+// it tries once: the outbox relay, its caller, sends again what failed.
+// It implements store.BatchPublisher.
+func (s *Service) PublishBatch(ctx context.Context, msgs []*message.Message) []error {
+	errs := make([]error, len(msgs))
+	var send []*message.Message
+	var at []int // at[j] is the index in msgs of send[j]
+	for i, msg := range msgs {
+		if errs[i] = s.checkPublishes(msg); errs[i] == nil {
+			send, at = append(send, msg), append(at, i)
+		}
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.PublishTimeout)
+		defer cancel()
+	}
+	for j, err := range s.publishEach(ctx, send) {
+		if errors.Is(err, ErrUnroutable) && s.cfg.EventLog.Disabled {
+			err = runtime.Permanent(err)
+		}
+		errs[at[j]] = err
+		if err == nil {
+			s.countPublished(send[j])
+		}
+	}
+	return errs
+}
+
+// publishEach sends msgs through the binding at once when it can, else
+// one at a time, in order.
+func (s *Service) publishEach(ctx context.Context, msgs []*message.Message) []error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if b, ok := s.transport.(eachPublisher); ok {
+		return b.publishEach(ctx, msgs)
+	}
+	errs := make([]error, len(msgs))
+	for i, msg := range msgs {
+		errs[i] = s.transport.publish(ctx, []*message.Message{msg})
+	}
+	return errs
+}
+
+// checkPublishes fails, permanently, an event outside the contract.
+func (s *Service) checkPublishes(msg *message.Message) error {
+	key := runtime.RoutingKey(msg.Metadata.Get(runtime.HeaderType), atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion)))
+	if !s.publishes[key] {
+		return runtime.Permanent(fmt.Errorf("service %s does not publish %s (event %s): not in its contract", s.cfg.Contract.Service, key, msg.UUID))
+	}
+	return nil
+}
+
+// countPublished counts msg in evgen_published_total.
+func (s *Service) countPublished(msg *message.Message) {
+	s.metrics.published.WithLabelValues(s.cfg.Contract.Service, msg.Metadata.Get(runtime.HeaderType), msg.Metadata.Get(runtime.HeaderEventVersion)).Inc()
+}
