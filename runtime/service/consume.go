@@ -214,18 +214,21 @@ func (s *Service) applyUntilFailure(ctx context.Context, tx store.InboxTx, items
 	return len(items), nil, nil
 }
 
-// apply claims the event in tx and, unless it was applied before, runs the
-// handler in tx. It reports whether the event was a duplicate. The scope
+// apply claims the event in tx and, unless it was applied before or is
+// stale (order.go), runs the handler in tx. It reports whether the event was a duplicate. The scope
 // of an earlier, rolled-back attempt is dropped first: a duplicate must not
 // release the events that attempt held.
 func (s *Service) apply(ctx context.Context, tx store.InboxTx, d *delivery, h runtime.EventHandler, m runtime.Meta) (bool, error) {
-	d.scope = nil
+	d.scope, d.superseded = nil, nil
 	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, refOf(m))
 	if err != nil {
 		return false, err
 	}
 	if !claimed {
 		return true, nil
+	}
+	if fresh, err := s.newer(ctx, tx, d, m); err != nil || !fresh {
+		return false, err
 	}
 	return false, s.call(ctx, tx, d, h, m)
 }
@@ -277,15 +280,19 @@ func (s *Service) ackInOrder(ctx context.Context, applied []batchItem) {
 	}
 }
 
-// settle counts d as consumed (or a duplicate) and calls ack, unless nil:
+// settle counts d as consumed (or a duplicate, or stale) and calls ack, unless nil:
 // a later multiple-ack covers d.
 func (s *Service) settle(d *delivery, m runtime.Meta, ack func() error) {
 	if s.hooks.beforeAck != nil {
 		s.hooks.beforeAck(m)
 	}
-	if d.duplicate {
+	switch {
+	case d.duplicate:
 		s.inc(s.metrics.duplicates, m)
-	} else {
+	case d.superseded != nil:
+		s.inc(s.metrics.stale, m)
+		s.logStale(d, m)
+	default:
 		s.inc(s.metrics.consumed, m)
 	}
 	if ack == nil {
