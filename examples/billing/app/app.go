@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if err := billingevents.RegisterHandlers(svc, handlers{log: log}); err != nil {
+	if err := billingevents.RegisterHandlers(svc, handlers{}); err != nil {
 		return err
 	}
 	if cfg.SyncFrom != "" {
@@ -107,7 +107,8 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // syncFromLog catches up from users' event log next to live consumption;
-// the per-user version keeps a replayed event from undoing a live one.
+// the runtime's check of the per-user version (order_by) keeps a replayed
+// event from undoing a live one.
 // Billing's handlers of users' events only keep its copy of the users (and
 // publish AccountClosed or AccountClosureRejected for a deletion request
 // the inbox has not seen), so replaying users' log is safe.
