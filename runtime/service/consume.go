@@ -31,7 +31,7 @@ func (s *Service) consume(ctx context.Context) error {
 	workerDone := make(chan struct{})
 	go s.work(ctx, out, workerDone)
 	d := &drainer{s: s, workerDone: workerDone, abandon: abandon}
-	err := s.transport.consume(ctx, out, d.drain, func() { s.readyOnce.Do(func() { close(s.ready) }) })
+	err := s.transport.consume(ctx, out, d.drain, s.becameReady)
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		err = nil // the shutdown asked for
 	}

@@ -70,7 +70,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg:       cfg,
-		log:       cfg.Logger.With("service", cfg.Contract.Service),
+		log:       serviceLogger(cfg),
 		metrics:   m,
 		publishes: routingKeys(cfg.Contract.Publishes),
 		consumes:  routingKeys(cfg.Contract.Consumes),

@@ -66,6 +66,9 @@ func (s *memoryStore) Migrate(context.Context) error { return nil }
 // DB is nil: the memory store has no database.
 func (s *memoryStore) DB() *sql.DB { return nil }
 
+// String names the store in logs.
+func (s *memoryStore) String() string { return "memory" }
+
 // Begin opens an in-memory inbox transaction.
 func (s *memoryStore) Begin(context.Context) (store.InboxTx, error) {
 	return &memoryTx{s: s}, nil

@@ -104,6 +104,9 @@ func lockKey(prefix string) int {
 // DB is the database the store lives in.
 func (s *Store) DB() *sql.DB { return s.db }
 
+// String names the store in logs: "PostgreSQL, tables evgen_*".
+func (s *Store) String() string { return "PostgreSQL, tables " + s.opts.TablePrefix + "*" }
+
 // Retention is the configured Options.Retention.
 func (s *Store) Retention() time.Duration { return s.opts.Retention }
 

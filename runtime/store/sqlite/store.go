@@ -118,6 +118,9 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 // DB is the database the store lives in.
 func (s *Store) DB() *sql.DB { return s.db }
 
+// String names the store in logs: "SQLite, tables evgen_*".
+func (s *Store) String() string { return "SQLite, tables " + s.opts.TablePrefix + "*" }
+
 // Retention is the configured Options.Retention.
 func (s *Store) Retention() time.Duration { return s.opts.Retention }
 
