@@ -18,6 +18,7 @@ import (
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/open"
+	_ "github.com/evgenhq/evgen/runtime/store/sqlite" // file paths; runtime/store/postgres for postgres:// URLs
 )
 
 func main() {

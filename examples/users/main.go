@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/evgenhq/evgen/examples/users/app"
+	_ "github.com/evgenhq/evgen/runtime/store/postgres" // -db takes postgres:// URLs too
 )
 
 func main() {

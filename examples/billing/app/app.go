@@ -22,6 +22,7 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/open"
+	_ "github.com/evgenhq/evgen/runtime/store/sqlite" // the default store: a file path in Config.DB
 )
 
 // Config is what the service needs to run.
