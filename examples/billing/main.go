@@ -18,7 +18,6 @@ import (
 
 	"github.com/evgenhq/evgen/examples/billing/app"
 	"github.com/evgenhq/evgen/runtime/service"
-	_ "github.com/evgenhq/evgen/runtime/store/postgres" // -db takes postgres:// URLs too
 )
 
 func main() {

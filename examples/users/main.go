@@ -16,7 +16,6 @@ import (
 	"syscall"
 
 	"github.com/evgenhq/evgen/examples/users/app"
-	_ "github.com/evgenhq/evgen/runtime/store/postgres" // -db takes postgres:// URLs too
 )
 
 func main() {
