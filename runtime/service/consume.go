@@ -215,9 +215,9 @@ func (s *Service) applyUntilFailure(ctx context.Context, tx store.InboxTx, items
 }
 
 // apply claims the event in tx and, unless it was applied before or is
-// stale (order.go), runs the handler in tx. It reports whether the event was a duplicate. The scope
-// of an earlier, rolled-back attempt is dropped first: a duplicate must not
-// release the events that attempt held.
+// stale (order.go), runs the handler in tx. It reports whether the event
+// was a duplicate. The scope of an earlier, rolled-back attempt is dropped
+// first: a duplicate must not release the events that attempt held.
 func (s *Service) apply(ctx context.Context, tx store.InboxTx, d *delivery, h runtime.EventHandler, m runtime.Meta) (bool, error) {
 	d.scope, d.superseded = nil, nil
 	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, refOf(m))
@@ -280,8 +280,8 @@ func (s *Service) ackInOrder(ctx context.Context, applied []batchItem) {
 	}
 }
 
-// settle counts d as consumed (or a duplicate, or stale) and calls ack, unless nil:
-// a later multiple-ack covers d.
+// settle counts d as consumed (or a duplicate, or stale) and calls ack,
+// unless nil: a later multiple-ack covers d.
 func (s *Service) settle(d *delivery, m runtime.Meta, ack func() error) {
 	if s.hooks.beforeAck != nil {
 		s.hooks.beforeAck(m)

@@ -27,8 +27,9 @@ type Store struct {
 	// order_value), or raises order_value of the row there to it, and
 	// changes no row when the stored value is as great or greater.
 	Advance string
-	// Stamped says that Claim and SetPosition take one argument more, the
-	// time now in Unix nanoseconds, for a database with no time type.
+	// Stamped says that Claim, SetPosition and Advance take one argument
+	// more, the time now in Unix nanoseconds, for a database with no time
+	// type.
 	Stamped bool
 }
 

@@ -141,10 +141,11 @@ func (tx *memoryTx) Claim(ctx context.Context, consumer string, e store.EventRef
 			return false, nil
 		}
 		if len(tx.claims) > 0 || len(tx.orders) > 0 {
-			// Waiting while holding claims or order values could wait forever: two batches
-			// holding copies of each other's events (PostgreSQL detects
-			// that deadlock and fails one; nothing here would). The caller
-			// rolls back and handles the events one at a time.
+			// Waiting while holding claims or order values could wait
+			// forever: two batches holding copies of each other's events
+			// (PostgreSQL detects that deadlock and fails one; nothing
+			// here would). The caller rolls back and handles the events
+			// one at a time.
 			return false, fmt.Errorf("claim %s: %w", eventID, store.ErrClaimConflict)
 		}
 		select {
