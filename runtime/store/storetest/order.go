@@ -244,3 +244,14 @@ func testOrderPruneKeeps(t *testing.T, s store.Store) {
 	}
 	advanceOnce(t, s, "billing", user42, 3, false)
 }
+
+// CheckOrderValues checks that s records order values, for a store
+// migrated from a database of an earlier runtime (which had no table for
+// them): a value is recorded once and only ever raised.
+func CheckOrderValues(t *testing.T, s store.Store) {
+	t.Helper()
+	k := store.OrderKey{Producer: "users", Field: "user_id", Value: "upgraded"}
+	advanceOnce(t, s, "billing", k, 2, true)
+	advanceOnce(t, s, "billing", k, 2, false)
+	advanceOnce(t, s, "billing", k, 3, true)
+}
