@@ -127,16 +127,6 @@ func tamper(t *testing.T, d deployment, query string, ids []string) {
 	}
 }
 
-// counter reads billing's count of consumed events of eventType.
-func counter(t *testing.T, d deployment, eventType string) float64 {
-	t.Helper()
-	v, err := d.Billing.Counter(ctx, "evgen_events_consumed_total", map[string]string{"type": eventType})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // settledCount is settled for a test: the events of eventType billing
 // applied or dropped as stale.
 func settledCount(t *testing.T, d deployment, eventType string) float64 {
