@@ -45,7 +45,8 @@ type SyncProgress struct {
 	// Read counts the log's messages read so far, of every kind.
 	Read int64
 	// Applied, Duplicates, Skipped and DeadLettered split the events read:
-	// handled, dropped by the inbox as applied before, not consumed by
+	// handled, dropped by the inbox as applied before (or as stale: not
+	// newer than one of its key applied, see order_by), not consumed by
 	// this service, and moved to its dead-letter queue.
 	Applied, Duplicates, Skipped, DeadLettered int64
 	Elapsed                                    time.Duration

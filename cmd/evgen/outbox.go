@@ -15,6 +15,8 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/open"
+	_ "github.com/evgenhq/evgen/runtime/store/postgres" // -db: postgres:// URLs
+	_ "github.com/evgenhq/evgen/runtime/store/sqlite"   // -db: SQLite file paths
 )
 
 const outboxUsage = `usage: evgen outbox list|retry|drop -db DSN [flags] [ID...]

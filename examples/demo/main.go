@@ -145,7 +145,7 @@ func chooseMode(ctx context.Context, opts *cluster.Options, inProcess, broker bo
 	}
 	fmt.Fprintf(out, "RabbitMQ answers at %s: building users and billing, to run each as its own process...\n", opts.AMQPURL)
 	opts.Mode = cluster.Processes
-	return cluster.Build(ctx, opts.BinDir)
+	return cluster.Build(ctx, opts.BinDir, cluster.SQLiteOnly) // the demo's databases are SQLite files
 }
 
 // env returns the environment variable name, or def when it is unset.

@@ -243,10 +243,10 @@ func (d *demo) lateAndTwice(ctx context.Context) (string, error) {
 	}
 	stale := usersevents.UserEmailChanged{UserID: g.ID, Email: "grace@new.example", Version: 2, ChangedAt: g.CreatedAt}
 	d.step("4.2", "A stale version 2 change arrives late, under a new event ID (as a replay from a restored backup might send it).")
-	if err := d.deliver(ctx, g.ID, "events_consumed_total", func() error { return pub.PublishUserEmailChanged(ctx, stale) }); err != nil {
+	if err := d.deliver(ctx, g.ID, "events_stale_total", func() error { return pub.PublishUserEmailChanged(ctx, stale) }); err != nil {
 		return "", err
 	}
-	if err := d.unchanged(ctx, g.ID, len(applied), "billing handled it and kept the newer email: an event older than its copy changes nothing"); err != nil {
+	if err := d.unchanged(ctx, g.ID, len(applied), "billing's runtime dropped it before its handler ran and kept the newer email: users' contract orders a user's events by version (events_stale_total +1)"); err != nil {
 		return "", err
 	}
 	last := applied[len(applied)-1]

@@ -16,6 +16,7 @@ import (
 
 	"github.com/evgenhq/evgen/examples/demo/cluster"
 	"github.com/evgenhq/evgen/internal/testenv"
+	_ "github.com/evgenhq/evgen/runtime/store/postgres" // the services' databases are PostgreSQL schemas
 )
 
 // binDir holds the users and billing binaries built by TestMain.

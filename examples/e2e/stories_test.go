@@ -172,7 +172,7 @@ func TestLateAndTwice(t *testing.T) {
 	last := changes[2]
 
 	stale := usersevents.UserEmailChanged{UserID: u.ID, Email: "dan@stale.example", Version: 2, ChangedAt: last.AppliedAt}
-	counted(t, c, "evgen_events_consumed_total", "users.UserEmailChanged", func() error { return pub.PublishUserEmailChanged(ctx, stale) })
+	counted(t, c, "evgen_events_stale_total", "users.UserEmailChanged", func() error { return pub.PublishUserEmailChanged(ctx, stale) })
 	again := usersevents.UserEmailChanged{UserID: u.ID, Email: last.Email, Version: 3, ChangedAt: last.AppliedAt}
 	counted(t, c, "evgen_events_duplicates_total", "users.UserEmailChanged", func() error {
 		return pub.PublishUserEmailChanged(ctx, again, runtime.WithID(last.EventID))

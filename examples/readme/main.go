@@ -18,6 +18,7 @@ import (
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/open"
+	_ "github.com/evgenhq/evgen/runtime/store/sqlite" // file paths; runtime/store/postgres for postgres:// URLs
 )
 
 func main() {
@@ -64,21 +65,22 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // handlers handles users' events. A handler's writes, the inbox mark and
-// the events it publishes commit together; the version guard keeps an
-// older event from overwriting a newer one.
+// the events it publishes commit together. Users' contract orders a user's
+// events by version (order_by), so the runtime drops an event older than
+// one it applied before a handler runs: no version checks here.
 type handlers struct{}
 
 func (handlers) HandleUserRegistered(ctx context.Context, e billingevents.UserRegistered, m runtime.Meta) error {
 	_, err := service.Tx(ctx).ExecContext(ctx,
-		`INSERT INTO customers (user_id, email, version) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING`,
+		`INSERT INTO customers (user_id, email, version) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, version = excluded.version`,
 		e.UserID, e.Email, e.Version)
 	return err
 }
 
 func (handlers) HandleUserEmailChanged(ctx context.Context, e billingevents.UserEmailChanged, m runtime.Meta) error {
 	_, err := service.Tx(ctx).ExecContext(ctx,
-		`UPDATE customers SET email = ?, version = ? WHERE user_id = ? AND version < ?`,
-		e.Email, e.Version, e.UserID, e.Version)
+		`UPDATE customers SET email = ?, version = ? WHERE user_id = ?`, e.Email, e.Version, e.UserID)
 	return err
 }
 

@@ -161,11 +161,15 @@ func (s *Service) applyOptimistic(ctx context.Context, items []batchItem) error 
 		return s.abandon(tx, err)
 	}
 	for i, it := range items {
-		it.d.duplicate, it.d.scope = !won[i], nil
+		it.d.duplicate, it.d.scope, it.d.superseded = !won[i], nil, nil
 		if !won[i] {
 			continue
 		}
-		if err := s.call(ctx, tx, it.d, it.h, it.m); err != nil {
+		fresh, err := s.newer(ctx, tx, it.d, it.m)
+		if err == nil && fresh {
+			err = s.call(ctx, tx, it.d, it.h, it.m)
+		}
+		if err != nil {
 			return s.abandon(tx, &handlerFailed{i, err})
 		}
 	}

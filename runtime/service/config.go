@@ -29,8 +29,15 @@ type Config struct {
 	Transport Transport
 	// Store holds the service's inbox and outbox. Required.
 	Store store.Store
-	// Logger receives structured logs; nil means slog.Default().
+	// Logger receives structured logs; nil means slog.Default(). The
+	// service adds service=<Contract.Service> to every record, unless
+	// LoggerHasService is set.
 	Logger *slog.Logger
+	// LoggerHasService says that Logger already names the service (as
+	// logger.With("service", "billing") does), so that its records do not
+	// say service=billing twice. slog cannot tell which attributes a
+	// logger carries; the application says so here.
+	LoggerHasService bool
 	// Metrics registers the service's Prometheus collectors; nil means no
 	// metrics.
 	Metrics prometheus.Registerer

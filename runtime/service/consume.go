@@ -31,7 +31,7 @@ func (s *Service) consume(ctx context.Context) error {
 	workerDone := make(chan struct{})
 	go s.work(ctx, out, workerDone)
 	d := &drainer{s: s, workerDone: workerDone, abandon: abandon}
-	err := s.transport.consume(ctx, out, d.drain, func() { s.readyOnce.Do(func() { close(s.ready) }) })
+	err := s.transport.consume(ctx, out, d.drain, s.becameReady)
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		err = nil // the shutdown asked for
 	}
@@ -215,18 +215,21 @@ func (s *Service) applyUntilFailure(ctx context.Context, tx store.InboxTx, items
 	return len(items), nil, nil
 }
 
-// apply claims the event in tx and, unless it was applied before, runs the
-// handler in tx. It reports whether the event was a duplicate. The scope
-// of an earlier, rolled-back attempt is dropped first: a duplicate must not
-// release the events that attempt held.
+// apply claims the event in tx and, unless it was applied before or is
+// stale (order.go), runs the handler in tx. It reports whether the event
+// was a duplicate. The scope of an earlier, rolled-back attempt is dropped
+// first: a duplicate must not release the events that attempt held.
 func (s *Service) apply(ctx context.Context, tx store.InboxTx, d *delivery, h runtime.EventHandler, m runtime.Meta) (bool, error) {
-	d.scope = nil
+	d.scope, d.superseded = nil, nil
 	claimed, err := tx.Claim(ctx, s.cfg.Contract.Service, refOf(m))
 	if err != nil {
 		return false, err
 	}
 	if !claimed {
 		return true, nil
+	}
+	if fresh, err := s.newer(ctx, tx, d, m); err != nil || !fresh {
+		return false, err
 	}
 	return false, s.call(ctx, tx, d, h, m)
 }
@@ -278,15 +281,19 @@ func (s *Service) ackInOrder(ctx context.Context, applied []batchItem) {
 	}
 }
 
-// settle counts d as consumed (or a duplicate) and calls ack, unless nil:
-// a later multiple-ack covers d.
+// settle counts d as consumed (or a duplicate, or stale) and calls ack,
+// unless nil: a later multiple-ack covers d.
 func (s *Service) settle(d *delivery, m runtime.Meta, ack func() error) {
 	if s.hooks.beforeAck != nil {
 		s.hooks.beforeAck(m)
 	}
-	if d.duplicate {
+	switch {
+	case d.duplicate:
 		s.inc(s.metrics.duplicates, m)
-	} else {
+	case d.superseded != nil:
+		s.inc(s.metrics.stale, m)
+		s.logStale(d, m)
+	default:
 		s.inc(s.metrics.consumed, m)
 	}
 	if ack == nil {

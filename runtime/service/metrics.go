@@ -16,6 +16,9 @@ import (
 type metrics struct {
 	published, consumed, duplicates, retried, deadLettered, setAside *prometheus.CounterVec
 	latency                                                          *prometheus.HistogramVec
+	// stale counts events dropped as older than one of their key applied
+	// before (order.go).
+	stale *prometheus.CounterVec
 	// storeUnavailable is 1 while consumption is paused because the
 	// store's database does not answer; storeWaits counts the holds.
 	storeUnavailable *prometheus.GaugeVec
@@ -40,6 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		retried:      counter("events_retried_total", "Handler attempts that failed and were retried."),
 		deadLettered: counter("events_dead_lettered_total", "Events moved to the service's dead-letter queue."),
 		setAside:     counter("outbox_set_aside_total", "Outbox events the relay set aside because they can never be sent (see evgen outbox list)."),
+		stale:        counter("events_stale_total", "Events dropped before their handler ran because an event of their key with an equal or greater order value (order_by) was applied before."),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "evgen", Name: "handler_duration_seconds",
 			Help:    "Time a handler took, inbox claim included, per attempt.",
@@ -74,6 +78,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.duplicates, err = register(reg, m.duplicates); err != nil {
+		return nil, err
+	}
+	if m.stale, err = register(reg, m.stale); err != nil {
 		return nil, err
 	}
 	if m.retried, err = register(reg, m.retried); err != nil {

@@ -26,6 +26,9 @@ type Service struct {
 	publishes map[string]bool // routing keys of the contract's own events
 	consumes  map[string]bool // routing keys of consumed events
 	reactions *reactions      // the handlers' declared emits
+	// orders are the consumed event types whose key's events are ordered,
+	// by routing key (order.go).
+	orders map[string]orderRule
 
 	mu       sync.Mutex
 	handlers map[string]runtime.EventHandler // by routing key
@@ -69,10 +72,11 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg:       cfg,
-		log:       cfg.Logger.With("service", cfg.Contract.Service),
+		log:       serviceLogger(cfg),
 		metrics:   m,
 		publishes: routingKeys(cfg.Contract.Publishes),
 		consumes:  routingKeys(cfg.Contract.Consumes),
+		orders:    orderRules(cfg.Contract),
 		handlers:  map[string]runtime.EventHandler{},
 		ready:     make(chan struct{}),
 		workCtx:   context.Background(), // Run's own replaces it

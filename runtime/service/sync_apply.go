@@ -71,7 +71,7 @@ func (sy *syncRun) apply(ctx context.Context, d *delivery, h runtime.EventHandle
 		err := sy.applyOnce(work, d, h, m, off)
 		if err == nil {
 			s.ack(d, m)
-			if d.duplicate {
+			if d.duplicate || d.superseded != nil {
 				return outcomeDuplicate, nil
 			}
 			return outcomeApplied, nil

@@ -85,6 +85,9 @@ type delivery struct {
 	msg *message.Message
 	// duplicate is set when the inbox found the event applied before.
 	duplicate bool
+	// superseded is set when an event of its key as new or newer was
+	// applied before: it is stale, and its handler did not run (order.go).
+	superseded *placed
 	// scope is the handler scope of the latest attempt.
 	scope *scope
 }

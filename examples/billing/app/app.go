@@ -22,6 +22,7 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/open"
+	_ "github.com/evgenhq/evgen/runtime/store/sqlite" // the default store: a file path in Config.DB
 )
 
 // Config is what the service needs to run.
@@ -95,7 +96,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if err := billingevents.RegisterHandlers(svc, handlers{log: log}); err != nil {
+	if err := billingevents.RegisterHandlers(svc, handlers{}); err != nil {
 		return err
 	}
 	if cfg.SyncFrom != "" {
@@ -113,7 +114,8 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // syncFromLog catches up from users' event log next to live consumption;
-// the per-user version keeps a replayed event from undoing a live one.
+// the runtime's check of the per-user version (order_by) keeps a replayed
+// event from undoing a live one.
 // Billing's handlers of users' events only keep its copy of the users (and
 // publish AccountClosed or AccountClosureRejected for a deletion request
 // the inbox has not seen), so replaying users' log is safe.

@@ -28,9 +28,9 @@ type Customer struct {
 	Email  string             `json:"email"`
 	Plan   billingevents.Plan `json:"plan,omitempty"` // absent when billing knows the user only as deleted
 	Status CustomerStatus     `json:"status"`
-	// Version is the version of the last users event applied: an event
-	// with a version not above it is stale (or a copy) and changes
-	// nothing.
+	// Version is the version of the last users event applied; the
+	// runtime drops an event with a version not above it (order_by in
+	// users' contract).
 	Version   int64     `json:"version"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -61,7 +61,8 @@ var schema = []string{
 	)`,
 	// The changes applied to each customer, kept so support can tell which
 	// email an invoice went to and when it changed. The key is what the
-	// version rule promises: each version of a user applied once.
+	// runtime's order check (order_by) promises: each version of a user
+	// applied once.
 	`CREATE TABLE IF NOT EXISTS customer_changes (
 		user_id    TEXT NOT NULL,
 		version    BIGINT NOT NULL,
@@ -117,30 +118,18 @@ func getCustomer(ctx context.Context, q querier, userID string) (Customer, error
 	return c, nil
 }
 
-// insertCustomer stores a customer billing did not know; false when it
-// already knew one.
-func insertCustomer(ctx context.Context, q querier, c Customer) (bool, error) {
-	res, err := q.ExecContext(ctx, `INSERT INTO customers (user_id, email, plan, status, version, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO NOTHING`,
+// saveCustomer stores c as billing's copy of the user, in place of any
+// copy there.
+func saveCustomer(ctx context.Context, q querier, c Customer) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO customers (user_id, email, plan, status, version, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, plan = excluded.plan, status = excluded.status,
+			version = excluded.version, updated_at = excluded.updated_at`,
 		c.UserID, c.Email, c.Plan, c.Status, c.Version, c.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	if err != nil {
-		return false, fmt.Errorf("insert customer %s: %w", c.UserID, err)
+		return fmt.Errorf("save customer %s: %w", c.UserID, err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
-}
-
-// updateCustomer writes c over a stored copy that is older than c; false
-// when the stored copy is as new or newer.
-func updateCustomer(ctx context.Context, q querier, c Customer) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE customers SET email = $2, plan = $3, status = $4, version = $5, updated_at = $6
-		WHERE user_id = $1 AND version < $5`,
-		c.UserID, c.Email, c.Plan, c.Status, c.Version, c.UpdatedAt.UTC().Format(time.RFC3339Nano))
-	if err != nil {
-		return false, fmt.Errorf("update customer %s: %w", c.UserID, err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return nil
 }
 
 // recordChange remembers that the event applied c's current version.

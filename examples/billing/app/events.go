@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
@@ -18,35 +17,32 @@ import (
 // writes, the record that the event was applied and the events it causes
 // commit together.
 //
-// Ordering: every users event carries the user's version, one more with
-// each change. A handler applies an event only when its version is newer
-// than the copy's, so an event that arrives late (older than what billing
-// holds) changes nothing; a second copy of an event is dropped by the inbox
-// before it gets here, and by this rule if it had a new event ID.
-type handlers struct {
-	log *slog.Logger
-}
+// Ordering: users' contract orders a user's events by version (order_by:
+// {user_id: version}), so the runtime drops an event not newer than the
+// last one billing applied to that user before a handler runs, as its
+// inbox drops a second copy of an event. A handler here only ever sees
+// a user's events in increasing versions, and holds the business rule.
+type handlers struct{}
 
 var _ billingevents.Handlers = handlers{}
 
 // HandleUserRegistered starts billing's copy of a new user. It also takes
 // the users re-announce when billing asks for a resync (see resync.go):
-// the same event, at the user's current version, so it replaces a copy
-// older than that version and leaves a copy as new or newer as it is.
+// the same event, at the user's current version, which replaces the copy
+// (the runtime has dropped it if billing's copy is as new).
 func (h handlers) HandleUserRegistered(ctx context.Context, e billingevents.UserRegistered, m runtime.Meta) error {
-	c := Customer{UserID: e.UserID, Email: e.Email, Plan: e.Plan, Status: CustomerActive, Version: e.Version, UpdatedAt: time.Now().UTC()}
-	return h.upsert(ctx, m, c)
+	return h.save(ctx, m, Customer{UserID: e.UserID, Email: e.Email, Plan: e.Plan, Status: CustomerActive, Version: e.Version, UpdatedAt: time.Now().UTC()})
 }
 
 // HandleUserEmailChanged updates the email invoices go to.
 func (h handlers) HandleUserEmailChanged(ctx context.Context, e billingevents.UserEmailChanged, m runtime.Meta) error {
-	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Email = e.Email })
+	_, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Email = e.Email })
 	return err
 }
 
 // HandleUserPlanChanged updates the plan the user is billed for.
 func (h handlers) HandleUserPlanChanged(ctx context.Context, e billingevents.UserPlanChanged, m runtime.Meta) error {
-	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Plan = e.Plan })
+	_, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Plan = e.Plan })
 	return err
 }
 
@@ -58,12 +54,12 @@ func (h handlers) HandleUserDeletionRequested(ctx context.Context, e billingeven
 	if err != nil {
 		return err
 	}
-	c, applied, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) {
+	c, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) {
 		if len(unpaid) == 0 {
 			c.Status = CustomerClosed
 		}
 	})
-	if !applied {
+	if err != nil {
 		return err
 	}
 	pub := billingevents.NewPublisher(service.TxPublisher(ctx))
@@ -78,47 +74,36 @@ func (h handlers) HandleUserDeletionRequested(ctx context.Context, e billingeven
 // HandleUserReactivated keeps the copy in step when users abandoned a
 // deletion billing refused.
 func (h handlers) HandleUserReactivated(ctx context.Context, e billingevents.UserReactivated, m runtime.Meta) error {
-	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Status = CustomerActive })
+	_, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Status = CustomerActive })
 	return err
 }
 
 // HandleUserDeleted forgets the user: the copy keeps only its ID, version
-// and status, so that a late event cannot bring the user back. A user
-// billing never knew (users re-announces deleted users this way in a
-// resync) gets such a tombstone too.
+// and status. A user billing never knew (users re-announces deleted users
+// this way in a resync) gets such a copy too.
 func (h handlers) HandleUserDeleted(ctx context.Context, e billingevents.UserDeleted, m runtime.Meta) error {
-	_, _, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Status, c.Email = CustomerDeleted, "" })
+	_, err := h.apply(ctx, m, e.UserID, e.Version, func(c *Customer) { c.Status, c.Email = CustomerDeleted, "" })
 	if errors.Is(err, errUnknownUser) {
-		return h.upsert(ctx, m, Customer{UserID: e.UserID, Status: CustomerDeleted, Version: e.Version, UpdatedAt: time.Now().UTC()})
+		return h.save(ctx, m, Customer{UserID: e.UserID, Status: CustomerDeleted, Version: e.Version, UpdatedAt: time.Now().UTC()})
 	}
 	return err
 }
 
-// upsert stores c as billing's copy of the user when billing has none,
-// or in place of a copy older than c, and records the change; a copy as
-// new as c or newer stays as it is (a stale or repeated snapshot).
-func (h handlers) upsert(ctx context.Context, m runtime.Meta, c Customer) error {
+// save stores c as billing's copy of the user, in place of any copy
+// there, and records the change.
+func (h handlers) save(ctx context.Context, m runtime.Meta, c Customer) error {
 	tx := service.Tx(ctx)
-	stored, err := insertCustomer(ctx, tx, c)
-	if err == nil && !stored {
-		stored, err = updateCustomer(ctx, tx, c)
-	}
-	if err != nil {
+	if err := saveCustomer(ctx, tx, c); err != nil {
 		return err
-	}
-	if !stored {
-		h.log.InfoContext(ctx, "stale event ignored", "event", m.Type, "event_id", m.ID, "user_id", c.UserID, "event_version", c.Version)
-		return nil
 	}
 	return recordChange(ctx, tx, c, m.Type, m.ID)
 }
 
-// apply edits billing's copy of a user when version is newer than the
-// copy's, and records the change; applied is false, and nothing is
-// written, for a stale event.
-func (h handlers) apply(ctx context.Context, m runtime.Meta, userID string, version int64, edit func(*Customer)) (c Customer, applied bool, err error) {
+// apply edits billing's copy of a user, brings it to version, and records
+// the change.
+func (h handlers) apply(ctx context.Context, m runtime.Meta, userID string, version int64, edit func(*Customer)) (Customer, error) {
 	tx := service.Tx(ctx)
-	c, err = getCustomer(ctx, tx, userID)
+	c, err := getCustomer(ctx, tx, userID)
 	switch {
 	case errors.Is(err, errNotFound):
 		// Users publishes a user's registration before any change, but a
@@ -126,19 +111,16 @@ func (h handlers) apply(ctx context.Context, m runtime.Meta, userID string, vers
 		// error retries the event, then dead-letters it, to be redriven
 		// once billing has caught up (see docs/recovery.md); dropping it
 		// would lose the change for good.
-		return c, false, fmt.Errorf("%s v%d about user %s: %w", m.Type, version, userID, errUnknownUser)
+		return c, fmt.Errorf("%s v%d about user %s: %w", m.Type, version, userID, errUnknownUser)
 	case err != nil:
-		return c, false, err
-	case version <= c.Version:
-		h.log.InfoContext(ctx, "stale event ignored", "event", m.Type, "event_id", m.ID, "user_id", userID, "event_version", version, "held_version", c.Version)
-		return c, false, nil
+		return c, err
 	}
 	edit(&c)
 	c.Version, c.UpdatedAt = version, time.Now().UTC()
-	if applied, err = updateCustomer(ctx, tx, c); err != nil || !applied {
-		return c, false, err
+	if err := saveCustomer(ctx, tx, c); err != nil {
+		return c, err
 	}
-	return c, true, recordChange(ctx, tx, c, m.Type, m.ID)
+	return c, recordChange(ctx, tx, c, m.Type, m.ID)
 }
 
 // errUnknownUser is an event about a user billing has no copy of.

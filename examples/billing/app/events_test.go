@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +18,7 @@ import (
 // handlers, on a new database with billing's tables.
 var spec = evgentest.NewSpec(billingevents.Contract, billingevents.RegisterHandlers,
 	func(ctx context.Context, db *sql.DB) (billingevents.Handlers, error) {
-		return handlers{log: slog.New(slog.NewTextHandler(io.Discard, nil))}, createTables(ctx, db)
+		return handlers{}, createTables(ctx, db)
 	})
 
 const (

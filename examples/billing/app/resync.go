@@ -40,8 +40,8 @@ type requestResync func(ctx context.Context, producer string, keys ...string) er
 // entities to billing alone, for a billing whose copies are missing or
 // stale beyond what the producer's event log still holds (see
 // docs/recovery.md). The answers arrive on billing's queue like any event,
-// and HandleUserRegistered and HandleUserDeleted keep whichever is newer,
-// the copy or the answer.
+// and the runtime drops an answer no newer than billing's copy (order_by in
+// users' contract), so the newer of the two is kept.
 func (a *api) postResync(w http.ResponseWriter, r *http.Request) error {
 	var req resyncRequest
 	if err := decodeJSON(r, &req); err != nil {

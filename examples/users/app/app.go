@@ -21,6 +21,7 @@ import (
 	"github.com/evgenhq/evgen/examples/users/usersevents"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/open"
+	_ "github.com/evgenhq/evgen/runtime/store/sqlite" // the default store: a file path in Config.DB
 )
 
 // Config is what the service needs to run.

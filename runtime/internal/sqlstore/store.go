@@ -23,8 +23,13 @@ type Store struct {
 	SetPosition string
 	// GetPosition selects log_offset of the row (consumer, log).
 	GetPosition string
-	// Stamped says that Claim and SetPosition take one argument more, the
-	// time now in Unix nanoseconds, for a database with no time type.
+	// Advance inserts the row (consumer, producer, key_field, key_value,
+	// order_value), or raises order_value of the row there to it, and
+	// changes no row when the stored value is as great or greater.
+	Advance string
+	// Stamped says that Claim, SetPosition and Advance take one argument
+	// more, the time now in Unix nanoseconds, for a database with no time
+	// type.
 	Stamped bool
 }
 

@@ -47,6 +47,10 @@ type memoryStore struct {
 	outbox  []*message.Message // committed, not yet sent, in publish order
 	// positions are consumers' committed positions in event logs.
 	positions map[logPositionKey]int64
+	// orders are the committed order values of entities (order.go);
+	// orderHeld, the keys open transactions recorded values of.
+	orders    map[orderKey]int64
+	orderHeld map[orderKey]*memoryClaim
 	// setAside are the events the relay could not send, oldest first;
 	// owner is the service relaying the outbox (see memstore_setaside.go).
 	setAside []store.SetAsideRow
@@ -61,6 +65,9 @@ func (s *memoryStore) Migrate(context.Context) error { return nil }
 
 // DB is nil: the memory store has no database.
 func (s *memoryStore) DB() *sql.DB { return nil }
+
+// String names the store in logs.
+func (s *memoryStore) String() string { return "memory" }
 
 // Begin opens an in-memory inbox transaction.
 func (s *memoryStore) Begin(context.Context) (store.InboxTx, error) {
@@ -96,6 +103,7 @@ func (s *memoryStore) release(k inboxKey) {
 type memorySavepoint struct {
 	name   string
 	claims int // len(claims) when the savepoint was set
+	orders int // len(orders) then
 }
 
 type memoryTx struct {
@@ -103,6 +111,7 @@ type memoryTx struct {
 	claims     []inboxKey
 	savepoints []memorySavepoint
 	positions  map[logPositionKey]int64 // set in this transaction
+	orders     []orderWrite             // order values recorded, in order
 	done       bool
 }
 
@@ -131,11 +140,12 @@ func (tx *memoryTx) Claim(ctx context.Context, consumer string, e store.EventRef
 		if c.owner == tx {
 			return false, nil
 		}
-		if len(tx.claims) > 0 {
-			// Waiting while holding claims could wait forever: two batches
-			// holding copies of each other's events (PostgreSQL detects
-			// that deadlock and fails one; nothing here would). The caller
-			// rolls back and handles the events one at a time.
+		if len(tx.claims) > 0 || len(tx.orders) > 0 {
+			// Waiting while holding claims or order values could wait
+			// forever: two batches holding copies of each other's events
+			// (PostgreSQL detects that deadlock and fails one; nothing
+			// here would). The caller rolls back and handles the events
+			// one at a time.
 			return false, fmt.Errorf("claim %s: %w", eventID, store.ErrClaimConflict)
 		}
 		select {
@@ -159,7 +169,7 @@ func (tx *memoryTx) Savepoint(_ context.Context, name string) error {
 	if tx.done {
 		return fmt.Errorf("savepoint %s: %w", name, sql.ErrTxDone)
 	}
-	tx.savepoints = append(tx.savepoints, memorySavepoint{name, len(tx.claims)})
+	tx.savepoints = append(tx.savepoints, memorySavepoint{name, len(tx.claims), len(tx.orders)})
 	return nil
 }
 
@@ -183,6 +193,7 @@ func (tx *memoryTx) RollbackTo(_ context.Context, name string) error {
 			tx.s.release(k)
 		}
 		tx.claims = tx.claims[:sp.claims]
+		tx.undoOrders(sp.orders)
 		tx.savepoints = tx.savepoints[:i+1]
 		return nil
 	}
@@ -209,6 +220,7 @@ func (tx *memoryTx) end(commit bool) error {
 	if commit {
 		tx.commitPositions()
 	}
+	tx.endOrders(commit)
 	now := time.Now()
 	for _, k := range tx.claims {
 		if commit {

@@ -3,9 +3,20 @@
 // PostgreSQL, anything else the path of a SQLite file. It is the one-liner
 // between a flag and service.Config.Store:
 //
+//	import (
+//		"github.com/evgenhq/evgen/runtime/store/open"
+//		_ "github.com/evgenhq/evgen/runtime/store/sqlite"   // file paths
+//		_ "github.com/evgenhq/evgen/runtime/store/postgres" // postgres:// URLs
+//	)
+//
 //	store, err := open.Open(ctx, *dbFlag, open.WithLogger(log))
 //	if err != nil { ... }
 //	defer store.DB().Close()
+//
+// Each store registers its opener when its package is imported, as
+// database/sql drivers do, so a program links only the stores it imports:
+// one that opens SQLite files only does not compile pgx (about a quarter
+// of the demo's first build).
 //
 // The service's own tables go in store.DB(), next to the inbox and outbox,
 // so that one transaction covers the service's writes and its events.
@@ -15,12 +26,69 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/evgenhq/evgen/runtime/store"
-	"github.com/evgenhq/evgen/runtime/store/postgres"
-	"github.com/evgenhq/evgen/runtime/store/sqlite"
 )
+
+// Config is what Open's options set, as an Opener receives it.
+type Config struct {
+	// Logger is the logger of the store's outbox relay; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// TablePrefix is the prefix of the store's tables; "" means the
+	// store's default, "evgen_".
+	TablePrefix string
+}
+
+// Opener opens a store on the database dsn names, without migrating it.
+type Opener func(ctx context.Context, dsn string, c Config) (store.Store, error)
+
+var (
+	openersMu sync.RWMutex
+	openers   = map[string]Opener{}
+)
+
+// Register makes Open use opener for DSNs that are URLs of scheme
+// ("postgres" for postgres://...), or for file paths when scheme is "".
+// Stores call it when their package is initialised; it panics when a
+// scheme is registered twice, as database/sql.Register does, since that
+// is a mistake in the program, not in its input.
+func Register(scheme string, opener Opener) {
+	openersMu.Lock()
+	defer openersMu.Unlock()
+	if opener == nil {
+		panic("storeopen: Register of a nil opener for scheme " + fmt.Sprintf("%q", scheme))
+	}
+	if _, dup := openers[scheme]; dup {
+		panic(fmt.Sprintf("storeopen: Register called twice for scheme %q", scheme))
+	}
+	openers[scheme] = opener
+}
+
+// opener returns the opener registered for scheme.
+func opener(scheme string) (Opener, bool) {
+	openersMu.RLock()
+	defer openersMu.RUnlock()
+	o, ok := openers[scheme]
+	return o, ok
+}
+
+// schemes lists the URL schemes registered, sorted, for errors.
+func schemes() []string {
+	openersMu.RLock()
+	defer openersMu.RUnlock()
+	var list []string
+	for s := range openers {
+		if s != "" {
+			list = append(list, s+"://")
+		}
+	}
+	slices.Sort(list)
+	return list
+}
 
 // Option configures Open.
 type Option func(*options)
@@ -44,11 +112,12 @@ func WithTablePrefix(p string) Option { return func(o *options) { o.tablePrefix 
 // done.
 //
 //   - postgres://user@host:5432/db?sslmode=disable: PostgreSQL, through
-//     pgx. With search_path=<schema> in the query (several services in one
+//     pgx, once runtime/store/postgres is imported (see postgres.Open).
+//     With search_path=<schema> in the query (several services in one
 //     database, each in its own schema) the first schema of the path is
 //     created if missing.
-//   - any other DSN without "://": a SQLite file path, created if missing
-//     (see sqlite.Open).
+//   - any other DSN without "://": a SQLite file path, created if missing,
+//     once runtime/store/sqlite is imported (see sqlite.Open).
 func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) {
 	var o options
 	for _, opt := range opts {
@@ -65,45 +134,41 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 	return st, nil
 }
 
-// open picks the store for dsn's kind, without migrating it.
+// open picks the registered store for dsn's kind, without migrating it.
 func open(ctx context.Context, dsn string, o options) (store.Store, error) {
 	scheme, _, isURL := strings.Cut(dsn, "://")
-	switch {
-	case strings.TrimSpace(dsn) == "":
+	if strings.TrimSpace(dsn) == "" {
 		return nil, fmt.Errorf("storeopen: no database given: want a SQLite file path or a postgres:// URL")
-	case scheme == "postgres" || scheme == "postgresql":
-		return openPostgresStore(ctx, dsn, o)
-	case isURL:
-		return nil, fmt.Errorf("storeopen: database URL scheme %q is not supported: want a SQLite file path or a postgres:// URL", scheme)
-	default:
-		return openSQLiteStore(dsn, o)
 	}
+	if !isURL {
+		scheme = ""
+	}
+	if scheme == "postgresql" {
+		scheme = "postgres"
+	}
+	op, ok := opener(scheme)
+	if !ok {
+		return nil, notRegistered(scheme)
+	}
+	return op(ctx, dsn, Config{Logger: o.logger, TablePrefix: o.tablePrefix})
 }
 
-// openPostgresStore opens a postgres.Store on the PostgreSQL dsn names.
-func openPostgresStore(ctx context.Context, dsn string, o options) (store.Store, error) {
-	db, err := openPostgres(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	st, err := postgres.New(db, postgres.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("storeopen: %w", err)
-	}
-	return st, nil
+// storePackages are the stores of this module, by the scheme they
+// register, for the error that tells a program which one to import.
+var storePackages = map[string]string{
+	"":         "github.com/evgenhq/evgen/runtime/store/sqlite",
+	"postgres": "github.com/evgenhq/evgen/runtime/store/postgres",
 }
 
-// openSQLiteStore opens a sqlite.Store on the SQLite file at path.
-func openSQLiteStore(path string, o options) (store.Store, error) {
-	db, err := sqlite.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("storeopen: %w", err)
+// notRegistered says that no store opens DSNs of scheme in this program,
+// and how to make one.
+func notRegistered(scheme string) error {
+	kind := scheme + ":// URLs"
+	if scheme == "" {
+		kind = "SQLite file paths"
 	}
-	st, err := sqlite.New(db, sqlite.Options{Logger: o.logger, TablePrefix: o.tablePrefix})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("storeopen: %w", err)
+	if pkg, ok := storePackages[scheme]; ok {
+		return fmt.Errorf("storeopen: no store for %s in this program: import _ %q (in main) to open them", kind, pkg)
 	}
-	return st, nil
+	return fmt.Errorf("storeopen: database URL scheme %q is not supported: want a SQLite file path or a postgres:// URL (registered here: %v)", scheme, schemes())
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/open"
+	_ "github.com/evgenhq/evgen/runtime/store/postgres"
+	_ "github.com/evgenhq/evgen/runtime/store/sqlite"
 )
 
 var ctx = context.Background()

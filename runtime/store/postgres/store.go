@@ -89,6 +89,7 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 		Claim:       s.claimQuery(),
 		SetPosition: s.setPositionQuery(),
 		GetPosition: `SELECT log_offset FROM ` + s.positionsTable() + ` WHERE consumer = $1 AND log = $2`,
+		Advance:     s.advanceQuery(),
 	}
 	return s, nil
 }
@@ -103,6 +104,9 @@ func lockKey(prefix string) int {
 
 // DB is the database the store lives in.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// String names the store in logs: "PostgreSQL, tables evgen_*".
+func (s *Store) String() string { return "PostgreSQL, tables " + s.opts.TablePrefix + "*" }
 
 // Retention is the configured Options.Retention.
 func (s *Store) Retention() time.Duration { return s.opts.Retention }
@@ -120,6 +124,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	all := append(shared(queries), shared(offsets)...)
 	all = append(all, s.inboxSchema()...)
+	all = append(all, s.orderSchema()...)
 	all = append(all, s.positionSchema()...)
 	all = append(all, s.setAsideSchema()...)
 	return s.sql.InTx(ctx, "migrate", func(tx *sql.Tx) error {
@@ -131,7 +136,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Drop deletes the store's tables and everything in them: for tests'
 // cleanup, never for a service's database.
 func (s *Store) Drop(ctx context.Context) error {
-	q := fmt.Sprintf("DROP TABLE IF EXISTS %s, %s, %s, %s, %s, %s", s.inbox, s.outbox, s.offsets, s.positionsTable(), s.setAsideTable(), s.ownerTable())
+	q := fmt.Sprintf("DROP TABLE IF EXISTS %s, %s, %s, %s, %s, %s, %s", s.inbox, s.orderTable(), s.outbox, s.offsets, s.positionsTable(), s.setAsideTable(), s.ownerTable())
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("pgstore: drop tables: %w", err)
 	}

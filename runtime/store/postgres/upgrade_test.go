@@ -9,6 +9,7 @@ import (
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/postgres"
+	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 // Migrate upgrades an inbox keyed by (consumer, event_id), the schema
@@ -49,6 +50,7 @@ func TestMigrateUpgradesInboxKeyedByEventID(t *testing.T) {
 		t.Fatalf("%d rows without a producer after the upgrade (%v), want the 3 from before", rows, err)
 	}
 	checkUpgradedInbox(t, s)
+	storetest.CheckOrderValues(t, s) // the order table is new in an old database
 }
 
 // checkUpgradedInbox checks claims over an upgraded inbox holding

@@ -109,6 +109,7 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 		Claim:       s.claimQuery(),
 		SetPosition: s.setPositionQuery(),
 		GetPosition: `SELECT log_offset FROM ` + s.positionsTable() + ` WHERE consumer = ? AND log = ?`,
+		Advance:     s.advanceQuery(),
 		Stamped:     true,
 	}
 	return s, nil
@@ -116,6 +117,9 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 
 // DB is the database the store lives in.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// String names the store in logs: "SQLite, tables evgen_*".
+func (s *Store) String() string { return "SQLite, tables " + s.opts.TablePrefix + "*" }
 
 // Retention is the configured Options.Retention.
 func (s *Store) Retention() time.Duration { return s.opts.Retention }
@@ -128,7 +132,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, q := range append(append(append(s.inboxSchema(), s.outboxSchema()...), s.positionSchema()...), s.setAsideSchema()...) {
+		for _, q := range append(append(append(append(s.inboxSchema(), s.orderSchema()...), s.outboxSchema()...), s.positionSchema()...), s.setAsideSchema()...) {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("%s: %w", q, err)
 			}
@@ -144,7 +148,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // cleanup, never for a service's database.
 func (s *Store) Drop(ctx context.Context) error {
 	return s.sql.InTx(ctx, "drop tables", func(tx *sql.Tx) error {
-		for _, table := range []string{s.inbox, s.outbox, s.positionsTable(), s.setAsideTable(), s.ownerTable()} {
+		for _, table := range []string{s.inbox, s.orderTable(), s.outbox, s.positionsTable(), s.setAsideTable(), s.ownerTable()} {
 			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
 				return err
 			}

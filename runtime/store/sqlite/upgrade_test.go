@@ -8,6 +8,7 @@ import (
 
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/store/sqlite"
+	"github.com/evgenhq/evgen/runtime/store/storetest"
 )
 
 // Migrate upgrades an inbox keyed by (consumer, event_id), the schema
@@ -72,6 +73,7 @@ func TestMigrateUpgradesInboxKeyedByEventID(t *testing.T) {
 	claim("billing", "users", "new-1", true)
 	claim("billing", "orders", "new-1", true) // another producer's event
 	claim("billing", "users", "new-1", false)
+	storetest.CheckOrderValues(t, s) // the order table is new in an old database
 	if _, err := s.Prune(ctx, 0); err != nil {
 		t.Fatal(err)
 	}

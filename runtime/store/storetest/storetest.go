@@ -30,6 +30,7 @@ type NewStore func(t *testing.T) store.Store
 // Run runs the whole suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
 	t.Run("inbox", func(t *testing.T) { RunInbox(t, newStore) })
+	t.Run("order", func(t *testing.T) { RunOrder(t, newStore) })
 	t.Run("outbox", func(t *testing.T) { RunOutbox(t, newStore) })
 	t.Run("setaside", func(t *testing.T) { RunSetAside(t, newStore) })
 }

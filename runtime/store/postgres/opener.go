@@ -1,4 +1,4 @@
-package open
+package postgres
 
 import (
 	"context"
@@ -8,13 +8,35 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/store/open"
 )
 
-// openPostgres connects to dsn and checks that the server answers. When
-// the DSN sets search_path, the first schema of the path is created if it
-// does not exist yet: every table the service and its store create without
-// a schema goes there.
-func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
+// Importing this package lets open.Open open postgres:// URLs; a program
+// that does not import it does not link pgx.
+func init() { open.Register("postgres", openStore) }
+
+// openStore is the opener open.Open calls for a postgres:// URL.
+func openStore(ctx context.Context, dsn string, c open.Config) (store.Store, error) {
+	db, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	st, err := New(db, Options{Logger: c.Logger, TablePrefix: c.TablePrefix})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storeopen: %w", err)
+	}
+	return st, nil
+}
+
+// Open connects to the PostgreSQL database dsn names, through pgx's
+// database/sql driver, and checks that the server answers. When the DSN
+// sets search_path, the first schema of the path is created if it does not
+// exist yet: every table the service and its store create without a schema
+// goes there.
+func Open(ctx context.Context, dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("storeopen: parse PostgreSQL URL: %w", err)
