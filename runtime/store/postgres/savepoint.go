@@ -101,3 +101,14 @@ func (t *inboxTx) SetLogPosition(ctx context.Context, consumer, log string, offs
 	}
 	return t.InboxTx.SetLogPosition(ctx, consumer, log, offset)
 }
+
+// Advance sends a held savepoint first, so that RollbackTo undoes the
+// order value with the claim (store.OrderTx). Every method of the embedded
+// sqlstore.InboxTx that writes must do the same, or its write lands before
+// a savepoint it follows in the code.
+func (t *inboxTx) Advance(ctx context.Context, consumer string, k store.OrderKey, value int64) (bool, error) {
+	if err := t.sendSavepoint(ctx); err != nil {
+		return false, err
+	}
+	return t.InboxTx.Advance(ctx, consumer, k, value)
+}
