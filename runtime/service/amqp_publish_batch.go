@@ -54,10 +54,11 @@ func (pc *pubConn) sendInOrder(ctx context.Context, out []outgoing) []error {
 	if err := pc.block.wait(ctx); err != nil {
 		return repeatErr(err, len(out))
 	}
-	for _, o := range out {
+	for i, o := range out {
 		if err := pc.ensureExchange(ctx, o.exchange); err != nil {
 			return repeatErr(pc.block.explain(ctx, err), len(out))
 		}
+		out[i].pub.UserId = pc.user // as send does: the broker checks it
 	}
 	ch := pc.chans[pc.next.Add(1)%uint64(len(pc.chans))].Load()
 	errs := make([]error, 0, len(out))

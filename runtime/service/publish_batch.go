@@ -32,6 +32,9 @@ func (s *Service) PublishBatch(ctx context.Context, msgs []*message.Message) []e
 	var at []int // at[j] is the index in msgs of send[j]
 	for i, msg := range msgs {
 		if errs[i] = s.checkPublishes(msg); errs[i] == nil {
+			errs[i] = s.stamp(msg) // the size limit and dataschema, as Publish
+		}
+		if errs[i] == nil {
 			send, at = append(send, msg), append(at, i)
 		}
 	}
