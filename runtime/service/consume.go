@@ -224,10 +224,7 @@ func (s *Service) apply(ctx context.Context, tx store.InboxTx, d *delivery, h ru
 	if err != nil {
 		return false, err
 	}
-	if !claimed {
-		return true, nil
-	}
-	return false, s.call(ctx, tx, d, h, m)
+	return !claimed, s.process(ctx, tx, d, h, m, claimed)
 }
 
 // call runs the handler; a panic is a failure of this attempt, not a crash.
@@ -261,6 +258,7 @@ func (s *Service) ackInOrder(ctx context.Context, applied []batchItem) {
 	if len(applied) == 0 {
 		return
 	}
+	defer s.tracer.startSettle(applied).End()
 	last, ok := applied[len(applied)-1].d.Delivery.(AckThrougher)
 	if !ok {
 		s.ackAll(ctx, applied)

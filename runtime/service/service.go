@@ -26,6 +26,7 @@ type Service struct {
 	publishes map[string]bool // routing keys of the contract's own events
 	consumes  map[string]bool // routing keys of consumed events
 	reactions *reactions      // the handlers' declared emits
+	tracer    tracer
 
 	mu       sync.Mutex
 	handlers map[string]runtime.EventHandler // by routing key
@@ -76,6 +77,7 @@ func New(cfg Config) (*Service, error) {
 		workCtx:   context.Background(), // Run's own replaces it
 	}
 	s.reactions = newReactions(cfg.Contract, m.undeclaredEmits, s.log)
+	s.tracer = newTracer(cfg, s.transportEnv().consumer.queue)
 	s.transport, err = cfg.Transport.bind(s.transportEnv())
 	if err != nil {
 		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
@@ -149,6 +151,12 @@ func (s *Service) Register(h runtime.EventHandler) error {
 // Run binds to every event of the producer, ErrUnroutable only means that
 // the topology is not declared yet, so it stays transient.
 func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
+	return s.publish(ctx, opPublish, msgs)
+}
+
+// publish is Publish, traced as the operation op: a publish, or the
+// outbox relay's.
+func (s *Service) publish(ctx context.Context, op string, msgs []*message.Message) error {
 	for _, msg := range msgs {
 		key := runtime.RoutingKey(msg.Metadata.Get(runtime.HeaderType), atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion)))
 		if !s.publishes[key] {
@@ -160,7 +168,10 @@ func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.PublishTimeout)
 		defer cancel()
 	}
-	if err := s.transport.publish(ctx, msgs); err != nil {
+	spans := s.tracer.startSends(ctx, op, msgs)
+	err := s.transport.publish(ctx, msgs)
+	spans.end(err)
+	if err != nil {
 		if errors.Is(err, ErrUnroutable) && s.cfg.EventLog.Disabled {
 			return runtime.Permanent(err)
 		}
@@ -230,7 +241,7 @@ func (s *Service) start() error {
 func (s *Service) relay(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
 	for attempt := 1; ; attempt++ {
-		err := s.cfg.Store.Relay(ctx, s)
+		err := s.cfg.Store.Relay(ctx, relayPublisher{s})
 		if ctx.Err() != nil {
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Transport carries a service's events: AMQP for RabbitMQ, InProcess for
@@ -85,6 +86,8 @@ type delivery struct {
 	duplicate bool
 	// scope is the handler scope of the latest attempt.
 	scope *scope
+	// span is the process span of the latest attempt, for the settle span.
+	span trace.SpanContext
 }
 
 func newDelivery(d Delivery) *delivery { return &delivery{Delivery: d, msg: d.Message()} }
