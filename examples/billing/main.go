@@ -15,8 +15,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/evgenhq/evgen/examples/billing/app"
+	"github.com/evgenhq/evgen/examples/internal/telemetry"
 	"github.com/evgenhq/evgen/runtime/service"
 )
 
@@ -38,6 +40,11 @@ func run(args []string) error {
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_BILLING_DB", "billing.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_BILLING_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
 	fs.StringVar(&cfg.SyncFrom, "sync-from", env("EVGEN_BILLING_SYNC_FROM", ""), "catch up from users' event log at start: `start`, a time (RFC 3339), a duration ago (2h) or an offset; resumes where an interrupted sync stopped (env EVGEN_BILLING_SYNC_FROM)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\n"+telemetry.Help)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +57,22 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tp, shutdown, err := telemetry.Setup(ctx, "billing")
+	if err != nil {
+		return err
+	}
+	defer flush(shutdown, cfg.Logger)
+	cfg.TracerProvider = tp
 	return app.Run(ctx, cfg)
+}
+
+// flush sends the spans still buffered before the process exits.
+func flush(shutdown func(context.Context) error, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := shutdown(ctx); err != nil {
+		log.Warn("flush traces", "err", err)
+	}
 }
 
 // env returns the environment variable name, or def when it is unset.

@@ -17,8 +17,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
+	"github.com/evgenhq/evgen/examples/internal/telemetry"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/open"
@@ -48,6 +50,10 @@ type Config struct {
 	Namespace string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// TracerProvider makes the spans of the API's requests and of the
+	// service's events; nil means the global provider (telemetry.Setup
+	// sets it from the OTEL_EXPORTER_OTLP_* variables).
+	TracerProvider trace.TracerProvider
 	// SyncFrom, when set ("start", a time, or an offset; see
 	// runtime.ParseSyncFrom), makes the service catch up from users' event
 	// log at start-up, while it already serves and consumes: for a billing
@@ -85,6 +91,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := service.New(service.Config{
 		Contract: billingevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
+		TracerProvider: cfg.TracerProvider,
 	})
 	if err != nil {
 		return err
@@ -103,7 +110,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Transport == nil {
 		a.resync = svc.RequestResync // RabbitMQ: the answers come to billing's own queue
 	}
-	return serve(ctx, cfg.HTTPAddr, a.routes(metrics), svc, log)
+	return serve(ctx, cfg.HTTPAddr, telemetry.HTTP(a.routes(metrics), cfg.TracerProvider), svc, log)
 }
 
 // syncFromLog catches up from users' event log next to live consumption;
