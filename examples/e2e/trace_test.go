@@ -22,12 +22,20 @@ import (
 // the request's server span, then for each event the relay span of its
 // producer's outbox and the process span of its consumer's inbox, each the
 // child of the one before: users' UserDeletionRequested, billing's
-// AccountClosed, users' UserDeleted.
+// AccountClosed, users' UserDeleted. Both outboxes keep the context: the
+// SQLite store's table of its own, and the PostgreSQL store's Watermill
+// forwarder envelope.
 func TestDeletionSagaIsOneTrace(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) { testSagaTrace(t, db) })
+	}
+}
+
+func testSagaTrace(t *testing.T, db string) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	c, ns := startTraced(t, tp)
+	c, ns := startTraced(t, tp, db)
 	u := register(t, c, "trace@example.com")
 	if _, err := c.Users.Delete(ctx, u.ID); err != nil {
 		t.Fatal(err)
@@ -81,17 +89,29 @@ func TestDeletionSagaIsOneTrace(t *testing.T) {
 }
 
 // startTraced runs users and billing in this process over RabbitMQ, each
-// with a SQLite database of its own, their spans made by tp.
-func startTraced(t *testing.T, tp trace.TracerProvider) (*cluster.Cluster, string) {
+// with a database of its own (SQLite files, or schemas of the PostgreSQL
+// test database, dropped at the end), their spans made by tp.
+func startTraced(t *testing.T, tp trace.TracerProvider, db string) (*cluster.Cluster, string) {
 	t.Helper()
 	ns := strings.ToLower(testenv.UniqueName("e2etrace"))
 	dir := t.TempDir()
+	usersDB, billingDB := filepath.Join(dir, "users.db"), filepath.Join(dir, "billing.db")
+	if db == "postgres" {
+		dsn, pg := testenv.PostgresDSN(t), testenv.Postgres(t)
+		usersDB, billingDB = withSearchPath(t, dsn, ns+"_users"), withSearchPath(t, dsn, ns+"_billing")
+		t.Cleanup(func() {
+			for _, s := range []string{ns + "_users", ns + "_billing"} {
+				if _, err := pg.Exec(`DROP SCHEMA IF EXISTS "` + s + `" CASCADE`); err != nil {
+					t.Errorf("drop schema %s: %v", s, err)
+				}
+			}
+		})
+	}
 	start, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := cluster.Start(start, cluster.Options{
 		Mode: cluster.Goroutines, AMQPURL: testenv.AMQPURL(t), Namespace: ns,
-		UsersDB: filepath.Join(dir, "users.db"), BillingDB: filepath.Join(dir, "billing.db"),
-		LogDir: dir, TracerProvider: tp,
+		UsersDB: usersDB, BillingDB: billingDB, LogDir: dir, TracerProvider: tp,
 	})
 	if err != nil {
 		t.Fatal(err)
