@@ -1,7 +1,3 @@
-// Package evgentest helps a service's own test suite. CheckGenerated makes
-// a contract edited without `go generate` fail `go test`, not only a CI
-// step that runs `evgen generate -check`: go build and go vet cannot see
-// that generated code is stale, a test can.
 package evgentest
 
 import (
@@ -17,10 +13,13 @@ import (
 	"github.com/evgenhq/evgen/templates"
 )
 
-// CheckGenerated runs, for every //go:generate line in the Go files of dir
-// that runs evgen generate, the check of `evgen generate -check` with that
-// line's flags and paths, and fails t with each generated file that is
-// stale, missing or no longer generated, or with the contracts' problems.
+// CheckGenerated makes a contract edited without `go generate` fail `go
+// test`, not only a CI step that runs `evgen generate -check`: go build and
+// go vet cannot see that generated code is stale, a test can. For every
+// //go:generate line in the Go files of dir that runs evgen generate, it
+// runs the check of `evgen generate -check` with that line's flags and
+// paths, and fails t with each generated file that is stale, missing or no
+// longer generated, or with the contracts' problems.
 // It also fails t when dir has no such line.
 //
 // Like go generate, it resolves the line's paths from dir: it changes the

@@ -23,7 +23,7 @@ import (
 // block after a `<!-- file: examples/readme/PATH -->` line. That the
 // package builds and these blocks equal the files is what keeps the README's
 // program complete and compiling.
-var shownInREADME = []string{"contracts/billing.yaml", "contracts/generate.go", "main.go"}
+var shownInREADME = []string{"contracts/billing.yaml", "contracts/generate.go", "main.go", "handlers_test.go"}
 
 // readmeBlock matches a file marker and the fenced block after it.
 var readmeBlock = regexp.MustCompile("(?s)<!-- file: examples/readme/([^ ]+) -->\n```[a-z]*\n(.*?)```\n")

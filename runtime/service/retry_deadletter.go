@@ -117,6 +117,9 @@ func (s *Service) deadLetter(d *delivery, m runtime.Meta, cause error, attempts 
 	}
 	s.log.Error("event dead-lettered", "type", m.Type, "id", d.msg.UUID, "attempts", attempts, "reason", cause)
 	s.inc(s.metrics.deadLettered, m)
+	if s.hooks.deadLettered != nil {
+		s.hooks.deadLettered(m, cause)
+	}
 	if err := d.Ack(); err != nil {
 		s.log.Warn("ack after dead-lettering failed; the event may be dead-lettered twice", "id", d.msg.UUID, "err", err)
 	}

@@ -49,10 +49,12 @@ type Service struct {
 }
 
 // crashHooks let tests stop the worker at the two points where a crash
-// matters to the inbox: before the commit and between commit and ack.
+// matters to the inbox, before the commit and between commit and ack, and
+// see an event dead-lettered; see Probe.
 type crashHooks struct {
 	beforeCommit func(tx store.InboxTx, m runtime.Meta)
 	beforeAck    func(m runtime.Meta)
+	deadLettered func(m runtime.Meta, reason error)
 }
 
 // New checks cfg, applies its defaults and binds the transport. It

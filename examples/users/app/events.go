@@ -62,14 +62,24 @@ func (h handlers) HandleAccountClosed(ctx context.Context, e usersevents.Account
 
 // HandleAccountClosureRejected compensates: billing refused to close the
 // account, so the deletion is abandoned and the user is active again (or
-// payment_overdue, if an invoice is overdue), with billing's reason.
+// payment_overdue, if an invoice is overdue), with billing's reason while
+// an invoice it names is unpaid.
 func (h handlers) HandleAccountClosureRejected(ctx context.Context, e usersevents.AccountClosureRejected, m runtime.Meta) error {
 	u, ok, err := h.deletingUser(ctx, e.UserID, m)
 	if !ok {
 		return err
 	}
+	// The invoices may have been paid before this answer arrived (billing's
+	// events carry no order): the reason is kept only while one is unpaid.
+	paid, err := allPaid(ctx, service.Tx(ctx), e.UnpaidInvoices)
+	if err != nil {
+		return err
+	}
 	read := u.Version
 	u.Status, u.StatusReason, u.Version, u.UpdatedAt = StatusActive, e.Reason, u.Version+1, time.Now().UTC()
+	if paid {
+		u.StatusReason = ""
+	}
 	if err := updateUser(ctx, service.Tx(ctx), u, read); err != nil {
 		return err
 	}

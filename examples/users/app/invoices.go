@@ -45,3 +45,18 @@ func clearSettledReason(ctx context.Context, q querier, userID string) error {
 	}
 	return nil
 }
+
+// allPaid reports whether users knows every one of the invoices as paid.
+func allPaid(ctx context.Context, q querier, invoiceIDs []string) (bool, error) {
+	for _, id := range invoiceIDs {
+		var paid bool
+		err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM user_invoices WHERE invoice_id = $1 AND state = $2)`, id, invoicePaid).Scan(&paid)
+		if err != nil {
+			return false, fmt.Errorf("read invoice %s: %w", id, err)
+		}
+		if !paid {
+			return false, nil
+		}
+	}
+	return true, nil
+}
