@@ -258,12 +258,12 @@ func (s *Service) ackInOrder(ctx context.Context, applied []batchItem) {
 	if len(applied) == 0 {
 		return
 	}
-	defer s.tracer.startSettle(applied).End()
 	last, ok := applied[len(applied)-1].d.Delivery.(AckThrougher)
 	if !ok {
 		s.ackAll(ctx, applied)
 		return
 	}
+	defer s.tracer.startSettle(applied).End()
 	through := last.AckThrough
 	for i, it := range applied {
 		s.releaseHeld(ctx, it.d)

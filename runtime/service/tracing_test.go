@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	goruntime "runtime"
 	"sync/atomic"
 	"testing"
@@ -322,6 +323,49 @@ func TestNoTraceContextWhenTracingIsOff(t *testing.T) {
 	for _, h := range []string{runtime.HeaderTraceParent, runtime.HeaderTraceState} {
 		if v, ok := headers[h]; ok {
 			t.Errorf("header %s = %v with tracing off", h, v)
+		}
+	}
+}
+
+// Every process span is settled by exactly one ack span: its child when
+// the commit applied one event, a link of the batch's ack span when it
+// applied several (the conventions' links for batches). The in-process
+// transport, which has no multiple-ack, takes the same path.
+func TestTraceSettlesEachEventOnce(t *testing.T) {
+	sp := newSpans(t)
+	bus := service.NewInProcessBus()
+	users, _ := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New(), TracerProvider: sp.tp})
+	billing, _ := newService(t, service.Config{Contract: billingContract, Transport: service.InProcess(bus), Store: memory.New(), TracerProvider: sp.tp})
+	var got recorder
+	if err := billing.Register(got.handler()); err != nil {
+		t.Fatal(err)
+	}
+	start(t, billing)
+	ready(t, billing)
+	const n = 20
+	for i := range n {
+		if err := runtime.Publish(context.Background(), users, userRegistered{UserID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	processed := sp.await(t, n, "process evgen.users", "", "")
+	settled := map[trace.SpanID]int{}
+	testenv.Eventually(t, 10*time.Second, "every event settled", func() bool {
+		clear(settled)
+		for _, ack := range sp.named("ack evgen.billing", "", "") {
+			if links := ack.Links(); len(links) > 0 {
+				for _, l := range links {
+					settled[l.SpanContext.SpanID()]++
+				}
+			} else {
+				settled[ack.Parent().SpanID()]++
+			}
+		}
+		return len(settled) >= n
+	})
+	for _, p := range processed {
+		if c := settled[p.SpanContext().SpanID()]; c != 1 {
+			t.Errorf("process span of %s settled %d times, want once", attr(p, "messaging.message.id"), c)
 		}
 	}
 }
