@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -37,6 +38,7 @@ func testSagaTrace(t *testing.T, db string) {
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })
 	c, ns := startTraced(t, tp, db)
 	u := register(t, c, "trace@example.com")
+	awaitConsumer(t, ns+".users") // else billing's answer can reach only its event log
 	if _, err := c.Users.Delete(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +119,35 @@ func startTraced(t *testing.T, tp trace.TracerProvider, db string) (*cluster.Clu
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("users' log ends with:\n%s\nbilling's log ends with:\n%s", c.LogTail("users", 30), c.LogTail("billing", 30))
+		}
 		if err := c.Close(); err != nil {
 			t.Errorf("stop the services: %v", err)
 		}
 	})
 	return c, ns
+}
+
+// awaitConsumer waits until queue has a consumer: a service's HTTP API
+// answers before it has declared its queue and bindings, and an event
+// published before then is not in the queue.
+func awaitConsumer(t *testing.T, queue string) {
+	t.Helper()
+	conn, err := amqp.Dial(testenv.AMQPURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	testenv.Eventually(t, 20*time.Second, "a consumer of "+queue, func() bool {
+		ch, err := conn.Channel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ch.Close()
+		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+		return err == nil && q.Consumers > 0 // consuming starts once its bindings are declared
+	})
 }
 
 func find(spans []sdktrace.ReadOnlySpan, match func(sdktrace.ReadOnlySpan) bool) sdktrace.ReadOnlySpan {
