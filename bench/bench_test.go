@@ -21,6 +21,7 @@ func smokeConfig(t *testing.T) config {
 	t.Helper()
 	c := defaultConfig()
 	c.AMQPURL = testenv.AMQPURL(t)
+	c.NATSURL = testenv.NATSURL(t)
 	c.PostgresDSN = testenv.PostgresDSN(t)
 	c.Events, c.Repeat = 60, 1
 	c.Concurrency, c.Consumers, c.Channels, c.Batch = 4, 4, 2, 10

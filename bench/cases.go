@@ -21,7 +21,7 @@ const asyncAPILines = 90000
 
 // allCases is the table, in the order it runs and prints.
 func allCases() []benchCase {
-	return []benchCase{
+	return append([]benchCase{
 		{
 			Name: publishCeiling, Group: "publish", Ceiling: publishCeiling,
 			About: "amqp091-go, confirms pipelined over -channels channels from -concurrency goroutines",
@@ -150,7 +150,7 @@ func allCases() []benchCase {
 			About: "schema.Load, then templates.Generate for every service of the same set (evgen validate + generate, in process)",
 			Run:   generateContracts,
 		},
-	}
+	}, natsCases()...)
 }
 
 // latencyRaw runs the raw publisher into the raw batched consumer.

@@ -13,6 +13,7 @@ import (
 // addresses internal/testenv gives the integration tests.
 const (
 	defaultAMQPURL     = "amqp://guest:guest@127.0.0.1:5672/"
+	defaultNATSURL     = "nats://127.0.0.1:4222"
 	defaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 )
 
@@ -20,6 +21,7 @@ const (
 // smoke test can shrink them all at once.
 type config struct {
 	AMQPURL     string
+	NATSURL     string
 	PostgresDSN string
 	Events      int           // events per throughput run
 	Payload     int           // approximate body size in bytes
@@ -40,6 +42,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		AMQPURL:     envOr("EVGEN_AMQP_URL", defaultAMQPURL),
+		NATSURL:     envOr("EVGEN_NATS_URL", defaultNATSURL),
 		PostgresDSN: envOr("EVGEN_POSTGRES_DSN", defaultPostgresDSN),
 		Events:      5000,
 		Payload:     200,
@@ -60,6 +63,7 @@ func parseFlags(args []string) (config, error) {
 	c := defaultConfig()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&c.AMQPURL, "amqp", c.AMQPURL, "RabbitMQ URL (default from EVGEN_AMQP_URL)")
+	fs.StringVar(&c.NATSURL, "nats", c.NATSURL, "NATS URL, JetStream enabled (default from EVGEN_NATS_URL)")
 	fs.StringVar(&c.PostgresDSN, "pg", c.PostgresDSN, "PostgreSQL DSN (default from EVGEN_POSTGRES_DSN)")
 	fs.IntVar(&c.Events, "events", c.Events, "events per throughput run")
 	fs.IntVar(&c.Payload, "payload", c.Payload, "approximate event body size in bytes")

@@ -72,6 +72,9 @@ func check(args []string) []string {
 		return []string{"bad flags: " + err.Error()}
 	}
 	f.Paths = fs.Args()
+	if err := f.Validate(); err != nil {
+		return []string{err.Error()}
+	}
 	set, err := schema.Load(f.Paths...)
 	var invalid *schema.Errors
 	switch {

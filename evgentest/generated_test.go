@@ -43,6 +43,12 @@ func TestCheckGenerated(t *testing.T) {
 		{"contract invalid", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "mailer.yaml"), strings.Replace(contract, "uuid", "uuuid", 1))
 		}, "the contracts are invalid"},
+		{"directive without -out", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "generate.go"), strings.Replace(directive, "-out ../mailerevents ", "", 1))
+		}, "-out is required"},
+		{"directive without contract paths", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "generate.go"), strings.Replace(directive, " .\n", "\n", 1))
+		}, "no contract paths given"},
 		{"no directive", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "generate.go"), "package contracts\n")
 		}, "no //go:generate line running evgen generate"},

@@ -74,7 +74,7 @@ func TestDeliverReportsDeadLetters(t *testing.T) {
 		t.Fatalf("delivery: %s after attempt %d; want dead-lettered for the handler's error after 3 attempts", d, d.Meta.Attempt)
 	}
 	bad := message.NewMessage("0190a6e4-6f1e-7c3a-8d1e-2b7f1c9a0102", []byte(`{"round": "one"}`))
-	for k, v := range map[string]string{runtime.HeaderType: "pong.Ponged", runtime.HeaderSource: "pong", runtime.HeaderEventVersion: "1"} {
+	for k, v := range map[string]string{runtime.HeaderSpecVersion: runtime.SpecVersion, runtime.HeaderType: "pong.Ponged", runtime.HeaderSource: "pong", runtime.HeaderEventVersion: "1"} {
 		bad.Metadata.Set(k, v)
 	}
 	if d := svc.DeliverMessage(bad); !d.DeadLettered || !strings.Contains(d.Reason, "decode pong.Ponged v1") || d.Meta.Attempt != 1 {

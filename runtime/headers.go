@@ -7,7 +7,9 @@ import (
 
 // CloudEvents attribute names, used both as Watermill message metadata keys
 // and as AMQP header names, so that a consumer without evgen can read the
-// events (CloudEvents AMQP binding, "cloudEvents:" prefix).
+// events (CloudEvents AMQP binding, "cloudEvents:" prefix). Consumers also
+// read the binding's other prefix, "cloudEvents_", and structured mode;
+// docs/other-languages.md says why evgen writes ":".
 const (
 	HeaderSpecVersion   = "cloudEvents:specversion"
 	HeaderID            = "cloudEvents:id"
@@ -18,6 +20,13 @@ const (
 	HeaderEventVersion  = "cloudEvents:eventversion"
 	HeaderCorrelationID = "cloudEvents:correlationid"
 	HeaderCausationID   = "cloudEvents:causationid"
+	// HeaderDataSchema is the URL of the event's JSON Schema, set when
+	// the service is told where the schemas are published.
+	HeaderDataSchema = "cloudEvents:dataschema"
+	// HeaderDataContentType is the media type of the payload in a
+	// delivered event's metadata; on AMQP it travels as the content-type
+	// property, not as a header, as the binding says.
+	HeaderDataContentType = "cloudEvents:datacontenttype"
 )
 
 // SpecVersion is the CloudEvents version the headers follow.

@@ -9,7 +9,7 @@ import (
 
 // Syncer reads a producer's event log through a service's handlers and
 // inbox. The engine's Service (runtime/service) implements it; generated
-// SyncAll functions take one, so that this package does not import the
+// SyncFrom<Producer> functions take one, so that this package does not import the
 // engine.
 type Syncer interface {
 	Sync(ctx context.Context, producer string, from SyncFrom, opts SyncOptions) (SyncProgress, error)

@@ -48,13 +48,13 @@ func (f *file) orderEvent(ev *Event, o orderRef, name string) {
 	switch {
 	case fd == nil:
 		f.e.add(ev.Pos, "event %s: has no field %q, which orders the events of key %s (order_by at line %d); add it, such as %s: int64",
-			ev.Name, clip(name), o.key.Value, line, clip(name))
+			ev.label(), clip(name), o.key.Value, line, clip(name))
 	case fd.Optional:
 		f.e.add(fd.Pos, "event %s: field %q orders the events of key %s (order_by at line %d) and must be required",
-			ev.Name, name, o.key.Value, line)
+			ev.label(), name, o.key.Value, line)
 	case fd.Type != nil && !orderKinds[fd.Type.Kind]:
 		f.e.add(fd.Pos, "event %s: field %q orders the events of key %s (order_by at line %d) and has type %s; it must be int32 or int64",
-			ev.Name, name, o.key.Value, line, fd.Type)
+			ev.label(), name, o.key.Value, line, fd.Type)
 	case fd.Type != nil:
 		ev.OrderBy = fd
 	}
@@ -63,12 +63,15 @@ func (f *file) orderEvent(ev *Event, o orderRef, name string) {
 // orderKinds are the types an ordering field may have.
 var orderKinds = map[Kind]bool{KindInt32: true, KindInt64: true}
 
-// eventsKeyedBy are the file's events whose resolved key is named key.
+// eventsKeyedBy are the file's events whose resolved key is named key, at
+// every version: a consumer pinned to an older version orders by it too.
 func (f *file) eventsKeyedBy(key string) []*Event {
 	var out []*Event
-	for _, ev := range f.svc.Events {
-		if ev.Key != nil && ev.Key.Name == key {
-			out = append(out, ev)
+	for _, latest := range f.svc.Events {
+		for _, ev := range latest.Versions() {
+			if ev.Key != nil && ev.Key.Name == key {
+				out = append(out, ev)
+			}
 		}
 	}
 	return out

@@ -19,7 +19,7 @@ func hasSnapshots(p *schema.Package) bool {
 
 // emitSnapshot renders snapshot.evgen.go: SnapshotSource, with one method
 // per snapshot event, and RegisterSnapshots, through which the service
-// answers consumers' resync requests (runtime.Service.RequestResync).
+// answers consumers' resync requests (service.Service.RequestResync).
 func emitSnapshot(f *jen.File, p *schema.Package) error {
 	var methods, providers []jen.Code
 	for _, d := range p.Events {

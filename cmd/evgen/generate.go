@@ -100,11 +100,8 @@ func parseGenerate(args []string, stdout, stderr io.Writer) (gf generateFlags, c
 		return gf, usageError(stderr, "generate", ""), false
 	}
 	gf.Paths = fs.Args()
-	switch {
-	case gf.Out == "":
-		return gf, usageError(stderr, "generate", "-out is required"), false
-	case len(gf.Paths) == 0:
-		return gf, usageError(stderr, "generate", "no contract paths given"), false
+	if err := gf.Validate(); err != nil {
+		return gf, usageError(stderr, "generate", err.Error()), false
 	}
 	return gf, exitOK, true
 }

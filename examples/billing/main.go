@@ -19,6 +19,7 @@ import (
 
 	"github.com/evgenhq/evgen/examples/billing/app"
 	"github.com/evgenhq/evgen/examples/internal/telemetry"
+	"github.com/evgenhq/evgen/examples/transportflag"
 	"github.com/evgenhq/evgen/runtime/service"
 )
 
@@ -39,17 +40,24 @@ func run(args []string) error {
 	fs.StringVar((*string)(&cfg.QueueType), "queue-type", env("EVGEN_QUEUE_TYPE", "quorum"), "`type` of the service's queues: quorum, or classic for queues declared classic before (env EVGEN_QUEUE_TYPE)")
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_BILLING_DB", "billing.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_BILLING_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
+	fs.BoolVar(&cfg.PublisherUsers.Verify, "verify-publishers", env("EVGEN_VERIFY_PUBLISHERS", "") == "1", "dead-letter events not published by their producer's own broker user, named `-user-prefix` + service (env EVGEN_VERIFY_PUBLISHERS=1)")
+	fs.StringVar(&cfg.PublisherUsers.Prefix, "user-prefix", env("EVGEN_USER_PREFIX", ""), "`prefix` of the producers' broker user names, as evgen topology -user-prefix (env EVGEN_USER_PREFIX)")
 	fs.StringVar(&cfg.SyncFrom, "sync-from", env("EVGEN_BILLING_SYNC_FROM", ""), "catch up from users' event log at start: `start`, a time (RFC 3339), a duration ago (2h) or an offset; resumes where an interrupted sync stopped (env EVGEN_BILLING_SYNC_FROM)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), "\n"+telemetry.Help)
 	}
+	transport := fs.String("transport", env("EVGEN_TRANSPORT", ""), transportflag.Usage)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+	var err error
+	if cfg.Transport, err = transportflag.Parse(*transport); err != nil {
+		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {

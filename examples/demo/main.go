@@ -9,7 +9,11 @@
 // fresh temporary directory and a fresh RabbitMQ namespace, and removes
 // both at the end.
 //
-//	go run ./examples/demo [-inprocess | -broker] [-amqp URL] [-keep]
+// With -transport nats://127.0.0.1:4222 it runs both as processes over NATS
+// JetStream instead, and tells the stories that need no RabbitMQ (the
+// catch-up from a stopped billing's durable consumer among them).
+//
+//	go run ./examples/demo [-inprocess | -broker | -transport nats://HOST:PORT] [-amqp URL] [-keep]
 package main
 
 import (
@@ -54,11 +58,15 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	amqpURL := fs.String("amqp", env("EVGEN_AMQP_URL", defaultAMQPURL), "RabbitMQ `URL` (env EVGEN_AMQP_URL)")
 	broker := fs.Bool("broker", false, "fail, instead of falling back to the in-process transport, when RabbitMQ is unreachable (CI uses it)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (databases and the services' logs)")
+	transport := fs.String("transport", "", "run both services as processes over NATS JetStream at this nats:// `URL` instead of RabbitMQ")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *inProcess && *broker {
 		return errors.New("-inprocess and -broker exclude each other")
+	}
+	if *transport != "" && (*inProcess || *broker) {
+		return errors.New("-transport runs the services over NATS: it excludes -inprocess and -broker")
 	}
 	dir, err := os.MkdirTemp("", "evgen-demo-")
 	if err != nil {
@@ -79,7 +87,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	opts := cluster.Options{
 		Namespace: fmt.Sprintf("evgen-demo-%d", time.Now().UnixNano()),
 		UsersDB:   filepath.Join(dir, "users.db"), BillingDB: filepath.Join(dir, "billing.db"),
-		LogDir: dir, AMQPURL: *amqpURL, BinDir: filepath.Join(dir, "bin"),
+		LogDir: dir, AMQPURL: *amqpURL, BinDir: filepath.Join(dir, "bin"), Transport: *transport,
 	}
 	fmt.Fprintln(out, "evgen demo: two services, users and billing, that share nothing but events.")
 	if err := chooseMode(ctx, &opts, *inProcess, *broker, out); err != nil {
@@ -95,7 +103,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 			err = fmt.Errorf("clean up: %w", cerr)
 		}
 	}()
-	d := &demo{c: c, out: out, mode: opts.Mode}
+	d := &demo{c: c, out: out, mode: opts.Mode, nats: opts.Transport != ""}
 	d.introduce(opts)
 	if err := d.tell(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -114,6 +122,14 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 // (building them first), and in this process otherwise, unless the broker
 // is required.
 func chooseMode(ctx context.Context, opts *cluster.Options, inProcess, broker bool, out io.Writer) error {
+	if opts.Transport != "" {
+		if err := cluster.ReachableNATS(opts.Transport); err != nil {
+			return fmt.Errorf("-transport: no NATS at %s: %w", opts.Transport, err)
+		}
+		fmt.Fprintf(out, "NATS answers at %s: building users and billing, to run each as its own process over JetStream...\n", opts.Transport)
+		opts.Mode = cluster.Processes
+		return cluster.Build(ctx, opts.BinDir)
+	}
 	if !inProcess {
 		if err := cluster.Reachable(opts.AMQPURL); err != nil {
 			if broker {

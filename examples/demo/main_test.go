@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/evgenhq/evgen/internal/testenv"
 )
 
 // TestDemoInProcess tells every story with both services in this process,
@@ -26,6 +28,30 @@ func TestDemoInProcess(t *testing.T) {
 		"billing's inbox dropped the copy",
 		"The 4 stories told did what they claimed",
 		"the other 2 need RabbitMQ",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestDemoOverNATS tells the stories over NATS JetStream, the two services
+// built and run as processes: the catch-up from billing's durable
+// consumer, the choreography, the saga and the late and doubled events;
+// the recovery stories need RabbitMQ.
+func TestDemoOverNATS(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-transport", testenv.NATSURL(t)}, &out); err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"NATS JetStream at",
+		"billing caught up from its queue: the last email, version 3",
+		"billing applied each change once, in order",
+		"Ada is deleted on both sides",
+		"JetStream dropped the copy when it was published",
+		"The 4 stories told did what they claimed",
+		"evgen's sync and resync read RabbitMQ streams and queues only",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

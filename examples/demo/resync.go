@@ -61,10 +61,13 @@ func (d *demo) reannounce(ctx context.Context, ada, grace string, newcomers []st
 // so, when the demo runs without one.
 func (d *demo) brokerStory(title, why string) bool {
 	d.story(title)
-	if d.mode == cluster.Processes {
+	if d.mode == cluster.Processes && !d.nats {
 		return true
 	}
 	d.skipped++
+	if d.nats {
+		why = "evgen's sync and resync read RabbitMQ streams and queues only (docs/transports.md)"
+	}
 	d.say("    (skipped: %s; run the demo with RabbitMQ)", why)
 	return false
 }

@@ -22,6 +22,7 @@ type demo struct {
 	c           *cluster.Cluster
 	out         io.Writer
 	mode        cluster.Mode
+	nats        bool // processes over NATS JetStream, not RabbitMQ
 	billingDown bool
 	// stories counts the stories begun, skipped those that need RabbitMQ
 	// and were not told.
@@ -33,7 +34,11 @@ func (d *demo) introduce(opts cluster.Options) {
 	if d.mode == cluster.Processes {
 		d.say("  users   pid %-7d %s  SQLite %s", d.c.UsersPID(), d.c.Users.URL(), opts.UsersDB)
 		d.say("  billing pid %-7d %s  SQLite %s", d.c.BillingPID(), d.c.Billing.URL(), opts.BillingDB)
-		d.say("  RabbitMQ namespace %s (deleted at the end)", opts.Namespace)
+		if d.nats {
+			d.say("  NATS JetStream at %s, namespace %s (its streams deleted at the end)", opts.Transport, opts.Namespace)
+		} else {
+			d.say("  RabbitMQ namespace %s (deleted at the end)", opts.Namespace)
+		}
 		return
 	}
 	d.say("  users   %s  SQLite %s", d.c.Users.URL(), opts.UsersDB)

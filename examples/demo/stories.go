@@ -252,12 +252,38 @@ func (d *demo) lateAndTwice(ctx context.Context) (string, error) {
 	last := applied[len(applied)-1]
 	d.step("4.3", "The version 3 event arrives a second time, with the same event ID (%s).", last.EventID)
 	again := usersevents.UserEmailChanged{UserID: g.ID, Email: last.Email, Version: last.Version, ChangedAt: last.AppliedAt}
-	if err := d.deliver(ctx, g.ID, "events_duplicates_total", func() error {
-		return pub.PublishUserEmailChanged(ctx, again, runtime.WithID(last.EventID))
-	}); err != nil {
+	publish := func() error { return pub.PublishUserEmailChanged(ctx, again, runtime.WithID(last.EventID)) }
+	if d.nats {
+		if err := d.droppedByJetStream(publish); err != nil {
+			return "", err
+		}
+		return g.ID, d.unchanged(ctx, g.ID, len(applied), "JetStream dropped the copy when it was published (same event ID in Nats-Msg-Id, within its duplicate window): users' stream did not grow; billing's inbox would have dropped it too")
+	}
+	if err := d.deliver(ctx, g.ID, "events_duplicates_total", publish); err != nil {
 		return "", err
 	}
 	return g.ID, d.unchanged(ctx, g.ID, len(applied), "billing's inbox dropped the copy before its handler ran (events_duplicates_total +1)")
+}
+
+// droppedByJetStream publishes with publish and checks that users' stream
+// holds no more events than before: JetStream dropped a second publish of
+// an event ID it already stored.
+func (d *demo) droppedByJetStream(publish func() error) error {
+	before, err := d.c.StreamMessages("users")
+	if err != nil {
+		return err
+	}
+	if err := publish(); err != nil {
+		return err
+	}
+	after, err := d.c.StreamMessages("users")
+	if err != nil {
+		return err
+	}
+	if after != before {
+		return fmt.Errorf("users' stream went from %d to %d events: JetStream stored the copy", before, after)
+	}
+	return nil
 }
 
 // deliver publishes with publish and waits until billing's counter of

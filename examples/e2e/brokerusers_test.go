@@ -10,14 +10,17 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	billingapp "github.com/evgenhq/evgen/examples/billing/app"
 	"github.com/evgenhq/evgen/examples/demo/cluster"
 	usersapp "github.com/evgenhq/evgen/examples/users/app"
 	"github.com/evgenhq/evgen/internal/testenv"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 	"github.com/evgenhq/evgen/topology"
 )
@@ -30,8 +33,9 @@ type brokerUsers struct {
 
 // importUsers imports evgen topology's definitions for opts.Namespace,
 // with a password for each user and a third user, mallory, who may only
-// touch "<namespace>.mallory*", and points users and billing at their own
-// users. The users are deleted when t ends; the services' exchanges and
+// touch "<namespace>.mallory*" and, as every consuming service's user
+// must, write to the default exchange; it points users and billing at
+// their own users and has them verify who published each event. The users are deleted when t ends; the services' exchanges and
 // queues go with the cluster.
 func importUsers(t *testing.T, opts *cluster.Options) brokerUsers {
 	t.Helper()
@@ -48,7 +52,8 @@ func importUsers(t *testing.T, opts *cluster.Options) brokerUsers {
 		t.Fatal(err)
 	}
 	mallory := opts.Namespace + "-mallory"
-	doc, passwords := withPasswords(t, defs, mallory, "^"+opts.Namespace+`\.mallory.*$`)
+	own := "^" + opts.Namespace + `\.mallory.*$`
+	doc, passwords := withPasswords(t, defs, mallory, own, "^("+opts.Namespace+`\.mallory.*|amq\.default)$`)
 	t.Cleanup(func() {
 		for user := range passwords {
 			if out, err := exec.Command("rabbitmqctl", "delete_user", user).CombinedOutput(); err != nil {
@@ -77,6 +82,7 @@ func importUsers(t *testing.T, opts *cluster.Options) brokerUsers {
 		})
 	}
 	opts.UsersAMQPURL, opts.BillingAMQPURL = u.users, u.billing
+	opts.VerifyPublishers, opts.UserPrefix = true, opts.Namespace+"-"
 	return u
 }
 
@@ -100,10 +106,11 @@ func definitionsFile(t *testing.T, doc []byte) string {
 	return f.Name()
 }
 
-// withPasswords adds mallory to defs, with permissions on names matching
-// own, and gives every user a random password, as an operator would with
-// password_hash instead of rabbitmqctl change_password.
-func withPasswords(t *testing.T, defs []byte, mallory, own string) ([]byte, map[string]string) {
+// withPasswords adds mallory to defs, with permissions to configure and
+// read names matching own and write those matching write, and gives every
+// user a random password, as an operator would with password_hash instead
+// of rabbitmqctl change_password.
+func withPasswords(t *testing.T, defs []byte, mallory, own, write string) ([]byte, map[string]string) {
 	t.Helper()
 	var doc map[string]any
 	if err := json.Unmarshal(defs, &doc); err != nil {
@@ -111,7 +118,7 @@ func withPasswords(t *testing.T, defs []byte, mallory, own string) ([]byte, map[
 	}
 	doc["users"] = append(doc["users"].([]any), map[string]any{"name": mallory, "tags": []any{}})
 	doc["permissions"] = append(doc["permissions"].([]any), map[string]any{
-		"user": mallory, "vhost": "/", "configure": own, "write": own, "read": own,
+		"user": mallory, "vhost": "/", "configure": own, "write": write, "read": own,
 	})
 	passwords := map[string]string{}
 	for _, u := range doc["users"].([]any) {
@@ -188,15 +195,61 @@ func TestPerServiceBrokerUsers(t *testing.T) {
 		})
 	})
 
-	// What Service.Sync does as billing: read users' event log, and mark
-	// its tail through the default exchange (which is also how billing
-	// could write anything into that log: see the docs' overreach).
-	t.Run("billing reads users' event log", func(t *testing.T) {
-		if err := onChannel(t, bu.billing, readLog(ns+".users.log")); err != nil {
-			t.Fatalf("billing reading users' event log: %v", err)
+	// The default exchange lets any consuming service's user put a message
+	// straight into any queue. The broker checks a user-id against the
+	// sender's user, and billing, told users' broker user, dead-letters
+	// what another user sent as users' event.
+	t.Run("a third user's event forged into billing's queue is dead-lettered", func(t *testing.T) {
+		before := counter(t, d, "users.UserRegistered")
+		forged := func(id, userID string) amqp.Publishing {
+			return amqp.Publishing{MessageId: id, UserId: userID, ContentType: "application/json", Headers: amqp.Table{
+				"cloudEvents_specversion": "1.0", "cloudEvents_id": id, "cloudEvents_source": "users",
+				"cloudEvents_type": "users.UserRegistered", "cloudEvents_eventversion": "1",
+			}, Body: []byte(`{"user_id":"7f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b","email":"forged@example.com","plan":"pro","version":1,"registered_at":"2026-01-02T03:04:05Z"}`)}
 		}
-		if err := onChannel(t, bu.billing, publishTo("", ns+".users.log")); err != nil {
-			t.Fatalf("billing marking users' event log: %v", err)
+		reasons := map[string]string{
+			"forged-anonymous": "has no user-id",
+			"forged-as-self":   `was published by broker user "` + ns + `-mallory", not "` + ns + `-users": refused as forged`,
+		}
+		if err := onChannel(t, bu.mallory, publishOn("", ns+".billing", forged("forged-anonymous", ""))); err != nil {
+			t.Fatalf("mallory publishing into billing's queue: %v", err)
+		}
+		if err := onChannel(t, bu.mallory, publishOn("", ns+".billing", forged("forged-as-self", ns+"-mallory"))); err != nil {
+			t.Fatalf("mallory publishing into billing's queue: %v", err)
+		}
+		err := onChannel(t, bu.mallory, publishOn("", ns+".billing", forged("forged-as-users", ns+"-users")))
+		var e *amqp.Error
+		if !errors.As(err, &e) || e.Code != amqp.PreconditionFailed {
+			t.Errorf("mallory sending users' user-id: %v, want the broker's PRECONDITION_FAILED (406)", err)
+		}
+		got := takeDeadLetters(t, d, ns+".billing.dlq", reasons)
+		for id, want := range reasons {
+			if !strings.Contains(got[id], want) {
+				t.Errorf("%s dead-lettered with %q, want a reason saying %q", id, got[id], want)
+			}
+		}
+		if n := counter(t, d, "users.UserRegistered"); n != before {
+			t.Errorf("billing applied %v users.UserRegistered events during the forgery, want none", n-before)
+		}
+	})
+
+	// A new billing, connected as billing's user, syncs from users' event
+	// log with the generated billingevents.SyncFromUsers (-sync-from
+	// start): it reads the stream and marks its tail through the default
+	// exchange (which is also how billing could write anything into that
+	// log: see the docs' overreach).
+	t.Run("billing syncs from users' event log", func(t *testing.T) {
+		u := register(t, d.Cluster, "synced@example.com")
+		if _, err := d.ReplaceBilling(ctx, "-sync-from", "start"); err != nil {
+			t.Fatal(err)
+		}
+		awaitCustomer(t, d.Cluster, u.ID, "the new billing to learn of the user from users' log", func(c billingapp.Customer) bool { return c.Email == "synced@example.com" })
+		await(t, "billing's sync to finish", func(ctx context.Context) (bool, bool, error) {
+			running, err := d.Billing.Counter(ctx, "evgen_sync_running", map[string]string{"producer": "users"})
+			return true, running == 0, err
+		})
+		if log := d.LogTail("billing", 200); strings.Contains(log, "sync from users' event log failed") {
+			t.Fatalf("billing's sync failed:\n%s", log)
 		}
 	})
 
@@ -280,6 +333,47 @@ func publishTo(exchange, key string) func(ch *amqp.Channel) error {
 	}
 }
 
+// publishOn publishes p to exchange with key and waits for the broker's
+// answer, as publishTo does.
+func publishOn(exchange, key string, p amqp.Publishing) func(ch *amqp.Channel) error {
+	return func(ch *amqp.Channel) error {
+		closed := ch.NotifyClose(make(chan *amqp.Error, 1))
+		dc, err := ch.PublishWithDeferredConfirm(exchange, key, true, false, p)
+		if err != nil {
+			return err
+		}
+		select {
+		case <-dc.Done():
+			if !dc.Acked() {
+				return errors.New("the broker nacked the message")
+			}
+			return nil
+		case e := <-closed:
+			return e
+		}
+	}
+}
+
+// takeDeadLetters takes dead letters from queue, as the test's own
+// (administrator) user, until it has those of every ID of want, and
+// returns their reasons by ID.
+func takeDeadLetters(t *testing.T, d deployment, queue string, want map[string]string) map[string]string {
+	t.Helper()
+	ch := channel(t, d)
+	got := map[string]string{}
+	await(t, "the forged events in "+queue, func(context.Context) (int, bool, error) {
+		m, ok, err := ch.Get(queue, true)
+		if err != nil || !ok {
+			return len(got), false, err
+		}
+		if _, wanted := want[m.MessageId]; wanted {
+			got[m.MessageId], _ = m.Headers[service.HeaderDLQError].(string)
+		}
+		return len(got), len(got) == len(want), nil
+	})
+	return got
+}
+
 func bindTo(queue, exchange string) func(ch *amqp.Channel) error {
 	return func(ch *amqp.Channel) error {
 		if _, err := ch.QueueDeclare(queue, false, true, true, false, nil); err != nil {
@@ -294,19 +388,6 @@ func bindTo(queue, exchange string) func(ch *amqp.Channel) error {
 func consume(queue string) func(ch *amqp.Channel) error {
 	return func(ch *amqp.Channel) error {
 		if _, err := ch.Consume(queue, "probe", false, false, false, false, nil); err != nil {
-			return err
-		}
-		return ch.Cancel("probe", false)
-	}
-}
-
-// readLog reads a stream from its start, as Service.Sync does, and stops.
-func readLog(stream string) func(ch *amqp.Channel) error {
-	return func(ch *amqp.Channel) error {
-		if err := ch.Qos(10, 0, false); err != nil {
-			return err
-		}
-		if _, err := ch.Consume(stream, "probe", false, false, false, false, amqp.Table{"x-stream-offset": "first"}); err != nil {
 			return err
 		}
 		return ch.Cancel("probe", false)

@@ -9,15 +9,26 @@ import (
 
 	billingapp "github.com/evgenhq/evgen/examples/billing/app"
 	"github.com/evgenhq/evgen/examples/demo/cluster"
+	"github.com/evgenhq/evgen/internal/testenv"
 )
 
 // Billing is killed with SIGKILL while 500 email changes stream in, and
 // started again: it ends with the last email, and its database shows each
 // change applied exactly once (one row per version in customer_changes,
 // whose key would refuse a second).
-func TestKilledDuringChanges(t *testing.T) {
+func TestKilledDuringChanges(t *testing.T) { killedDuringChanges(t, start(t)) }
+
+// The same over NATS JetStream (-transport nats://...): billing's durable
+// consumer keeps what it did not ack, and JetStream redelivers what the
+// killed process held after the ack wait.
+func TestKilledDuringChangesOverNATS(t *testing.T) {
+	nats := testenv.NATSURL(t) + "?ack_wait=3s"
+	killedDuringChanges(t, startIn(t, func(o *cluster.Options) { o.Transport = nats }).Cluster)
+}
+
+func killedDuringChanges(t *testing.T, c *cluster.Cluster) {
+	t.Helper()
 	const changes = 500
-	c := start(t)
 	u := register(t, c, "eve@0.example")
 
 	killed := make(chan error, 1)

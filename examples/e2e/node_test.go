@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"os"
@@ -29,34 +28,43 @@ import (
 const nodeDir = "testdata/node"
 
 // TestNodePublisherToEvgenConsumer runs publish.mjs, a users service in
-// Node.js, and checks that billing's generated handlers, on evgen's
-// runtime, apply its event with every attribute it set.
+// Node.js, in both CloudEvents content modes, and checks that billing's
+// generated handlers, on evgen's runtime and verifying who published,
+// apply its event with every attribute it set.
 func TestNodePublisherToEvgenConsumer(t *testing.T) {
 	node := nodeModules(t)
-	url, ns := testenv.AMQPURL(t), nodeNamespace(t)
-	got := make(chan applied, 1)
-	billing := runService(t, service.Config{Contract: billingevents.Contract, Namespace: ns, Transport: service.AMQP(url), Store: memory.New()})
-	if err := billingevents.RegisterHandlers(billing, recorder{got}); err != nil {
-		t.Fatal(err)
-	}
-	serve(t, billing)
+	url := testenv.AMQPURL(t)
+	user := brokerUserOf(t, url)
+	for _, mode := range []string{"binary", "structured"} {
+		t.Run(mode, func(t *testing.T) {
+			ns := nodeNamespace(t)
+			got := make(chan applied, 1)
+			billing := runService(t, service.Config{Contract: billingevents.Contract, Namespace: ns, Transport: service.AMQP(url), Store: memory.New(),
+				PublisherUsers: service.PublisherUsers{Verify: true, Users: map[string]string{"users": user}}})
+			if err := billingevents.RegisterHandlers(billing, recorder{got}); err != nil {
+				t.Fatal(err)
+			}
+			serve(t, billing)
 
-	data := `{"user_id":"0b9d3c52-5d2a-4c39-9b8e-2f1c8a0e6d11","email":"node@example.com","plan":"pro","version":1,"registered_at":"2026-01-02T03:04:05Z"}`
-	out, err := nodeCommand(node, url, ns, "publish.mjs", data).Output()
-	if err != nil {
-		t.Fatalf("node publish.mjs: %v\n%s", err, stderrOf(err))
-	}
-	id := strings.TrimSpace(string(out))
-	select {
-	case a := <-got:
-		if a.meta.ID != id || a.meta.Source != "users" || a.meta.Version != 1 || a.meta.CorrelationID != id || a.meta.Time.IsZero() {
-			t.Errorf("billing saw meta %+v, want ID and correlation ID %s, source users, version 1, a time", a.meta, id)
-		}
-		if a.event.UserID != "0b9d3c52-5d2a-4c39-9b8e-2f1c8a0e6d11" || a.event.Email != "node@example.com" || a.event.Plan != billingevents.PlanPro || a.event.Version != 1 {
-			t.Errorf("billing applied %+v, want the event publish.mjs sent", a.event)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("billing's handler did not get the event publish.mjs sent within 30s")
+			data := `{"user_id":"0b9d3c52-5d2a-4c39-9b8e-2f1c8a0e6d11","email":"node@example.com","plan":"pro","version":1,"registered_at":"2026-01-02T03:04:05Z"}`
+			out, err := nodeCommand(node, url, ns, "publish.mjs", data, mode).Output()
+			if err != nil {
+				t.Fatalf("node publish.mjs: %v\n%s", err, stderrOf(err))
+			}
+			id := strings.TrimSpace(string(out))
+			select {
+			case a := <-got:
+				if a.meta.ID != id || a.meta.Source != "users" || a.meta.Version != 1 || a.meta.CorrelationID != id || a.meta.Time.IsZero() ||
+					a.meta.Subject != "0b9d3c52-5d2a-4c39-9b8e-2f1c8a0e6d11" {
+					t.Errorf("billing saw meta %+v, want ID and correlation ID %s, source users, version 1, the user as subject, a time", a.meta, id)
+				}
+				if a.event.UserID != "0b9d3c52-5d2a-4c39-9b8e-2f1c8a0e6d11" || a.event.Email != "node@example.com" || a.event.Plan != billingevents.PlanPro || a.event.Version != 1 {
+					t.Errorf("billing applied %+v, want the event publish.mjs sent", a.event)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("billing's handler did not get the event publish.mjs sent within 30s")
+			}
+		})
 	}
 }
 
@@ -83,32 +91,35 @@ func TestEvgenPublisherToNodeConsumer(t *testing.T) {
 		t.Fatalf("start node consume.mjs: %v", err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() || lines.Text() != "ready" {
-		t.Fatalf("consume.mjs did not say ready: %q %v", lines.Text(), lines.Err())
+	lines := readLines(stdout, func() { cmd.Process.Kill() })
+	if line, err := lines.next(30 * time.Second); err != nil || line != "ready" {
+		t.Fatalf("consume.mjs did not say ready: %q %v", line, err)
 	}
 
-	users := runService(t, service.Config{Contract: usersevents.Contract, Namespace: ns, Transport: service.AMQP(url), Store: memory.New()})
+	users := runService(t, service.Config{Contract: usersevents.Contract, Namespace: ns, Transport: service.AMQP(url), Store: memory.New(),
+		SchemaBaseURL: "https://schemas.example.com/evgen"})
 	sent := usersevents.UserRegistered{UserID: "5f0c2a8e-1d3b-4e7a-8c9d-0a1b2c3d4e5f", Email: "ada@example.com", Plan: usersevents.PlanFree, Version: 1, RegisteredAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := usersevents.NewPublisher(users).PublishUserRegistered(ctx, sent, runtime.WithID("evgen-to-node-1")); err != nil {
 		t.Fatal(err)
 	}
-	if !lines.Scan() {
-		t.Fatalf("consume.mjs printed no event: %v", lines.Err())
+	line, err := lines.next(30 * time.Second)
+	if err != nil {
+		t.Fatalf("consume.mjs printed no event: %v", err)
 	}
 	var got struct {
-		ID, Type, Source, Subject, Time, CorrelationID string
-		Version                                        int
-		Data                                           usersevents.UserRegistered
+		ID, Type, Source, Subject, Time, CorrelationID, DataSchema, PublishedBy string
+		Version                                                                 int
+		Data                                                                    usersevents.UserRegistered
 	}
-	if err := json.Unmarshal(lines.Bytes(), &got); err != nil {
-		t.Fatalf("consume.mjs printed %q: %v", lines.Text(), err)
+	if err := json.Unmarshal([]byte(line), &got); err != nil {
+		t.Fatalf("consume.mjs printed %q: %v", line, err)
 	}
 	if got.ID != "evgen-to-node-1" || got.Type != "users.UserRegistered" || got.Version != 1 || got.Source != "users" ||
-		got.Subject != sent.UserID || got.CorrelationID != got.ID || got.Time == "" || got.Data != sent {
-		t.Errorf("consume.mjs read %+v, want the event users published", got)
+		got.Subject != sent.UserID || got.CorrelationID != got.ID || got.Time == "" || got.Data != sent ||
+		got.DataSchema != "https://schemas.example.com/evgen/users.UserRegistered.v1.schema.json" || got.PublishedBy != brokerUserOf(t, url) {
+		t.Errorf("consume.mjs read %+v, want the event users published, with its schema and broker user", got)
 	}
 }
 
@@ -272,4 +283,14 @@ func TestDocsShowTheNodeExample(t *testing.T) {
 			t.Errorf("docs/other-languages.md does not show %s as %s has it; paste it in a ```%s block", file, nodeDir, lang)
 		}
 	}
+}
+
+// brokerUserOf is the user the broker URL logs in as.
+func brokerUserOf(t *testing.T, url string) string {
+	t.Helper()
+	uri, err := amqp.ParseURI(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uri.Username
 }

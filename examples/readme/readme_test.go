@@ -77,6 +77,15 @@ func TestPayInvoiceCommitsThePaymentWithItsEvent(t *testing.T) {
 	if err := store.DB().QueryRowContext(ctx, `SELECT amount_cents FROM payments WHERE invoice_id = ?`, paid.InvoiceID).Scan(&cents); err != nil || cents != 1250 {
 		t.Fatalf("payment row: %d, %v; want 1250", cents, err)
 	}
+	outbox, ok := store.(interface {
+		Backlog(context.Context) ([]string, error)
+	})
+	if !ok {
+		t.Fatalf("store %T cannot list its outbox", store)
+	}
+	if backlog, err := outbox.Backlog(ctx); err != nil || len(backlog) != 1 {
+		t.Fatalf("outbox holds %v (%v); want the one InvoicePaid of the payment that committed", backlog, err)
+	}
 	pub := &capture{}
 	go store.Relay(ctx, pub)
 	testenv.Eventually(t, 10*time.Second, "the outbox relays InvoicePaid", func() bool { return len(pub.all()) >= 1 })

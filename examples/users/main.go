@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/examples/internal/telemetry"
+	"github.com/evgenhq/evgen/examples/transportflag"
 	"github.com/evgenhq/evgen/examples/users/app"
 )
 
@@ -42,11 +43,18 @@ func run(args []string) error {
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), "\n"+telemetry.Help)
 	}
+	transport := fs.String("transport", env("EVGEN_TRANSPORT", ""), transportflag.Usage)
+	fs.BoolVar(&cfg.PublisherUsers.Verify, "verify-publishers", env("EVGEN_VERIFY_PUBLISHERS", "") == "1", "dead-letter events not published by their producer's own broker user, named `-user-prefix` + service (env EVGEN_VERIFY_PUBLISHERS=1)")
+	fs.StringVar(&cfg.PublisherUsers.Prefix, "user-prefix", env("EVGEN_USER_PREFIX", ""), "`prefix` of the producers' broker user names, as evgen topology -user-prefix (env EVGEN_USER_PREFIX)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+	var err error
+	if cfg.Transport, err = transportflag.Parse(*transport); err != nil {
+		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

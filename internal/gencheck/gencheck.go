@@ -41,6 +41,18 @@ func FlagSet(f *Flags, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// Validate checks what the flag package cannot: -out and at least one
+// contract path are required.
+func (f Flags) Validate() error {
+	switch {
+	case f.Out == "":
+		return errors.New("-out is required")
+	case len(f.Paths) == 0:
+		return errors.New("no contract paths given")
+	}
+	return nil
+}
+
 // PickService returns the service to generate: the one named, or the only
 // one in the set.
 func PickService(set *schema.Set, name string) (string, error) {

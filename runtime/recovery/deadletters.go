@@ -174,7 +174,7 @@ func redrivePublishing(del amqp.Delivery, redrives int) amqp.Publishing {
 	h := amqp.Table{}
 	for k, v := range del.Headers {
 		switch k {
-		case service.HeaderDLQError, service.HeaderDLQAttempts, service.HeaderDLQExchange, service.HeaderDLQRoutingKey, service.HeaderDLQTime, "x-death":
+		case service.HeaderDLQError, service.HeaderDLQAttempts, service.HeaderDLQExchange, service.HeaderDLQRoutingKey, service.HeaderDLQTime, service.HeaderDLQUserID, "x-death":
 		default:
 			h[k] = v
 		}

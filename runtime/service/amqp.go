@@ -64,7 +64,9 @@ func levelForAttempt(attempt int) slog.Level {
 }
 
 // declare declares plan on ch. Every call declares the same durable
-// entities with the same arguments, so it is idempotent.
+// entities with the same arguments, so it is idempotent; so is removing
+// plan.Unbindings, as RabbitMQ's queue.unbind of a missing binding
+// succeeds.
 func declare(ch *amqp.Channel, plan TopologyPlan) error {
 	for _, e := range plan.Exchanges {
 		if err := declareExchange(ch, e.Name); err != nil {
@@ -79,6 +81,11 @@ func declare(ch *amqp.Channel, plan TopologyPlan) error {
 	for _, bd := range plan.Bindings {
 		if err := ch.QueueBind(bd.Queue, bd.RoutingKey, bd.Exchange, false, nil); err != nil {
 			return fmt.Errorf("bind queue %q to %q with %q: %w", bd.Queue, bd.Exchange, bd.RoutingKey, err)
+		}
+	}
+	for _, bd := range plan.Unbindings {
+		if err := ch.QueueUnbind(bd.Queue, bd.RoutingKey, bd.Exchange, nil); err != nil {
+			return fmt.Errorf("unbind queue %q from %q with %q (a version the service no longer consumes): %w", bd.Queue, bd.Exchange, bd.RoutingKey, err)
 		}
 	}
 	return nil

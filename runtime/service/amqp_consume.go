@@ -150,16 +150,17 @@ func (s *consumerSession) stop() {
 
 // wrap turns an AMQP delivery into the worker's delivery.
 func (s *consumerSession) wrap(d amqp.Delivery) *delivery {
-	msg, _ := Marshaler{}.Unmarshal(d) // never fails: any header type is accepted
-	return newDelivery(&amqpDelivery{d: d, msg: msg, s: s})
+	msg, err := Marshaler{}.Unmarshal(d)
+	return newDelivery(&amqpDelivery{d: d, msg: msg, s: s, readErr: err})
 }
 
 // amqpDelivery is one delivery from the service's queue; its methods
 // settle it on the channel it came on.
 type amqpDelivery struct {
-	d   amqp.Delivery
-	msg *message.Message
-	s   *consumerSession
+	d       amqp.Delivery
+	msg     *message.Message
+	s       *consumerSession
+	readErr error // why msg is not a readable event; nil when it is
 }
 
 func (a *amqpDelivery) Message() *message.Message { return a.msg }
@@ -169,6 +170,8 @@ func (a *amqpDelivery) Ack() error                { return a.d.Ack(false) }
 func (a *amqpDelivery) AckThrough() error         { return a.d.Ack(true) }
 func (a *amqpDelivery) Nack(requeue bool) error   { return a.d.Nack(false, requeue) }
 func (a *amqpDelivery) Stale() bool               { return a.s.dead.Load() }
+func (a *amqpDelivery) ReadError() error          { return a.readErr }
+func (a *amqpDelivery) UserID() string            { return a.d.UserId }
 
 // DeadLetter sends a copy to the service's dead-letter queue with
 // publisher confirms.
@@ -183,6 +186,11 @@ func deadLetterPublishing(d amqp.Delivery, headers map[string]string) amqp.Publi
 	maps.Copy(h, d.Headers)
 	for k, v := range headers {
 		h[k] = v
+	}
+	// The copy is published by this service's user: RabbitMQ refuses
+	// another user-id, so the original one goes into a header.
+	if d.UserId != "" {
+		h[HeaderDLQUserID] = d.UserId
 	}
 	return amqp.Publishing{
 		Headers:       h,

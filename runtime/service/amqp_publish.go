@@ -219,6 +219,7 @@ func (p *confirmPublisher) connect() *pubConn {
 // pubConn is one publisher connection with its confirm channels.
 type pubConn struct {
 	conn  *amqp.Connection
+	user  string // the broker user conn authenticated as: every publish's user-id
 	block *blockState
 	chans []atomic.Pointer[confirmChannel] // replaced in place by repair
 	next  atomic.Uint64
@@ -227,7 +228,7 @@ type pubConn struct {
 }
 
 func openPubConn(conn *amqp.Connection, n int) (*pubConn, error) {
-	pc := &pubConn{conn: conn, block: watchBlocked(conn), chans: make([]atomic.Pointer[confirmChannel], n)}
+	pc := &pubConn{conn: conn, user: connUser(conn), block: watchBlocked(conn), chans: make([]atomic.Pointer[confirmChannel], n)}
 	for i := range pc.chans {
 		c, err := openConfirmChannel(conn)
 		if err != nil {
@@ -284,6 +285,7 @@ func (pc *pubConn) send(ctx context.Context, o outgoing) error {
 	if err := pc.ensureExchange(ctx, o.exchange); err != nil {
 		return pc.block.explain(ctx, err)
 	}
+	o.pub.UserId = pc.user
 	err := pc.chans[pc.next.Add(1)%uint64(len(pc.chans))].Load().publish(ctx, o)
 	return pc.block.explain(ctx, err)
 }
@@ -334,4 +336,21 @@ func (pc *pubConn) declare(name string, d *declaration) {
 	if d.err != nil {
 		pc.declared.CompareAndDelete(name, d)
 	}
+}
+
+// connUser is the user conn logged in as with a password, from its URL;
+// "" for other mechanisms (EXTERNAL, a client certificate), where the
+// client does not know the name the broker gives it. RabbitMQ refuses a
+// user-id other than the connection's user, so a consumer that finds the
+// producer's user in it knows who published (Config.PublisherUsers).
+func connUser(conn *amqp.Connection) string {
+	for _, a := range conn.Config.SASL {
+		switch a := a.(type) {
+		case *amqp.PlainAuth:
+			return a.Username
+		case *amqp.AMQPlainAuth:
+			return a.Username
+		}
+	}
+	return ""
 }

@@ -224,6 +224,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 	exchange, key := b.ns+".users", "users.UserRegistered.v1"
 	raw := func(id, typ, version, body string) amqp.Publishing {
 		return amqp.Publishing{MessageId: id, Body: []byte(body), DeliveryMode: amqp.Persistent, Headers: amqp.Table{
+			runtime.HeaderSpecVersion: runtime.SpecVersion, runtime.HeaderSource: "users",
 			runtime.HeaderType: typ, runtime.HeaderEventVersion: version, "x-delivery-count": int64(1),
 		}}
 	}

@@ -30,9 +30,12 @@ func TestBrokerBlockedPublishMeetsItsDeadline(t *testing.T) {
 	gate := make(chan struct{})
 	failed := make(chan time.Time, 64)
 	tap := &logTap{msg: "dead-lettering failed, requeueing", got: make(chan slog.Record, 64)}
+	// The events are over the default MaxEventBytes on purpose.
+	const maxEventBytes = 64 << 20
 	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) {
 		c.PublishTimeout = publishTimeout
 		c.Logger = slog.New(tap)
+		c.MaxEventBytes = maxEventBytes
 	})
 	err := billing.Register(runtime.On(func(_ context.Context, _ userRegistered, _ runtime.Meta) error {
 		<-gate
@@ -47,7 +50,10 @@ func TestBrokerBlockedPublishMeetsItsDeadline(t *testing.T) {
 	}
 	start(t, billing)
 	ready(t, billing)
-	users, _ := b.service(t, usersContract, memory.New(), func(c *service.Config) { c.PublishTimeout = publishTimeout })
+	users, _ := b.service(t, usersContract, memory.New(), func(c *service.Config) {
+		c.PublishTimeout = publishTimeout
+		c.MaxEventBytes = maxEventBytes
+	})
 
 	// Sent on the test's own connection, so that the services' publisher
 	// connections have carried nothing large when the alarm starts.

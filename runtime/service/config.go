@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -25,7 +26,8 @@ type Config struct {
 	Contract runtime.Contract
 	// Transport carries events: AMQP(urls...) for RabbitMQ (one URL per
 	// node of a cluster), InProcess(bus) for tests and demos without a
-	// broker. Required.
+	// broker, or a transport.Transport of another package (pubsub.New over
+	// a Watermill Pub/Sub, jetstream.New over NATS). Required.
 	Transport Transport
 	// Store holds the service's inbox and outbox. Required.
 	Store store.Store
@@ -96,6 +98,55 @@ type Config struct {
 	// keeps of its own events, for consumers to sync from; see
 	// docs/recovery.md.
 	EventLog EventLogConfig
+	// MaxEventBytes bounds an event's payload (the JSON body), in bytes:
+	// Publish refuses a larger one with a Permanent error and sends
+	// nothing, and the consumer dead-letters one with the sizes as the
+	// reason. Default DefaultMaxEventBytes.
+	MaxEventBytes int
+	// SchemaBaseURL is where the events' JSON Schemas are published
+	// (evgen jsonschema -base-url): when set, each published event's
+	// CloudEvents dataschema is SchemaBaseURL + "/<type>.v<N>.schema.json",
+	// the schema's $id. An absolute URL; empty sends no dataschema.
+	SchemaBaseURL string
+	// PublisherUsers tells a consumer which broker user each producer
+	// publishes as, for services that connect as users of their own
+	// (evgen topology defines them).
+	PublisherUsers PublisherUsers
+}
+
+// DefaultMaxEventBytes is 1 MiB. RabbitMQ takes far larger messages (its
+// max_message_size is 128 MiB up to 3.13, 16 MiB from 4.0), but every
+// event is kept several times over: on each replica of each consuming
+// quorum queue, in the producer's event log, in the outbox, and read
+// whole into memory by every consumer. An event says what changed, not
+// the document it changed: 1 MiB leaves room for large aggregates while
+// a 10 MB attachment is refused at the producer. NATS (max_payload) and
+// Kafka (message.max.bytes) default to 1 MB too.
+const DefaultMaxEventBytes = 1 << 20
+
+// PublisherUsers tells a consumer who may publish each producer's events.
+// Every evgen publisher sets the AMQP user-id property to the broker user
+// it connects as, which RabbitMQ refuses on a connection of another user;
+// with Verify set, the consumer dead-letters an event whose user-id is not
+// its producer's user, such as one a third user sent straight into the
+// queue through the default exchange.
+type PublisherUsers struct {
+	// Verify turns the check on. It needs the AMQP transport.
+	Verify bool
+	// Prefix names the user of producer p Prefix + p, as evgen topology's
+	// -user-prefix does; default "", the service's name.
+	Prefix string
+	// Users names the user of a producer whose user is not Prefix + its
+	// name, by producer.
+	Users map[string]string
+}
+
+// userOf is the broker user producer publishes as.
+func (p PublisherUsers) userOf(producer string) string {
+	if u, ok := p.Users[producer]; ok {
+		return u
+	}
+	return p.Prefix + producer
 }
 
 // EventLogConfig is the retention of a producer's event log: a RabbitMQ
@@ -300,6 +351,9 @@ func (c *Config) setDefaults() {
 	if c.EventLog.MaxBytes == 0 {
 		c.EventLog.MaxBytes = DefaultLogMaxBytes
 	}
+	if c.MaxEventBytes == 0 {
+		c.MaxEventBytes = DefaultMaxEventBytes
+	}
 }
 
 // setDefaults fills b's zero fields from def.
@@ -368,6 +422,15 @@ func (c *Config) Validate() error {
 	if c.EventLog.MaxAge < time.Second || c.EventLog.MaxBytes < 1 {
 		add("Config.EventLog: MaxAge (%v) must be at least 1s and MaxBytes (%d) positive", c.EventLog.MaxAge, c.EventLog.MaxBytes)
 	}
+	if c.MaxEventBytes < 1 {
+		add("Config.MaxEventBytes is %d: want at least 1 (0 takes the default, %d)", c.MaxEventBytes, DefaultMaxEventBytes)
+	}
+	if err := checkSchemaBaseURL(c.SchemaBaseURL); err != nil {
+		add("Config.SchemaBaseURL: %w", err)
+	}
+	if _, inProcess := c.Transport.(inProcessTransport); inProcess && c.PublisherUsers.Verify {
+		add("Config.PublisherUsers.Verify needs the AMQP transport: the in-process bus has no broker users")
+	}
 	errs = append(errs, validateContract(c.Contract)...)
 	return errors.Join(errs...)
 }
@@ -415,4 +478,17 @@ func validateContract(c runtime.Contract) []error {
 		check("Consumes", e)
 	}
 	return errs
+}
+
+// checkSchemaBaseURL accepts "" or an absolute URL, as evgen jsonschema's
+// -base-url does.
+func checkSchemaBaseURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("%q: want an absolute URL such as https://example.com/schemas, the -base-url given to evgen jsonschema", raw)
+	}
+	return nil
 }

@@ -123,9 +123,10 @@ func (s *Service) routable(batch []*delivery) []batchItem {
 	return items
 }
 
-// route finds the handler and metadata of d; an error is permanent.
+// route finds the handler and metadata of d, once admit has checked it;
+// an error is permanent.
 func (s *Service) route(d *delivery) (runtime.EventHandler, runtime.Meta, error) {
-	m, err := metaFromMessage(d.msg, 1)
+	m, err := s.admit(d)
 	if err != nil {
 		return runtime.EventHandler{}, m, runtime.Permanent(err)
 	}
@@ -236,7 +237,7 @@ func (s *Service) call(ctx context.Context, tx store.InboxTx, d *delivery, h run
 			err = fmt.Errorf("handler panicked: %v\n%s", r, debug.Stack())
 		}
 	}()
-	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store, reactions: s.reactions}
+	d.scope = &scope{meta: m, tx: tx, outbox: s.cfg.Store, reactions: s.reactions, maxEventBytes: s.cfg.MaxEventBytes}
 	s.inFlight.add(d, m)
 	defer s.inFlight.remove(d)
 	return h.Handle(withScope(ctx, d.scope), d.msg.Payload, m)

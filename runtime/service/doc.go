@@ -9,7 +9,7 @@
 //
 // Applications import it to build and run their service:
 //
-//	svc, err := service.New(service.Config{Contract: usersevents.Contract(), Store: st, Transport: service.AMQP(url)})
+//	svc, err := service.New(service.Config{Contract: usersevents.Contract, Store: st, Transport: service.AMQP(url)})
 //
 // Generated code does not import it: it takes a runtime.Registrar or a
 // runtime.Syncer, which *Service implements.

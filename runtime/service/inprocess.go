@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -85,17 +86,21 @@ func (b *InProcessBus) publish(e routedEvent) {
 	}
 }
 
-// declare returns the named queue, bound to bindings. A new queue starts
-// with every event published before that it binds, in publish order; an
-// existing one (a restarted service) keeps what it holds and gains only
-// bindings it lacked, like a RabbitMQ queue declared again.
-func (b *InProcessBus) declare(name string, bindings []BindingSpec) *inProcessQueue {
+// declare returns the named queue, bound to bindings and no longer bound
+// to unbindings. A new queue starts with every event published before
+// that it binds, in publish order; an existing one (a restarted service)
+// keeps what it holds, gains only bindings it lacked and loses those in
+// unbindings, like a RabbitMQ queue declared again.
+func (b *InProcessBus) declare(name string, bindings, unbindings []BindingSpec) *inProcessQueue {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	q, exists := b.queues[name]
 	if !exists {
 		q = newInProcessQueue()
 		b.queues[name] = q
+	}
+	for _, bd := range unbindings {
+		b.unbind(q, inProcessRoute(bd.Exchange, bd.RoutingKey))
 	}
 	routes := map[string]bool{}
 	for _, bd := range bindings {
@@ -116,6 +121,15 @@ func (b *InProcessBus) declare(name string, bindings []BindingSpec) *inProcessQu
 	return q
 }
 
+// unbind stops route's events from reaching q; what q holds stays.
+func (b *InProcessBus) unbind(q *inProcessQueue, route string) {
+	if !q.bound[route] {
+		return
+	}
+	delete(q.bound, route)
+	b.bindings[route] = slices.DeleteFunc(b.bindings[route], func(o *inProcessQueue) bool { return o == q })
+}
+
 // InProcess returns a transport over bus, for unit tests and for demos
 // without RabbitMQ. It keeps the topology's shape and its order: each
 // consuming service has a queue that keeps its copy of every event it
@@ -128,7 +142,7 @@ type inProcessTransport struct{ bus *InProcessBus }
 
 func (t inProcessTransport) bind(env transportEnv) (binding, error) {
 	if t.bus == nil {
-		return nil, errors.New("InProcess: bus is nil; use runtime.NewInProcessBus()")
+		return nil, errors.New("InProcess: bus is nil; use service.NewInProcessBus()")
 	}
 	return &inProcessBinding{bus: t.bus, env: env}, nil
 }
@@ -162,14 +176,8 @@ func (b *inProcessBinding) consume(ctx context.Context, out chan<- *delivery, dr
 		drain()
 		return nil
 	}
-	var own []BindingSpec
-	for _, bd := range b.env.plan.Bindings {
-		if bd.Queue == ci.queue {
-			own = append(own, bd)
-		}
-	}
-	q := b.bus.declare(ci.queue, own)
-	dlq := b.bus.declare(ci.deadLetterQueue, nil)
+	q := b.bus.declare(ci.queue, bindingsOf(b.env.plan.Bindings, ci.queue), bindingsOf(b.env.plan.Unbindings, ci.queue))
+	dlq := b.bus.declare(ci.deadLetterQueue, nil, nil)
 	c := new(inProcessConsumer)
 	forwarded := make(chan struct{})
 	go func() {
@@ -183,6 +191,17 @@ func (b *inProcessBinding) consume(ctx context.Context, out chan<- *delivery, dr
 	drain()
 	q.release(c)
 	return nil
+}
+
+// bindingsOf are those of bindings that bind queue.
+func bindingsOf(bindings []BindingSpec, queue string) []BindingSpec {
+	var own []BindingSpec
+	for _, bd := range bindings {
+		if bd.Queue == queue {
+			own = append(own, bd)
+		}
+	}
+	return own
 }
 
 // forward takes q's events for c, in order, and sends them to out until

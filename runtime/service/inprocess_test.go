@@ -419,3 +419,12 @@ func invoicesOn(bus *service.InProcessBus) []*message.Message {
 	}
 	return out
 }
+
+// A nil bus is refused with the constructor to call, as the caller must
+// spell it.
+func TestInProcessNilBusNamesTheConstructor(t *testing.T) {
+	_, err := service.New(service.Config{Contract: crmContract, Store: memory.New(), Transport: service.InProcess(nil)})
+	if err == nil || !strings.Contains(err.Error(), "use service.NewInProcessBus()") {
+		t.Fatalf("New with a nil bus: %v, want an error saying to use service.NewInProcessBus()", err)
+	}
+}

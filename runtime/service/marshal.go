@@ -48,24 +48,18 @@ func (Marshaler) Marshal(msg *message.Message) (amqp.Publishing, error) {
 	return p, nil
 }
 
-// Unmarshal builds a Watermill message from d. The message UUID is the AMQP
-// message-id, or the cloudEvents:id header when a foreign producer left
-// message-id empty. Headers of any type become metadata: strings as they
-// are, numbers and booleans formatted, tables and arrays (x-death) with
-// fmt, so no header can make a delivery unreadable.
+// Unmarshal builds a Watermill message from d, reading the CloudEvents
+// attributes in any of the shapes amqp_cloudevents.go lists into
+// runtime's "cloudEvents:" metadata keys, and the AMQP content-type into
+// runtime.HeaderDataContentType. Other headers of any type become
+// metadata too: strings as they are, numbers and booleans formatted,
+// tables and arrays (x-death) with fmt, so that RabbitMQ's own headers
+// never make a delivery unreadable. The error says why the delivery is
+// not a readable event (an attribute of a type CloudEvents does not
+// allow, two prefixes in one message, a structured event that is not
+// JSON); the message is returned then too, as far as it could be read.
 func (Marshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
-	id := d.MessageId
-	if id == "" {
-		id, _ = d.Headers[runtime.HeaderID].(string)
-	}
-	msg := message.NewMessage(id, d.Body)
-	for k, v := range d.Headers {
-		msg.Metadata[k] = HeaderString(v)
-	}
-	if msg.Metadata[runtime.HeaderType] == "" && d.Type != "" {
-		msg.Metadata[runtime.HeaderType] = d.Type
-	}
-	return msg, nil
+	return readEvent(d)
 }
 
 // HeaderString formats an AMQP header value of any type as text, as the

@@ -33,6 +33,8 @@ func TestUnmarshalToleratesAnyHeaderType(t *testing.T) {
 		MessageId: "id-1",
 		Body:      []byte(`{}`),
 		Headers: amqp.Table{
+			runtime.HeaderSpecVersion:  "1.0",
+			runtime.HeaderSource:       "users",
 			runtime.HeaderType:         "users.UserRegistered",
 			runtime.HeaderEventVersion: "1",
 			"x-delivery-count":         int64(3),
@@ -52,7 +54,7 @@ func TestUnmarshalToleratesAnyHeaderType(t *testing.T) {
 		msg.Metadata.Get("raw") != "b" || !contains(msg.Metadata.Get("x-death"), "rejected") {
 		t.Fatalf("message: %s %v", msg.UUID, msg.Metadata)
 	}
-	m, err := metaFromMessage(msg, 1)
+	m, err := metaFromMessage(msg, "users.UserRegistered.v1", 1)
 	if err != nil || m.Type != "users.UserRegistered" || m.Version != 1 || m.Source != "users" {
 		t.Fatalf("meta %+v, err %v", m, err)
 	}
@@ -76,7 +78,7 @@ func TestRoundTripThroughMarshaler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := metaFromMessage(got, 2)
+	m, err := metaFromMessage(got, "", 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,6 +181,9 @@ func (a *resyncAnswer) add(e runtime.Event) error {
 	}
 	msg.Metadata[runtime.HeaderCausationID] = a.request.MessageId
 	msg.Metadata[headerResyncRequest] = a.request.MessageId
+	if err := a.s.stamp(msg); err != nil {
+		return err
+	}
 	pub, err := Marshaler{}.Marshal(msg)
 	if err != nil {
 		return err

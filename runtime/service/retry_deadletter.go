@@ -9,8 +9,6 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 )
 
-// errUnknownEvent is the reason for dead-lettering an event type the
-// service has no handler for.
 // Headers the consumer adds to an event it dead-letters.
 const (
 	HeaderDLQError      = "x-evgen-error"
@@ -18,8 +16,13 @@ const (
 	HeaderDLQExchange   = "x-evgen-original-exchange"
 	HeaderDLQRoutingKey = "x-evgen-original-routing-key"
 	HeaderDLQTime       = "x-evgen-dead-lettered-at"
+	// HeaderDLQUserID is the broker user that published the event (its
+	// AMQP user-id), when it said.
+	HeaderDLQUserID = "x-evgen-original-user-id"
 )
 
+// errUnknownEvent is the reason for dead-lettering an event type the
+// service has no handler for.
 var errUnknownEvent = errors.New("no handler for this event type and version")
 
 // handle applies d alone, retrying with backoff until the retry policy

@@ -22,6 +22,9 @@ type scope struct {
 	// reactions checks what the handler publishes against its contract's
 	// emits; nil outside a service's handler.
 	reactions *reactions
+	// maxEventBytes is Config.MaxEventBytes, checked as the handler
+	// publishes.
+	maxEventBytes int
 }
 
 // Incoming is the event being handled (runtime.Handling).
@@ -68,9 +71,9 @@ func TxPublisher(ctx context.Context) runtime.Publisher {
 	case s == nil || s.tx == nil || s.outbox == nil:
 		return notInHandler{}
 	case s.tx.SQL() == nil:
-		return heldPublisher{s}
+		return sizeLimited{heldPublisher{s}, s.maxEventBytes}
 	default:
-		return s.outbox.Publisher(s.tx.SQL())
+		return sizeLimited{s.outbox.Publisher(s.tx.SQL()), s.maxEventBytes}
 	}
 }
 

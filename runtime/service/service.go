@@ -80,7 +80,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.reactions = newReactions(cfg.Contract, m.undeclaredEmits, s.log)
 	s.tracer = newTracer(cfg, s.transportEnv().consumer.queue)
-	s.transport, err = cfg.Transport.bind(s.transportEnv())
+	s.transport, err = bindTransport(cfg.Transport, s.transportEnv())
 	if err != nil {
 		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
 	}
@@ -163,6 +163,9 @@ func (s *Service) publish(ctx context.Context, op string, msgs []*message.Messag
 		key := runtime.RoutingKey(msg.Metadata.Get(runtime.HeaderType), atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion)))
 		if !s.publishes[key] {
 			return runtime.Permanent(fmt.Errorf("service %s does not publish %s (event %s): not in its contract", s.cfg.Contract.Service, key, msg.UUID))
+		}
+		if err := s.stamp(msg); err != nil {
+			return err
 		}
 	}
 	if _, ok := ctx.Deadline(); !ok {

@@ -74,7 +74,7 @@ type syncRun struct {
 func (s *Service) newSync(producer string, from runtime.SyncFrom, opts runtime.SyncOptions) (*syncRun, error) {
 	b, ok := s.transport.(*amqpBinding)
 	if !ok {
-		return nil, fmt.Errorf("%w: the in-process transport keeps none; use service.AMQP", ErrNoEventLog)
+		return nil, fmt.Errorf("%w: only the AMQP transport keeps one (a RabbitMQ stream), this transport keeps none; use service.AMQP", ErrNoEventLog)
 	}
 	handlers, err := s.handlersOf(producer)
 	if err != nil {

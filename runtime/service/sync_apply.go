@@ -24,17 +24,18 @@ const (
 // Its original routing is the producer's exchange and the event's key, so
 // a dead-lettered copy is redriven like one from the live queue.
 func (sy *syncRun) wrap(r *logReader, d amqp.Delivery) *delivery {
-	msg, _ := Marshaler{}.Unmarshal(d) // never fails: any header type is accepted
-	return newDelivery(&logDelivery{d: d, msg: msg, r: r, sy: sy})
+	msg, err := Marshaler{}.Unmarshal(d)
+	return newDelivery(&logDelivery{d: d, msg: msg, r: r, sy: sy, readErr: err})
 }
 
 // logDelivery is one message read from a producer's event log. Acking it
 // only grants the stream consumer credit; it cannot be put back.
 type logDelivery struct {
-	d   amqp.Delivery
-	msg *message.Message
-	r   *logReader
-	sy  *syncRun
+	d       amqp.Delivery
+	msg     *message.Message
+	r       *logReader
+	sy      *syncRun
+	readErr error // why msg is not a readable event; nil when it is
 }
 
 func (l *logDelivery) Message() *message.Message { return l.msg }
@@ -43,6 +44,8 @@ func (l *logDelivery) RoutingKey() string        { return l.d.RoutingKey }
 func (l *logDelivery) Ack() error                { return l.d.Ack(false) }
 func (l *logDelivery) Nack(bool) error           { return errNoStreamNack }
 func (l *logDelivery) Stale() bool               { return l.r.ch.IsClosed() }
+func (l *logDelivery) ReadError() error          { return l.readErr }
+func (l *logDelivery) UserID() string            { return l.d.UserId }
 
 // DeadLetter sends a copy to the service's dead-letter queue with
 // publisher confirms.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,12 @@ type TopologyPlan struct {
 	Exchanges []ExchangeSpec
 	Queues    []QueueSpec
 	Bindings  []BindingSpec
+	// Unbindings are removed after Bindings are made: the service's queue
+	// to every lower version of each event it consumes. A consumer moved
+	// from v1 to v2 would otherwise keep its queue's v1 binding and receive
+	// each change twice, dead-lettering the v1 copy (it has no handler
+	// for it). Removing a binding that does not exist succeeds.
+	Unbindings []BindingSpec
 }
 
 // ExchangeSpec is one durable topic exchange, owned by a producing service.
@@ -58,7 +65,9 @@ const StreamQueue QueueType = "stream"
 // publishes, the exchanges of the producers it consumes from (declared too,
 // so that binding works before a producer ever started), and, when it
 // consumes, its queue, its dead-letter queue and one binding per consumed
-// event. A service that publishes also declares, after the rest, the queue
+// event (and the removal of its bindings to lower versions of those
+// events, see TopologyPlan.Unbindings). A service that publishes also
+// declares, after the rest, the queue
 // where it takes requests to re-announce its state (see RequestResync) and
 // its event log (unless cfg.EventLog.Disabled), bound to its exchange with
 // "#".
@@ -103,7 +112,23 @@ func consumerTopology(cfg Config) TopologyPlan {
 		addExchange(e.Producer)
 		p.Bindings = append(p.Bindings, BindingSpec{Queue: q, Exchange: n.exchange(e.Producer), RoutingKey: runtime.RoutingKey(e.Type, e.Version)})
 	}
+	p.Unbindings = lowerVersions(p.Bindings, cfg.Contract.Consumes, q, n)
 	return p
+}
+
+// lowerVersions are the bindings of queue q to versions 1..N-1 of each
+// consumed event at version N, except those bound is keeping.
+func lowerVersions(bound []BindingSpec, consumes []runtime.EventInfo, q string, n names) []BindingSpec {
+	var out []BindingSpec
+	for _, e := range consumes {
+		for v := 1; v < e.Version; v++ {
+			bd := BindingSpec{Queue: q, Exchange: n.exchange(e.Producer), RoutingKey: runtime.RoutingKey(e.Type, v)}
+			if !slices.Contains(bound, bd) {
+				out = append(out, bd)
+			}
+		}
+	}
+	return out
 }
 
 // serviceQueue is the spec of one of the service's own queues, of
@@ -141,6 +166,9 @@ func (p TopologyPlan) String() string {
 	}
 	for _, bd := range p.Bindings {
 		fmt.Fprintf(&b, "binding  %s <- %s : %s\n", bd.Queue, bd.Exchange, bd.RoutingKey)
+	}
+	for _, bd := range p.Unbindings {
+		fmt.Fprintf(&b, "unbind   %s <- %s : %s (a version no longer consumed)\n", bd.Queue, bd.Exchange, bd.RoutingKey)
 	}
 	return b.String()
 }

@@ -6,11 +6,20 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // Transport carries a service's events: AMQP for RabbitMQ, InProcess for
-// tests and demos. Its methods are unexported: a Service is the only user.
-type Transport interface {
+// tests and demos, or any transport.Transport (runtime/transport/pubsub
+// over a Watermill Pub/Sub, runtime/transport/jetstream over NATS).
+type Transport = transport.Transport
+
+// ownTransport is a transport of the engine's own (AMQP, InProcess): it
+// binds with the whole of the service's config, which transport.Env does
+// not carry (queue types, cluster placement, the event log), and offers
+// what sync and resync need. New binds these through bind, not Bind.
+type ownTransport interface {
 	bind(env transportEnv) (binding, error)
 }
 
@@ -48,34 +57,27 @@ type binding interface {
 	close() error
 }
 
-// Delivery is one event a transport took from the service's queue. The
-// engine settles it once: Ack, Nack, or DeadLetter followed by Ack.
-type Delivery interface {
-	// Message is the event, as the transport decoded it.
-	Message() *message.Message
-	// Exchange and RoutingKey are where the event was published; a
-	// dead-lettered copy records them so that it can be redriven.
-	Exchange() string
-	RoutingKey() string
-	// Ack removes the event from the queue.
-	Ack() error
-	// Nack(true) puts the event back on the queue.
-	Nack(requeue bool) error
-	// DeadLetter copies the event, with headers added, into the service's
-	// dead-letter queue and returns once that copy is safe; the engine
-	// acks afterwards.
-	DeadLetter(ctx context.Context, headers map[string]string) error
-	// Stale reports that the channel the delivery came on is gone: it can
-	// no longer be acked, and the broker redelivers it, so handling it is
-	// wasted work.
-	Stale() bool
+// Delivery is one event a transport took from the service's queue; see
+// transport.Delivery.
+type Delivery = transport.Delivery
+
+// AckThrougher is a Delivery that acks every earlier delivery of its
+// channel with it; see transport.AckThrougher.
+type AckThrougher = transport.AckThrougher
+
+// Unreadable is a Delivery that may not be a readable event: ReadError
+// says why not (nil when it is), and the engine dead-letters it with that
+// reason, without calling a handler.
+type Unreadable interface {
+	ReadError() error
 }
 
-// AckThrougher is a Delivery whose transport acks it and every earlier
-// delivery of its channel in one frame (AMQP's multiple-ack). Only ordered
-// mode uses it: there every earlier delivery is settled already.
-type AckThrougher interface {
-	AckThrough() error
+// UserIdentified is a Delivery whose transport says which broker user
+// published it (AMQP's user-id property, which RabbitMQ checks against
+// the publishing connection's user); "" when the publisher did not say.
+// The engine checks it when Config.PublisherUsers.Verify is set.
+type UserIdentified interface {
+	UserID() string
 }
 
 // delivery is a Delivery as the worker holds it.

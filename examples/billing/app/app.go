@@ -38,7 +38,8 @@ type Config struct {
 	// default, quorum.
 	QueueType service.QueueType
 	// Transport, when set, replaces RabbitMQ: service.InProcess(bus) runs
-	// the service in one process with others, without a broker.
+	// the service in one process with others, without a broker;
+	// jetstream.New runs it over NATS JetStream (the -transport flag).
 	Transport service.Transport
 	// DB is the service's own database: a SQLite file path, or a
 	// postgres:// URL (with search_path=<schema> to keep the service in a
@@ -54,6 +55,10 @@ type Config struct {
 	// service's events; nil means the global provider (telemetry.Setup
 	// sets it from the OTEL_EXPORTER_OTLP_* variables).
 	TracerProvider trace.TracerProvider
+	// PublisherUsers, with Verify set, makes the service dead-letter an
+	// event not published by its producer's own broker user (see evgen
+	// topology and docs/other-languages.md).
+	PublisherUsers service.PublisherUsers
 	// SyncFrom, when set ("start", a time, or an offset; see
 	// runtime.ParseSyncFrom), makes the service catch up from users' event
 	// log at start-up, while it already serves and consumes: for a billing
@@ -92,6 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Contract: billingevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
 		TracerProvider: cfg.TracerProvider,
+		PublisherUsers: cfg.PublisherUsers,
 	})
 	if err != nil {
 		return err

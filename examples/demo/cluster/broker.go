@@ -8,6 +8,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
+	"github.com/evgenhq/evgen/examples/transportflag"
 	"github.com/evgenhq/evgen/examples/users/usersevents"
 	"github.com/evgenhq/evgen/runtime"
 	rtservice "github.com/evgenhq/evgen/runtime/service"
@@ -64,8 +65,15 @@ func DeleteTopology(url, namespace string) error {
 func (c *Cluster) PublishAsUsers() (*usersevents.Publisher, error) {
 	if c.injector == nil {
 		transport := rtservice.AMQP(c.opts.AMQPURL)
-		if c.opts.Mode == InProcess {
+		switch {
+		case c.opts.Mode == InProcess:
 			transport = rtservice.InProcess(c.bus)
+		case c.opts.Transport != "":
+			t, err := transportflag.Parse(c.opts.Transport)
+			if err != nil {
+				return nil, err
+			}
+			transport = t
 		}
 		svc, err := rtservice.New(rtservice.Config{
 			Contract: usersevents.Contract, Transport: transport, Store: memory.New(), Namespace: c.opts.Namespace,

@@ -51,6 +51,15 @@ type Options struct {
 	// have a broker user of their own (see evgen topology); Processes
 	// only.
 	UsersAMQPURL, BillingAMQPURL string
+	// Transport, when set, is the services' -transport flag (a nats://
+	// URL: NATS JetStream instead of RabbitMQ; Close deletes the
+	// namespace's streams); Processes only.
+	Transport string
+	// VerifyPublishers makes both services dead-letter an event not
+	// published by its producer's broker user, named UserPrefix + service;
+	// Processes only.
+	VerifyPublishers bool
+	UserPrefix       string
 	// Namespace prefixes the RabbitMQ exchanges and queues; Close deletes
 	// them.
 	Namespace string
@@ -210,7 +219,10 @@ func (c *Cluster) Close() error {
 			errs = append(errs, s.stop(syscall.SIGTERM))
 		}
 	}
-	if c.opts.Mode != InProcess {
+	switch {
+	case c.opts.Mode == Processes && c.opts.Transport != "":
+		errs = append(errs, DeleteStreams(c.opts.Transport, c.opts.Namespace))
+	case c.opts.Mode != InProcess: // Processes and Goroutines, over RabbitMQ
 		errs = append(errs, DeleteTopology(c.opts.AMQPURL, c.opts.Namespace))
 	}
 	return errors.Join(errs...)

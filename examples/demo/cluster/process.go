@@ -24,10 +24,14 @@ type process struct {
 }
 
 func newProcess(bin, addr, db, amqpURL string, opts Options, name string) *process {
-	return &process{
-		name: name, bin: bin, logPath: filepath.Join(opts.LogDir, name+".log"),
-		args: []string{"-http", addr, "-amqp", amqpURL, "-db", db, "-namespace", opts.Namespace},
+	args := []string{"-http", addr, "-amqp", amqpURL, "-db", db, "-namespace", opts.Namespace}
+	if opts.Transport != "" {
+		args = append(args, "-transport", opts.Transport)
 	}
+	if opts.VerifyPublishers {
+		args = append(args, "-verify-publishers", "-user-prefix", opts.UserPrefix)
+	}
+	return &process{name: name, bin: bin, logPath: filepath.Join(opts.LogDir, name+".log"), args: args}
 }
 
 // orDefault is s, or def when s is empty.

@@ -37,7 +37,8 @@ type Config struct {
 	// default, quorum.
 	QueueType service.QueueType
 	// Transport, when set, replaces RabbitMQ: service.InProcess(bus) runs
-	// the service in one process with others, without a broker.
+	// the service in one process with others, without a broker;
+	// jetstream.New runs it over NATS JetStream (the -transport flag).
 	Transport service.Transport
 	// DB is the service's own database: a SQLite file path, or a
 	// postgres:// URL (with search_path=<schema> to keep the service in a
@@ -53,6 +54,10 @@ type Config struct {
 	// service's events; nil means the global provider (telemetry.Setup
 	// sets it from the OTEL_EXPORTER_OTLP_* variables).
 	TracerProvider trace.TracerProvider
+	// PublisherUsers, with Verify set, makes the service dead-letter an
+	// event not published by its producer's own broker user (see evgen
+	// topology and docs/other-languages.md).
+	PublisherUsers service.PublisherUsers
 }
 
 // Run serves the API and consumes billing's events until ctx ends, then
@@ -83,6 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Contract: usersevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
 		TracerProvider: cfg.TracerProvider,
+		PublisherUsers: cfg.PublisherUsers,
 	})
 	if err != nil {
 		return err

@@ -117,6 +117,9 @@ func (s *users) requestDeletion(ctx context.Context, id string) (User, error) {
 		if err := updateUser(ctx, tx, u, read); err != nil {
 			return err
 		}
+		if err := setStatusReason(ctx, tx, u); err != nil {
+			return err
+		}
 		return pub.PublishUserDeletionRequested(ctx, usersevents.UserDeletionRequested{UserID: id, Version: u.Version, RequestedAt: now})
 	})
 	return u, err

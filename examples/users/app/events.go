@@ -83,6 +83,9 @@ func (h handlers) HandleAccountClosureRejected(ctx context.Context, e usersevent
 	if err := updateUser(ctx, service.Tx(ctx), u, read); err != nil {
 		return err
 	}
+	if err := setStatusReason(ctx, service.Tx(ctx), u); err != nil {
+		return err
+	}
 	pub := usersevents.NewPublisher(service.TxPublisher(ctx))
 	return pub.PublishUserReactivated(ctx, usersevents.UserReactivated{UserID: u.ID, Reason: e.Reason, Version: u.Version, ReactivatedAt: u.UpdatedAt})
 }

@@ -145,17 +145,29 @@ func insertUser(ctx context.Context, q querier, u User) error {
 
 // updateUser writes u over the stored user if the stored one is still at
 // version read (optimistic locking: the version every event carries is also
-// what keeps two concurrent changes from overwriting each other).
+// what keeps two concurrent changes from overwriting each other). It leaves
+// status_reason alone: clearSettledReason clears it without a new version
+// (it is in no event), so writing back the reason read would undo a clear
+// made in between; setStatusReason writes it where a change sets it.
 func updateUser(ctx context.Context, q querier, u User, read int64) error {
 	res, err := q.ExecContext(ctx, `UPDATE users
-		SET email = $2, name = $3, plan = $4, status = $5, status_reason = $6, version = $7, updated_at = $8
-		WHERE id = $1 AND version = $9`,
-		u.ID, u.Email, u.Name, u.Plan, u.storedStatus(), u.StatusReason, u.Version, u.UpdatedAt.UTC().Format(time.RFC3339Nano), read)
+		SET email = $2, name = $3, plan = $4, status = $5, version = $6, updated_at = $7
+		WHERE id = $1 AND version = $8`,
+		u.ID, u.Email, u.Name, u.Plan, u.storedStatus(), u.Version, u.UpdatedAt.UTC().Format(time.RFC3339Nano), read)
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return errConflict
+	}
+	return nil
+}
+
+// setStatusReason stores u's status reason; call it after updateUser, in
+// the same transaction, for a change that sets the reason.
+func setStatusReason(ctx context.Context, q querier, u User) error {
+	if _, err := q.ExecContext(ctx, `UPDATE users SET status_reason = $2 WHERE id = $1`, u.ID, u.StatusReason); err != nil {
+		return fmt.Errorf("set the status reason of user %s: %w", u.ID, err)
 	}
 	return nil
 }

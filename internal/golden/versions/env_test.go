@@ -22,8 +22,45 @@ import (
 // when the test ends.
 type env struct {
 	url, ns string
+	bus     *service.InProcessBus // nil on RabbitMQ
 	queues  map[string]bool
 	exchs   map[string]bool
+}
+
+// newInProcessEnv is an env whose services share an in-process bus.
+func newInProcessEnv() *env {
+	return &env{ns: testenv.UniqueName("evgenver"), bus: service.NewInProcessBus(), queues: map[string]bool{}, exchs: map[string]bool{}}
+}
+
+func (e *env) transport() service.Transport {
+	if e.bus != nil {
+		return service.InProcess(e.bus)
+	}
+	return service.AMQP(e.url)
+}
+
+// deadLetters is the number of events in svc's dead-letter queue.
+func (e *env) deadLetters(t *testing.T, svc string) int {
+	t.Helper()
+	name := service.DeadLetterQueueName(e.ns, svc)
+	if e.bus != nil {
+		return len(e.bus.Waiting(name))
+	}
+	conn, err := amqp.Dial(e.url)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatalf("channel: %v", err)
+	}
+	defer ch.Close()
+	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
+	if err != nil {
+		t.Fatalf("inspect %s: %v", name, err)
+	}
+	return q.Messages
 }
 
 func newEnv(t *testing.T) *env {
@@ -41,7 +78,7 @@ func (e *env) service(t *testing.T, c runtime.Contract) *service.Service {
 func (e *env) serviceWith(t *testing.T, c runtime.Contract, st store.Store) *service.Service {
 	t.Helper()
 	cfg := service.Config{
-		Contract: c, Transport: service.AMQP(e.url), Store: st, Namespace: e.ns,
+		Contract: c, Transport: e.transport(), Store: st, Namespace: e.ns,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry(),
 		Connect: service.Backoff{Initial: 20 * time.Millisecond, Max: 500 * time.Millisecond},
 	}

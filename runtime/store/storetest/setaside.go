@@ -8,9 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store"
@@ -196,6 +198,12 @@ func testRetryDropSetAside(t *testing.T, s store.Store) {
 	stop := relay(t, s, p)
 	p.WaitFor(t, c.UUID)
 	p.waitReported(t, 2)
+	// The relay reports a row as it sets it aside, inside the transaction
+	// that moves the offset (PostgreSQL), so the rows are visible once that
+	// commits, a moment later.
+	testenv.Eventually(t, 10*time.Second, "both set-aside rows visible", func() bool {
+		return len(setAsideIDs(t, s)) == 2
+	})
 	ops := setAsideOf(t, s)
 
 	for _, call := range []func(context.Context, ...string) (int, error){ops.RetrySetAside, ops.DropSetAside} {

@@ -51,23 +51,28 @@ await ch.consume(queue, (msg) => {
 });
 
 // read checks a delivery as evgen's runtime does and returns the event:
-// its CloudEvents attributes from the headers, its data from the body.
+// its CloudEvents attributes from the headers, under either prefix of the
+// AMQP binding (evgen writes cloudEvents:), its data from the body.
 function read(msg) {
   const h = msg.properties.headers ?? {};
-  const id = msg.properties.messageId || h['cloudEvents:id'];
-  const type = h['cloudEvents:type'] || msg.properties.type;
-  const version = Number(h['cloudEvents:eventversion']);
-  if (!id) throw new Error('no event ID (message-id or cloudEvents:id)');
-  if (wanted[type] !== version) throw new Error(`${type} v${h['cloudEvents:eventversion']} is not an event this service reads`);
+  const attr = (name) => h[`cloudEvents:${name}`] ?? h[`cloudEvents_${name}`];
+  const id = attr('id') || msg.properties.messageId;
+  const type = attr('type') || msg.properties.type;
+  const version = Number(attr('eventversion') ?? msg.fields.routingKey.split('.v').pop());
+  if (!id) throw new Error('no event ID (cloudEvents:id or message-id)');
+  if (!String(attr('specversion') ?? '').startsWith('1.')) throw new Error(`specversion ${attr('specversion')}: want 1.x`);
+  if (wanted[type] !== version) throw new Error(`${type} v${version} is not an event this service reads`);
   return {
     id,
     type,
     version,
-    source: h['cloudEvents:source'],
-    subject: h['cloudEvents:subject'],
-    time: h['cloudEvents:time'],
-    correlationid: h['cloudEvents:correlationid'],
-    causationid: h['cloudEvents:causationid'],
+    source: attr('source'),
+    subject: attr('subject'),
+    time: attr('time'),
+    dataschema: attr('dataschema'),
+    correlationid: attr('correlationid'),
+    causationid: attr('causationid'),
+    publishedby: msg.properties.userId, // the broker user, which RabbitMQ checked
     data: JSON.parse(msg.content.toString('utf8')),
   };
 }

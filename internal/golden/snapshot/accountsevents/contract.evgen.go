@@ -16,6 +16,7 @@ var Contract = runtime.Contract{
 	Service: "accounts",
 	Publishes: []runtime.EventInfo{
 		{Producer: "accounts", Name: "AccountOpened", Type: "accounts.AccountOpened", Version: 1, Key: "account_id", OrderBy: "version"},
+		{Producer: "accounts", Name: "AccountRenamed", Type: "accounts.AccountRenamed", Version: 2, Key: "account_id", OrderBy: "version"},
 		{Producer: "accounts", Name: "AccountRenamed", Type: "accounts.AccountRenamed", Version: 1, Key: "account_id", OrderBy: "version"},
 	},
 }

@@ -25,7 +25,15 @@ func (p *Publisher) PublishAccountOpened(ctx context.Context, e AccountOpened, o
 	return runtime.Publish(ctx, p.p, &e, opts...)
 }
 
-// PublishAccountRenamed validates e and publishes it as accounts.AccountRenamed.
+// PublishAccountRenamed validates e and publishes it as accounts.AccountRenamed
+// at each version the contract declares (v2, v1) in one call of the
+// runtime.Publisher, so that every consumer gets the version it was built
+// for; see runtime.PublishVersions for their IDs.
 func (p *Publisher) PublishAccountRenamed(ctx context.Context, e AccountRenamed, opts ...runtime.PublishOption) error {
-	return runtime.Publish(ctx, p.p, &e, opts...)
+	v1 := AccountRenamedV1{
+		AccountID: e.AccountID,
+		Owner:     e.Owner,
+		Version:   e.Version,
+	}
+	return runtime.PublishVersions(ctx, p.p, []runtime.Event{&e, &v1}, opts...)
 }

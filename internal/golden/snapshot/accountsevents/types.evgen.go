@@ -28,7 +28,7 @@ func (e *AccountOpened) fields() []wire.Field {
 	}
 }
 
-// AccountRenamed is the event accounts.AccountRenamed, version 1, keyed by account_id.
+// AccountRenamed is the event accounts.AccountRenamed, version 2, keyed by account_id.
 type AccountRenamed struct {
 	AccountID string `json:"account_id"`
 	Owner     string `json:"owner"`
@@ -38,12 +38,37 @@ type AccountRenamed struct {
 // EventType, EventVersion and EventKey identify AccountRenamed on the wire.
 // Validate reports the first field, in contract order, that breaks the contract.
 func (AccountRenamed) EventType() string               { return "accounts.AccountRenamed" }
-func (AccountRenamed) EventVersion() int               { return 1 }
+func (AccountRenamed) EventVersion() int               { return 2 }
 func (e AccountRenamed) EventKey() string              { return e.AccountID }
 func (e AccountRenamed) Validate() error               { return wire.Validate(e.fields()) }
 func (e *AccountRenamed) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
 
 func (e *AccountRenamed) fields() []wire.Field {
+	return []wire.Field{
+		wire.FieldOf("account_id", &e.AccountID, wire.Required, wire.NonZero, wire.UUID),
+		wire.FieldOf("owner", &e.Owner, wire.Required, wire.NonZero),
+		wire.FieldOf("version", &e.Version, wire.Required),
+	}
+}
+
+// AccountRenamedV1 is the event accounts.AccountRenamed, version 1, keyed by account_id.
+//
+// Still published for consumers pinned to it; ordered by version too.
+type AccountRenamedV1 struct {
+	AccountID string `json:"account_id"`
+	Owner     string `json:"owner"`
+	Version   int64  `json:"version"`
+}
+
+// EventType, EventVersion and EventKey identify AccountRenamedV1 on the wire.
+// Validate reports the first field, in contract order, that breaks the contract.
+func (AccountRenamedV1) EventType() string               { return "accounts.AccountRenamed" }
+func (AccountRenamedV1) EventVersion() int               { return 1 }
+func (e AccountRenamedV1) EventKey() string              { return e.AccountID }
+func (e AccountRenamedV1) Validate() error               { return wire.Validate(e.fields()) }
+func (e *AccountRenamedV1) UnmarshalJSON(b []byte) error { return wire.DecodeObject(b, e.fields()) }
+
+func (e *AccountRenamedV1) fields() []wire.Field {
 	return []wire.Field{
 		wire.FieldOf("account_id", &e.AccountID, wire.Required, wire.NonZero, wire.UUID),
 		wire.FieldOf("owner", &e.Owner, wire.Required, wire.NonZero),

@@ -29,6 +29,8 @@ func (e *AccountOpened) fields() []wire.Field {
 }
 
 // AccountRenamed is the event accounts.AccountRenamed, version 1, keyed by account_id.
+//
+// Still published for consumers pinned to it; ordered by version too.
 type AccountRenamed struct {
 	AccountID string `json:"account_id"`
 	Owner     string `json:"owner"`

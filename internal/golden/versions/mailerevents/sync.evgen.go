@@ -14,7 +14,7 @@ import (
 //
 // Replay runs HandleUserEmailChanged, HandleUserRenamed again for every event
 // of the log that the inbox has not recorded, which is every event for a new
-// or restored database. Their writes through runtime.Tx take effect once, as
+// or restored database. Their writes through service.Tx take effect once, as
 // for a live event; the events they publish are published again, with new IDs;
 // anything else they do (an email, a call to another system) happens again.
 // Sync from a producer whose handlers only keep state, or make such handlers

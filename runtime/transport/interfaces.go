@@ -1,0 +1,93 @@
+package transport
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Transport carries a service's events. The engine calls Bind once, from
+// service.New, so that what the transport cannot do for that service is an
+// error there and not at run time. Bind must not fail because the broker
+// is away: Run waits for it.
+type Transport interface {
+	Bind(env Env) (Binding, error)
+}
+
+// Env is what a transport is told about the service it carries events for.
+type Env struct {
+	// Service is the contract's service name, and Namespace the prefix of
+	// every broker name (service.Config.Namespace).
+	Service, Namespace string
+	// Publishes reports whether the contract publishes events.
+	Publishes bool
+	// Subscriptions are the producers the service consumes from, sorted,
+	// with the routing keys ("<type>.v<version>") it handles of each.
+	Subscriptions []Subscription
+	// Concurrency is service.Config.Concurrency: 1 for ordered mode, N > 1
+	// for batches of up to N.
+	Concurrency int
+	// Prefetch is how many unacked deliveries the engine takes ahead.
+	Prefetch int
+	// Logger is the service's logger.
+	Logger *slog.Logger
+	// RetryDelay is the wait before the attempt-th try to reach the broker
+	// (service.Config.Connect), for a transport that retries.
+	RetryDelay func(attempt int) time.Duration
+}
+
+// Subscription is one producer a service consumes from.
+type Subscription struct {
+	Producer    string
+	RoutingKeys []string
+}
+
+// Binding is a Transport bound to one service.
+type Binding interface {
+	// Publish sends msgs, all of the service's own events, and returns
+	// once the transport accepted them all.
+	Publish(ctx context.Context, msgs []*message.Message) error
+	// Consume connects (retrying until ctx ends), calls ready once the
+	// service's consumer is in place (events published from then on are
+	// kept for it), and sends deliveries to out until ctx ends. It then
+	// stops taking deliveries, closes out, calls drain, which returns once
+	// the engine settled what it holds (so in-flight deliveries can still
+	// be acked), and releases its connections; what was not acked is
+	// redelivered. A service that consumes nothing gets no deliveries, but
+	// Consume still calls ready and returns once ctx ends.
+	Consume(ctx context.Context, out chan<- Delivery, drain func(), ready func()) error
+	// Close releases what Publish opened.
+	Close() error
+}
+
+// Delivery is one event a transport took from the service's queue. The
+// engine settles it once: Ack, Nack, or DeadLetter followed by Ack.
+type Delivery interface {
+	// Message is the event, as the transport decoded it.
+	Message() *message.Message
+	// Exchange and RoutingKey are where the event was published; a
+	// dead-lettered copy records them so that it can be redriven.
+	Exchange() string
+	RoutingKey() string
+	// Ack removes the event from the queue.
+	Ack() error
+	// Nack(true) puts the event back on the queue.
+	Nack(requeue bool) error
+	// DeadLetter copies the event, with headers added, into the service's
+	// dead-letter queue and returns once that copy is safe; the engine
+	// acks afterwards.
+	DeadLetter(ctx context.Context, headers map[string]string) error
+	// Stale reports that the channel the delivery came on is gone: it can
+	// no longer be acked, and the broker redelivers it, so handling it is
+	// wasted work.
+	Stale() bool
+}
+
+// AckThrougher is a Delivery whose transport acks it and every earlier
+// delivery of its channel in one frame (AMQP's multiple-ack). Only ordered
+// mode uses it: there every earlier delivery is settled already.
+type AckThrougher interface {
+	AckThrough() error
+}

@@ -1,0 +1,173 @@
+package jetstream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+
+	"github.com/evgenhq/evgen/runtime/transport/pubsub"
+)
+
+// Options tune the JetStream transport; zero fields take the defaults
+// documented on each.
+type Options struct {
+	// AckWait is how long JetStream waits for a delivered event's ack
+	// before it delivers the event again; default 30s. Keep it above the
+	// longest a handler (with its retries) takes.
+	AckWait time.Duration
+	// MaxAckPending bounds the events delivered and not yet acked per
+	// consumer; default 1, which keeps publish order across crashes and
+	// restarts: JetStream sends nothing past an unacked event, which it
+	// redelivers after AckWait. With more, the events a killed or stopped
+	// replica held come back only after AckWait, behind later ones the
+	// server sent meanwhile (measured: TestKilledDuringChangesOverNATS in
+	// examples/e2e applies versions out of order with 256). Raise it for
+	// throughput only where handlers tolerate reordering.
+	MaxAckPending int
+	// NakDelay is how long JetStream waits before it delivers again an
+	// event the service nacked (one it took while stopping, or one its
+	// dead-letter subject would not take); default 100ms, so that a
+	// stopping replica is not handed the same event in a tight loop.
+	NakDelay time.Duration
+	// MaxAge is how long the streams keep events; default 7 days, as the
+	// RabbitMQ event log.
+	MaxAge time.Duration
+	// DeadLetterTopic returns the subject a service's dead letters go to;
+	// nil means pubsub.DefaultDeadLetterTopic.
+	DeadLetterTopic func(namespace, service string) string
+	// NATS are extra options for the connections (credentials, TLS).
+	NATS []nats.Option
+}
+
+// Defaults of Options.
+const (
+	DefaultAckWait       = 30 * time.Second
+	DefaultMaxAckPending = 1
+	DefaultMaxAge        = 7 * 24 * time.Hour
+	DefaultNakDelay      = 100 * time.Millisecond
+)
+
+func (o *Options) setDefaults() {
+	if o.AckWait <= 0 {
+		o.AckWait = DefaultAckWait
+	}
+	if o.MaxAckPending <= 0 {
+		o.MaxAckPending = DefaultMaxAckPending
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+	if o.NakDelay <= 0 {
+		o.NakDelay = DefaultNakDelay
+	}
+}
+
+// StreamName is the JetStream stream that holds topic's events: stream
+// names cannot hold dots, subjects can.
+func StreamName(topic string) string { return strings.ReplaceAll(topic, ".", "_") }
+
+// durableName is the consumer of group on every stream it reads.
+func durableName(group string) string { return strings.ReplaceAll(group, ".", "_") }
+
+// connect opens a connection that, when the server is away, keeps trying
+// in the background instead of failing: the service may start before NATS.
+func (o Options) connect(url, name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.Name(name), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1)}, extra...)
+	opts = append(opts, o.NATS...)
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("NATS at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// config builds the Watermill Pub/Sub pair of service on the server at url.
+func (o Options) config(url, service string, log *slog.Logger) (pubsub.Config, error) {
+	o.setDefaults()
+	wlog := watermill.NewSlogLogger(log)
+	nc, err := o.connect(url, service+"-publisher")
+	if err != nil {
+		return pubsub.Config{}, err
+	}
+	pub, err := wmnats.NewPublisherWithNatsConn(nc, wmnats.PublisherPublishConfig{
+		Marshaler:         Marshaler{},
+		SubjectCalculator: wmnats.DefaultSubjectCalculator,
+		JetStream:         wmnats.JetStreamConfig{TrackMsgId: true},
+	}, wlog)
+	if err != nil {
+		nc.Close()
+		return pubsub.Config{}, fmt.Errorf("JetStream publisher: %w", err)
+	}
+	js, err := nc.JetStream()
+	if err != nil {
+		nc.Close()
+		return pubsub.Config{}, fmt.Errorf("JetStream: %w", err)
+	}
+	return pubsub.Config{
+		Publisher:       pub,
+		Subscriber:      func(group string) (message.Subscriber, error) { return o.subscriber(url, group, wlog) },
+		DeadLetterTopic: o.DeadLetterTopic,
+		Prepare:         func(ctx context.Context, t pubsub.Topics) error { return o.prepare(ctx, js, t) },
+	}, nil
+}
+
+// subscriber returns a subscriber on a connection of its own whose
+// subscriptions share group's durable consumer.
+func (o Options) subscriber(url, group string, log watermill.LoggerAdapter) (message.Subscriber, error) {
+	closed := make(chan struct{})
+	nc, err := o.connect(url, group, nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	if err != nil {
+		return nil, err
+	}
+	durable := durableName(group)
+	sub, err := wmnats.NewSubscriberWithNatsConn(nc, wmnats.SubscriberSubscriptionConfig{
+		Unmarshaler:       Marshaler{},
+		NakDelay:          wmnats.NewStaticDelay(o.NakDelay),
+		QueueGroupPrefix:  durable,
+		SubscribersCount:  1,
+		AckWaitTimeout:    o.AckWait,
+		SubjectCalculator: wmnats.DefaultSubjectCalculator,
+		JetStream: wmnats.JetStreamConfig{
+			DurablePrefix: durable,
+			SubscribeOptions: []nats.SubOpt{
+				nats.AckExplicit(), nats.AckWait(o.AckWait), nats.MaxAckPending(o.MaxAckPending), nats.DeliverNew(),
+			},
+		},
+	}, log)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("JetStream subscriber for %s: %w", group, err)
+	}
+	return drained{sub, closed}, nil
+}
+
+// drainTimeout bounds the wait for a subscriber's connection to close.
+const drainTimeout = 5 * time.Second
+
+// drained is a subscriber whose Close returns once its connection closed.
+// watermill-nats' Close only starts draining the connection; until the
+// server saw the subscriptions end it may still send the consumer's next
+// event to them, which nats.go then drops, and JetStream redelivers it
+// only after AckWait, sending nothing else meanwhile.
+type drained struct {
+	*wmnats.Subscriber
+	closed <-chan struct{}
+}
+
+// Close closes the subscriber and waits, at most drainTimeout, until its
+// connection closed.
+func (d drained) Close() error {
+	err := d.Subscriber.Close()
+	select {
+	case <-d.closed:
+	case <-time.After(drainTimeout):
+	}
+	return err
+}
