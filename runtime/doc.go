@@ -5,7 +5,9 @@
 // (SnapshotOf, RegisterSnapshots) and what a generated SyncFrom<Producer>
 // takes (Syncer, SyncFrom, SyncOptions). Like protobuf-go's runtime/protoimpl,
 // it is small and kept stable for generated code; handlers also use
-// Permanent and IncomingMeta from it.
+// Permanent and IncomingMeta from it. Publish carries the span of its
+// context with the event (trace.go: InjectTrace, ExtractTrace and the
+// trace headers, which the engine reads on the other side).
 //
 // The machinery lives beside it, each layer in its own package:
 //

@@ -16,7 +16,8 @@ import (
 // joins the incoming event's conversation: its correlation ID is carried
 // over and the incoming event becomes its cause, and an event the
 // handler's contract does not declare in its emits is counted and logged
-// (see reactions.go).
+// (see reactions.go). The span in ctx, if any, travels with the event as
+// its trace context (see trace.go).
 func Publish(ctx context.Context, p Publisher, e Event, opts ...PublishOption) error {
 	msg, err := NewMessage(ctx, e, opts...)
 	if err != nil {
@@ -63,6 +64,7 @@ func NewMessage(ctx context.Context, e Event, opts ...PublishOption) (*message.M
 		md[HeaderSubject] = k.EventKey()
 	}
 	setConversation(ctx, md, o)
+	InjectTrace(ctx, md) // the span the event is created in: a request's, a handler's
 	return msg, nil
 }
 

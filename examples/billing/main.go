@@ -15,8 +15,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/evgenhq/evgen/examples/billing/app"
+	"github.com/evgenhq/evgen/examples/internal/telemetry"
 	"github.com/evgenhq/evgen/examples/transportflag"
 	"github.com/evgenhq/evgen/runtime/service"
 )
@@ -41,6 +43,11 @@ func run(args []string) error {
 	fs.BoolVar(&cfg.PublisherUsers.Verify, "verify-publishers", env("EVGEN_VERIFY_PUBLISHERS", "") == "1", "dead-letter events not published by their producer's own broker user, named `-user-prefix` + service (env EVGEN_VERIFY_PUBLISHERS=1)")
 	fs.StringVar(&cfg.PublisherUsers.Prefix, "user-prefix", env("EVGEN_USER_PREFIX", ""), "`prefix` of the producers' broker user names, as evgen topology -user-prefix (env EVGEN_USER_PREFIX)")
 	fs.StringVar(&cfg.SyncFrom, "sync-from", env("EVGEN_BILLING_SYNC_FROM", ""), "catch up from users' event log at start: `start`, a time (RFC 3339), a duration ago (2h) or an offset; resumes where an interrupted sync stopped (env EVGEN_BILLING_SYNC_FROM)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\n"+telemetry.Help)
+	}
 	transport := fs.String("transport", env("EVGEN_TRANSPORT", ""), transportflag.Usage)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -58,7 +65,22 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tp, shutdown, err := telemetry.Setup(ctx, "billing")
+	if err != nil {
+		return err
+	}
+	defer flush(shutdown, cfg.Logger)
+	cfg.TracerProvider = tp
 	return app.Run(ctx, cfg)
+}
+
+// flush sends the spans still buffered before the process exits.
+func flush(shutdown func(context.Context) error, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := shutdown(ctx); err != nil {
+		log.Warn("flush traces", "err", err)
+	}
 }
 
 // env returns the environment variable name, or def when it is unset.

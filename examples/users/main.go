@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/evgenhq/evgen/examples/internal/telemetry"
 	"github.com/evgenhq/evgen/examples/transportflag"
 	"github.com/evgenhq/evgen/examples/users/app"
 )
@@ -36,6 +38,11 @@ func run(args []string) error {
 	fs.StringVar((*string)(&cfg.QueueType), "queue-type", env("EVGEN_QUEUE_TYPE", "quorum"), "`type` of the service's queues: quorum, or classic for queues declared classic before (env EVGEN_QUEUE_TYPE)")
 	fs.StringVar(&cfg.DB, "db", env("EVGEN_USERS_DB", "users.db"), "database: a SQLite file `path`, or a postgres:// URL (env EVGEN_USERS_DB)")
 	fs.StringVar(&cfg.Namespace, "namespace", env("EVGEN_NAMESPACE", "evgen"), "`prefix` of the RabbitMQ exchanges and queues (env EVGEN_NAMESPACE)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\n"+telemetry.Help)
+	}
 	transport := fs.String("transport", env("EVGEN_TRANSPORT", ""), transportflag.Usage)
 	fs.BoolVar(&cfg.PublisherUsers.Verify, "verify-publishers", env("EVGEN_VERIFY_PUBLISHERS", "") == "1", "dead-letter events not published by their producer's own broker user, named `-user-prefix` + service (env EVGEN_VERIFY_PUBLISHERS=1)")
 	fs.StringVar(&cfg.PublisherUsers.Prefix, "user-prefix", env("EVGEN_USER_PREFIX", ""), "`prefix` of the producers' broker user names, as evgen topology -user-prefix (env EVGEN_USER_PREFIX)")
@@ -52,7 +59,22 @@ func run(args []string) error {
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tp, shutdown, err := telemetry.Setup(ctx, "users")
+	if err != nil {
+		return err
+	}
+	defer flush(shutdown, cfg.Logger)
+	cfg.TracerProvider = tp
 	return app.Run(ctx, cfg)
+}
+
+// flush sends the spans still buffered before the process exits.
+func flush(shutdown func(context.Context) error, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := shutdown(ctx); err != nil {
+		log.Warn("flush traces", "err", err)
+	}
 }
 
 // env returns the environment variable name, or def when it is unset.

@@ -106,6 +106,10 @@ func (s *Service) handleBatch(ctx context.Context, batch []*delivery) {
 // ackAll settles the committed events of a batch: the events their
 // handlers published are released to the outbox, and each is acked.
 func (s *Service) ackAll(ctx context.Context, applied []batchItem) {
+	if len(applied) == 0 {
+		return
+	}
+	defer s.tracer.startSettle(applied).End()
 	for _, it := range applied {
 		s.releaseHeld(ctx, it.d)
 		s.ack(it.d, it.m)
@@ -162,14 +166,7 @@ func (s *Service) applyOptimistic(ctx context.Context, items []batchItem) error 
 	}
 	for i, it := range items {
 		it.d.duplicate, it.d.scope, it.d.superseded = !won[i], nil, nil
-		if !won[i] {
-			continue
-		}
-		fresh, err := s.newer(ctx, tx, it.d, it.m)
-		if err == nil && fresh {
-			err = s.call(ctx, tx, it.d, it.h, it.m)
-		}
-		if err != nil {
+		if err := s.process(ctx, tx, it.d, it.h, it.m, won[i]); err != nil {
 			return s.abandon(tx, &handlerFailed{i, err})
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config wires a Service. Zero values take the defaults documented on each
@@ -41,6 +43,11 @@ type Config struct {
 	// Metrics registers the service's Prometheus collectors; nil means no
 	// metrics.
 	Metrics prometheus.Registerer
+	// TracerProvider makes the service's OpenTelemetry spans (publish,
+	// relay, process, settle, dead-letter; see docs/observability.md); nil
+	// means the global provider (otel.GetTracerProvider), a no-op until the
+	// application sets one.
+	TracerProvider trace.TracerProvider
 	// Namespace prefixes every exchange and queue name ("evgen" by
 	// default), so that tests and environments sharing a broker stay apart.
 	Namespace string
@@ -305,6 +312,9 @@ func CheckNamespace(ns string) error {
 func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = otel.GetTracerProvider()
 	}
 	if c.Namespace == "" {
 		c.Namespace = DefaultNamespace

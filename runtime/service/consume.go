@@ -225,13 +225,7 @@ func (s *Service) apply(ctx context.Context, tx store.InboxTx, d *delivery, h ru
 	if err != nil {
 		return false, err
 	}
-	if !claimed {
-		return true, nil
-	}
-	if fresh, err := s.newer(ctx, tx, d, m); err != nil || !fresh {
-		return false, err
-	}
-	return false, s.call(ctx, tx, d, h, m)
+	return !claimed, s.process(ctx, tx, d, h, m, claimed)
 }
 
 // call runs the handler; a panic is a failure of this attempt, not a crash.
@@ -270,6 +264,7 @@ func (s *Service) ackInOrder(ctx context.Context, applied []batchItem) {
 		s.ackAll(ctx, applied)
 		return
 	}
+	defer s.tracer.startSettle(applied).End()
 	through := last.AckThrough
 	for i, it := range applied {
 		s.releaseHeld(ctx, it.d)

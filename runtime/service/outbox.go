@@ -30,3 +30,13 @@ func (s *Service) claimOutbox(ctx context.Context) error {
 	}
 	return nil
 }
+
+// relayPublisher is the service as its outbox relay's publisher: Publish
+// traces each event as relayed (a "relay" send span, the child of the span
+// the event was written in), and a set-aside event is reported to the
+// service (store.SetAsideReporter, through the embedded Service).
+type relayPublisher struct{ *Service }
+
+func (r relayPublisher) Publish(ctx context.Context, msgs ...*message.Message) error {
+	return r.publish(ctx, opRelay, msgs)
+}

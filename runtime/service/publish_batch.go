@@ -25,7 +25,8 @@ type eachPublisher interface {
 // unroutable one while the event log is disabled fail with a
 // runtime.Permanent error without holding back the others. Unlike Publish
 // it tries once: the outbox relay, its caller, sends again what failed.
-// It implements store.BatchPublisher.
+// Each event is traced as relayed (the outbox relay is its caller). It
+// implements store.BatchPublisher.
 func (s *Service) PublishBatch(ctx context.Context, msgs []*message.Message) []error {
 	errs := make([]error, len(msgs))
 	var send []*message.Message
@@ -43,7 +44,13 @@ func (s *Service) PublishBatch(ctx context.Context, msgs []*message.Message) []e
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.PublishTimeout)
 		defer cancel()
 	}
+	// Each event's relay span ends with its own confirm or error.
+	spans := make([]sendSpans, len(send))
+	for j := range send {
+		spans[j] = s.tracer.startSends(ctx, opRelay, send[j:j+1])
+	}
 	for j, err := range s.publishEach(ctx, send) {
+		spans[j].end(err)
 		if errors.Is(err, ErrUnroutable) && s.cfg.EventLog.Disabled {
 			err = runtime.Permanent(err)
 		}

@@ -46,7 +46,9 @@ func (s *Service) attempt(ctx context.Context, it batchItem, first int) {
 		it.m.Attempt = n
 		err := s.applyAlone(s.workCtx, it.d, it.h, it.m)
 		if err == nil {
+			settle := s.tracer.startSettle([]batchItem{it})
 			s.ack(it.d, it.m)
+			settle.End()
 			return
 		}
 		n = s.afterFailure(ctx, it, n, err)
@@ -108,7 +110,10 @@ func (s *Service) requeue(d *delivery) {
 // it. If the dead-letter queue cannot take it, d goes back on the queue:
 // an event is never dropped.
 func (s *Service) deadLetter(d *delivery, m runtime.Meta, cause error, attempts int) {
+	span := s.tracer.startDeadLetter(d, m, cause, attempts)
+	defer span.End()
 	if err := s.copyToDeadLetters(d, cause, attempts); err != nil {
+		span.RecordError(err)
 		s.log.Error("dead-lettering failed, requeueing", "id", d.msg.UUID, "err", err)
 		s.requeue(d)
 		return

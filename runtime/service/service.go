@@ -29,6 +29,7 @@ type Service struct {
 	// orders are the consumed event types whose key's events are ordered,
 	// by routing key (order.go).
 	orders map[string]orderRule
+	tracer tracer
 
 	mu       sync.Mutex
 	handlers map[string]runtime.EventHandler // by routing key
@@ -82,6 +83,7 @@ func New(cfg Config) (*Service, error) {
 		workCtx:   context.Background(), // Run's own replaces it
 	}
 	s.reactions = newReactions(cfg.Contract, m.undeclaredEmits, s.log)
+	s.tracer = newTracer(cfg, s.transportEnv().consumer.queue)
 	s.transport, err = bindTransport(cfg.Transport, s.transportEnv())
 	if err != nil {
 		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
@@ -155,6 +157,12 @@ func (s *Service) Register(h runtime.EventHandler) error {
 // Run binds to every event of the producer, ErrUnroutable only means that
 // the topology is not declared yet, so it stays transient.
 func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
+	return s.publish(ctx, opPublish, msgs)
+}
+
+// publish is Publish, traced as the operation op: a publish, or the
+// outbox relay's.
+func (s *Service) publish(ctx context.Context, op string, msgs []*message.Message) error {
 	for _, msg := range msgs {
 		if err := s.checkPublishes(msg); err != nil {
 			return err
@@ -168,7 +176,10 @@ func (s *Service) Publish(ctx context.Context, msgs ...*message.Message) error {
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.PublishTimeout)
 		defer cancel()
 	}
-	if err := s.transport.publish(ctx, msgs); err != nil {
+	spans := s.tracer.startSends(ctx, op, msgs)
+	err := s.transport.publish(ctx, msgs)
+	spans.end(err)
+	if err != nil {
 		if errors.Is(err, ErrUnroutable) && s.cfg.EventLog.Disabled {
 			return runtime.Permanent(err)
 		}
@@ -238,7 +249,7 @@ func (s *Service) start() error {
 func (s *Service) relay(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
 	for attempt := 1; ; attempt++ {
-		err := s.cfg.Store.Relay(ctx, s)
+		err := s.cfg.Store.Relay(ctx, relayPublisher{s})
 		if ctx.Err() != nil {
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/evgenhq/evgen/runtime/transport"
 )
@@ -90,6 +91,8 @@ type delivery struct {
 	superseded *placed
 	// scope is the handler scope of the latest attempt.
 	scope *scope
+	// span is the process span of the latest attempt, for the settle span.
+	span trace.SpanContext
 }
 
 func newDelivery(d Delivery) *delivery { return &delivery{Delivery: d, msg: d.Message()} }

@@ -17,8 +17,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
+	"github.com/evgenhq/evgen/examples/internal/telemetry"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/open"
@@ -50,6 +52,10 @@ type Config struct {
 	Namespace string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// TracerProvider makes the spans of the API's requests and of the
+	// service's events; nil means the global provider (telemetry.Setup
+	// sets it from the OTEL_EXPORTER_OTLP_* variables).
+	TracerProvider trace.TracerProvider
 	// PublisherUsers, with Verify set, makes the service dead-letter an
 	// event not published by its producer's own broker user (see evgen
 	// topology and docs/other-languages.md).
@@ -91,6 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := service.New(service.Config{
 		Contract: billingevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
+		TracerProvider: cfg.TracerProvider,
 		PublisherUsers: cfg.PublisherUsers,
 	})
 	if err != nil {
@@ -110,7 +117,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Transport == nil {
 		a.resync = svc.RequestResync // RabbitMQ: the answers come to billing's own queue
 	}
-	return serve(ctx, cfg.HTTPAddr, a.routes(metrics), svc, log)
+	return serve(ctx, cfg.HTTPAddr, telemetry.HTTP(a.routes(metrics), cfg.TracerProvider), svc, log)
 }
 
 // syncFromLog catches up from users' event log next to live consumption;

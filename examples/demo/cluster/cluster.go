@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	rtservice "github.com/evgenhq/evgen/runtime/service"
 )
 
@@ -29,6 +31,10 @@ const (
 	// InProcess runs both services in this process over
 	// service.InProcess: no broker, and nothing survives the process.
 	InProcess
+	// Goroutines runs both services in this process over RabbitMQ, as
+	// Processes does, so that a test can hand them a tracer provider
+	// (Options.TracerProvider) and read their spans.
+	Goroutines
 )
 
 // Options configure a Cluster.
@@ -37,8 +43,8 @@ type Options struct {
 	// BinDir holds the users and billing binaries (see Build); Processes
 	// only.
 	BinDir string
-	// AMQPURL is the broker; Processes only. Close deletes the topology
-	// through it.
+	// AMQPURL is the broker; Processes and Goroutines only. Close deletes
+	// the topology through it.
 	AMQPURL string
 	// UsersAMQPURL and BillingAMQPURL, when set, are the URLs users and
 	// billing connect with instead of AMQPURL, for services that each
@@ -62,6 +68,9 @@ type Options struct {
 	UsersDB, BillingDB string
 	// LogDir receives users.log and billing.log.
 	LogDir string
+	// TracerProvider makes both services' spans; InProcess and Goroutines
+	// only (processes read the OTEL_* variables), nil for the global one.
+	TracerProvider trace.TracerProvider
 }
 
 // Cluster is a running pair of services.
@@ -112,8 +121,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.billing = newProcess(filepath.Join(opts.BinDir, "billing"), billingAddr, opts.BillingDB, orDefault(opts.BillingAMQPURL, opts.AMQPURL), opts, "billing")
 	case InProcess:
 		c.bus = rtservice.NewInProcessBus()
-		c.users = newInProcessUsers(usersAddr, opts, c.bus)
-		c.billing = newInProcessBilling(billingAddr, opts, c.bus)
+		c.users = newInProcessUsers(usersAddr, opts, rtservice.InProcess(c.bus))
+		c.billing = newInProcessBilling(billingAddr, opts, rtservice.InProcess(c.bus))
+	case Goroutines:
+		c.users = newInProcessUsers(usersAddr, opts, rtservice.AMQP(opts.AMQPURL))
+		c.billing = newInProcessBilling(billingAddr, opts, rtservice.AMQP(opts.AMQPURL))
 	default:
 		return nil, fmt.Errorf("unknown mode %d", opts.Mode)
 	}
@@ -210,7 +222,7 @@ func (c *Cluster) Close() error {
 	switch {
 	case c.opts.Mode == Processes && c.opts.Transport != "":
 		errs = append(errs, DeleteStreams(c.opts.Transport, c.opts.Namespace))
-	case c.opts.Mode == Processes:
+	case c.opts.Mode != InProcess: // Processes and Goroutines, over RabbitMQ
 		errs = append(errs, DeleteTopology(c.opts.AMQPURL, c.opts.Namespace))
 	}
 	return errors.Join(errs...)

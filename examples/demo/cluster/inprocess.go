@@ -24,15 +24,15 @@ type inProcess struct {
 	err     error
 }
 
-func newInProcessUsers(addr string, opts Options, bus *rtservice.InProcessBus) *inProcess {
+func newInProcessUsers(addr string, opts Options, transport rtservice.Transport) *inProcess {
 	return &inProcess{name: "users", logPath: filepath.Join(opts.LogDir, "users.log"), run: func(ctx context.Context, log *slog.Logger) error {
-		return usersapp.Run(ctx, usersapp.Config{HTTPAddr: addr, Transport: rtservice.InProcess(bus), DB: opts.UsersDB, Namespace: opts.Namespace, Logger: log})
+		return usersapp.Run(ctx, usersapp.Config{HTTPAddr: addr, Transport: transport, DB: opts.UsersDB, Namespace: opts.Namespace, Logger: log, TracerProvider: opts.TracerProvider})
 	}}
 }
 
-func newInProcessBilling(addr string, opts Options, bus *rtservice.InProcessBus) *inProcess {
+func newInProcessBilling(addr string, opts Options, transport rtservice.Transport) *inProcess {
 	return &inProcess{name: "billing", logPath: filepath.Join(opts.LogDir, "billing.log"), run: func(ctx context.Context, log *slog.Logger) error {
-		return billingapp.Run(ctx, billingapp.Config{HTTPAddr: addr, Transport: rtservice.InProcess(bus), DB: opts.BillingDB, Namespace: opts.Namespace, Logger: log})
+		return billingapp.Run(ctx, billingapp.Config{HTTPAddr: addr, Transport: transport, DB: opts.BillingDB, Namespace: opts.Namespace, Logger: log, TracerProvider: opts.TracerProvider})
 	}}
 }
 

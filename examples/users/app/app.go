@@ -17,7 +17,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/evgenhq/evgen/examples/internal/telemetry"
 	"github.com/evgenhq/evgen/examples/users/usersevents"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/open"
@@ -49,6 +51,10 @@ type Config struct {
 	Namespace string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// TracerProvider makes the spans of the API's requests and of the
+	// service's events; nil means the global provider (telemetry.Setup
+	// sets it from the OTEL_EXPORTER_OTLP_* variables).
+	TracerProvider trace.TracerProvider
 	// PublisherUsers, with Verify set, makes the service dead-letter an
 	// event not published by its producer's own broker user (see evgen
 	// topology and docs/other-languages.md).
@@ -82,6 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := service.New(service.Config{
 		Contract: usersevents.Contract, Transport: transport, Store: store,
 		Logger: log, Metrics: metrics, Namespace: cfg.Namespace, QueueType: cfg.QueueType,
+		TracerProvider: cfg.TracerProvider,
 		PublisherUsers: cfg.PublisherUsers,
 	})
 	if err != nil {
@@ -96,7 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	a := &api{users: &users{db: store.DB(), store: store}, log: log}
-	return serve(ctx, cfg.HTTPAddr, a.routes(metrics), svc, log)
+	return serve(ctx, cfg.HTTPAddr, telemetry.HTTP(a.routes(metrics), cfg.TracerProvider), svc, log)
 }
 
 // serve runs the HTTP server and the event service side by side until ctx
