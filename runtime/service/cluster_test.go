@@ -247,7 +247,13 @@ func (f *clusterFixture) waitReplicasCaughtUp(t *testing.T) {
 			target = max(target, p)
 		}
 		testenv.Eventually(t, 60*time.Second, "every replica of "+name+" caught up", func() bool {
-			for _, p := range positions() {
+			// A replica still starting is missing from the status, and
+			// would pass the check unseen: wait until all three report.
+			ps := positions()
+			if len(ps) < 3 {
+				return false
+			}
+			for _, p := range ps {
 				if p < target {
 					return false
 				}
