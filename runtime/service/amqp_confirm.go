@@ -167,11 +167,29 @@ func (c *confirmChannel) awaitConfirm(dc *amqp.DeferredConfirmation, id string) 
 	returned := c.takeReturn(id)
 	switch {
 	case !ack:
+		c.retire()
 		return errNotConfirmed
 	case returned:
 		return ErrUnroutable
 	}
 	return nil
+}
+
+// retire closes the channel after a nack, so that the publisher's next
+// publish repairs it with a fresh one. A nack says a queue could not take
+// the event, typically a quorum queue between leaders, and the channel
+// that got it may keep its view of the queue from before: on RabbitMQ
+// 3.10, a channel opened while a quorum queue's leader was down went on
+// being nacked after a new leader was elected (20 s and more, every retry
+// on the same channel), while a fresh channel publishes at once. The
+// channel's other publishes in flight fail with it and are retried with
+// their IDs; consumers' inboxes drop any copy that had arrived. When the
+// channel is closed already (amqp091 nacks what was in flight then), this
+// does nothing.
+func (c *confirmChannel) retire() {
+	if !c.ch.IsClosed() {
+		c.ch.Close()
+	}
 }
 
 // takeReturn drains the returns received so far and takes the return of

@@ -2,10 +2,12 @@ package service
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
@@ -58,5 +60,64 @@ func TestChannelErrorKeepsThePublisherConnection(t *testing.T) {
 	}
 	if pc.chans[0].Load().closed() {
 		t.Fatal("the failed channel was not reopened")
+	}
+}
+
+// A channel that got a nack may keep a stale view of the queue that
+// nacked (a quorum queue between leaders), so the publisher replaces it:
+// the next publish goes out on a fresh channel. A full queue that rejects
+// publishes gives the nack here (a classic one: a quorum queue learns
+// that it is full only after the fact).
+func TestNackedChannelIsReplaced(t *testing.T) {
+	url := testenv.AMQPURL(t)
+	s, err := New(Config{
+		Contract:          runtime.Contract{Service: "publisher"},
+		Transport:         AMQP(url),
+		Store:             memory.New(),
+		Metrics:           prometheus.NewRegistry(),
+		PublisherChannels: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	p := s.transport.(*amqpBinding).pub
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pc, err := p.conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	queue := testenv.UniqueName("full")
+	setup, err := pc.conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer setup.Close()
+	args := amqp.Table{"x-queue-type": "classic", "x-max-length": int64(1), "x-overflow": "reject-publish"}
+	if _, err := setup.QueueDeclare(queue, true, false, false, false, args); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { setup.QueueDelete(queue, false, false, false) })
+	fill := outgoing{exchange: "", key: queue, pub: amqp.Publishing{MessageId: "fills", Body: []byte("{}")}}
+	if err := pc.chans[0].Load().publish(ctx, fill); err != nil {
+		t.Fatalf("publish the event that fills the queue: %v", err)
+	}
+
+	first := pc.chans[0].Load()
+	o := outgoing{exchange: "", key: queue, pub: amqp.Publishing{MessageId: "nacked", Body: []byte("{}")}}
+	if err := first.publish(ctx, o); !errors.Is(err, errNotConfirmed) {
+		t.Fatalf("publish into a full reject-publish queue: %v, want %v", err, errNotConfirmed)
+	}
+	again, err := p.conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.chans[0].Load() == first {
+		t.Fatal("the next publish would go out on the channel that was nacked")
+	}
+	if again.chans[0].Load().closed() {
+		t.Fatal("the nacked channel was not replaced by an open one")
 	}
 }
