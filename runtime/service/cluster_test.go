@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ type clusterFixture struct {
 	queueType service.QueueType
 	ledger    *ledger
 	users     *service.Service
+	logs      syncBuffer // both services' logs, shown when a stop fails
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
 }
@@ -63,6 +65,7 @@ func newClusterFixture(t *testing.T, c *testenv.RabbitCluster, queueType service
 	onCluster := func(cfg *service.Config) {
 		cfg.Transport = service.AMQP(c.URLs...)
 		cfg.QueueType = queueType
+		cfg.Logger = slog.New(slog.NewTextHandler(&f.logs, nil)).With("service", cfg.Contract.Service)
 	}
 	billing, _ := f.b.service(t, billingContract, memory.New(), onCluster)
 	err := billing.Register(runtime.On(func(_ context.Context, e userRegistered, _ runtime.Meta) error {
@@ -135,6 +138,7 @@ func (f *clusterFixture) stopAndMeasure(t *testing.T, n int, what string) {
 	for !f.ledger.workingSince(down) {
 		if time.Now().After(deadline) {
 			t.Errorf("stopped node %d, the %s: services not working again 20s later", n, what)
+			f.diagnose(t)
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -145,6 +149,23 @@ func (f *clusterFixture) stopAndMeasure(t *testing.T, n int, what string) {
 	if pub > 5*time.Second || con > 5*time.Second {
 		t.Errorf("node %d stopped: publishing paused %v and consuming %v, want each at most 5s", n, pub, con)
 	}
+}
+
+// diagnose logs what a failed stop needs to be understood: the state of
+// the test's queues and log as the running nodes see them, and the
+// services' own logs.
+func (f *clusterFixture) diagnose(t *testing.T) {
+	t.Helper()
+	for n := 1; n <= 3; n++ {
+		if !f.c.Running(n) {
+			continue
+		}
+		t.Logf("node %d: queues:\n%s", n, f.c.Ctl(t, n, "list_queues", "name", "type", "messages", "leader", "members", "online"))
+		t.Logf("node %d: quorum status of %s:\n%s", n, f.queue, f.c.Queues(t, n, "quorum_status", f.queue))
+		t.Logf("node %d: stream status of %s.users.log:\n%s", n, f.b.ns, f.c.Streams(t, n, "stream_status", f.b.ns+".users.log"))
+	}
+	logs := strings.Split(f.logs.String(), "\n")
+	t.Logf("the services' last log lines:\n%s", strings.Join(logs[max(0, len(logs)-80):], "\n"))
 }
 
 // queueInfo is a row of rabbitmqctl list_queues --formatter json. Members
