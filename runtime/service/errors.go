@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/evgenhq/evgen/runtime/transport"
+	amqptransport "github.com/evgenhq/evgen/runtime/transport/amqp"
 )
 
 // ErrUnroutable is returned by a broker Publish when RabbitMQ returned the
@@ -24,10 +25,6 @@ var ErrNoResync = errors.New("the transport cannot carry resync requests: it sen
 var ErrNotInHandler = errors.New("runtime: TxPublisher used outside a handler")
 
 // ErrBrokerBlocked is wrapped in the error of a broker Publish whose
-// deadline passed while RabbitMQ blocked the publisher connection (a memory
-// or disk alarm: the broker stops reading from publishing connections until
-// the alarm clears). The error names the broker's reason. The event may
-// still be routed once the broker reads again, so retry with the same ID,
-// which consumers' inboxes deduplicate; free memory or disk on the broker
-// (see its logs and `rabbitmqctl status`) to end the alarm.
-var ErrBrokerBlocked = errors.New("RabbitMQ is blocking publishers")
+// deadline passed while RabbitMQ blocked the publisher connection; see
+// amqp.ErrBrokerBlocked of runtime/transport/amqp.
+var ErrBrokerBlocked = amqptransport.ErrBrokerBlocked

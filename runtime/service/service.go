@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // Service is one running evgen service: it declares its contract's
@@ -22,7 +23,7 @@ type Service struct {
 	cfg       Config
 	log       *slog.Logger
 	metrics   *metrics
-	transport binding
+	transport transport.Binding
 	publishes map[string]bool // routing keys of the contract's own events
 	consumes  map[string]bool // routing keys of consumed events
 	reactions *reactions      // the handlers' declared emits
@@ -83,8 +84,9 @@ func New(cfg Config) (*Service, error) {
 		workCtx:   context.Background(), // Run's own replaces it
 	}
 	s.reactions = newReactions(cfg.Contract, m.undeclaredEmits, s.log)
-	s.tracer = newTracer(cfg, s.transportEnv().consumer.queue)
-	s.transport, err = bindTransport(cfg.Transport, s.transportEnv())
+	env := s.transportEnv()
+	s.tracer = newTracer(cfg, env.Queue)
+	s.transport, err = cfg.Transport.Bind(env)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
 	}
@@ -101,19 +103,6 @@ func routingKeys(events []runtime.EventInfo) map[string]bool {
 
 // names are the broker names of the service's namespace.
 func (s *Service) names() names { return names{s.cfg.Namespace} }
-
-func (s *Service) transportEnv() transportEnv {
-	n := s.names()
-	env := transportEnv{service: s.cfg.Contract.Service, names: n, plan: Topology(s.cfg), cfg: s.cfg, log: s.log}
-	if len(s.cfg.Contract.Consumes) > 0 {
-		env.consumer = consumerInfo{
-			queue:           n.queue(s.cfg.Contract.Service),
-			deadLetterQueue: n.deadLetterQueue(s.cfg.Contract.Service),
-			prefetch:        s.cfg.Prefetch,
-		}
-	}
-	return env
-}
 
 // Ready is closed once Run has declared the topology and started
 // consuming: from then on every event the service consumes is kept in its
@@ -180,7 +169,7 @@ func (s *Service) publish(ctx context.Context, op string, msgs []*message.Messag
 		defer cancel()
 	}
 	spans := s.tracer.startSends(ctx, op, msgs)
-	err := s.transport.publish(ctx, msgs)
+	err := s.transport.Publish(ctx, msgs)
 	spans.end(err)
 	if err != nil {
 		if errors.Is(err, ErrUnroutable) && s.cfg.EventLog.Disabled {
@@ -205,7 +194,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.start(); err != nil {
 		return err
 	}
-	defer s.transport.close()
+	defer s.transport.Close()
 	if err := s.cfg.Store.Migrate(ctx); err != nil {
 		return fmt.Errorf("runtime: service %s: migrate store: %w", s.cfg.Contract.Service, err)
 	}
@@ -290,4 +279,4 @@ func (s *Service) prune(ctx context.Context, done chan<- struct{}) {
 
 // Close releases the publisher connection of a service that published
 // without Run (Run releases it itself).
-func (s *Service) Close() error { return s.transport.close() }
+func (s *Service) Close() error { return s.transport.Close() }

@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -19,10 +19,10 @@ import (
 // routing key's name and nowhere else.
 
 // SendToQueue publishes msgs to queue through the default exchange and
-// waits for their confirms; ErrUnroutable when the queue does not exist.
+// waits for their confirms; transport.ErrUnroutable when the queue does not exist.
 // The AMQP correlation-id is set from the CloudEvents correlation ID, as
 // resync requests have always carried it.
-func (b *amqpBinding) SendToQueue(ctx context.Context, queue string, msgs []*message.Message) error {
+func (b *binding) SendToQueue(ctx context.Context, queue string, msgs []*message.Message) error {
 	out := make([]outgoing, len(msgs))
 	for i, msg := range msgs {
 		pub, err := Marshaler{}.Marshal(msg)
@@ -39,7 +39,7 @@ func (b *amqpBinding) SendToQueue(ctx context.Context, queue string, msgs []*mes
 // hands its deliveries to handle one at a time (prefetch 1), on a
 // connection of its own named "<service> resync", after the one queue it
 // consumes today.
-func (b *amqpBinding) ConsumeQueue(ctx context.Context, queue string, handle func(context.Context, transport.Delivery)) error {
+func (b *binding) ConsumeQueue(ctx context.Context, queue string, handle func(context.Context, transport.Delivery)) error {
 	spec, ok := b.queueSpec(queue)
 	if !ok {
 		return fmt.Errorf("queue %q is not one of the service's topology", queue)
@@ -79,24 +79,17 @@ func (b *amqpBinding) ConsumeQueue(ctx context.Context, queue string, handle fun
 }
 
 // queueSpec is the spec of the named queue in the service's plan.
-func (b *amqpBinding) queueSpec(name string) (QueueSpec, bool) {
-	for _, q := range b.env.plan.Queues {
+func (b *binding) queueSpec(name string) (transport.QueueSpec, bool) {
+	for _, q := range b.env.Plan.Queues {
 		if q.Name == name {
 			return q, true
 		}
 	}
-	return QueueSpec{}, false
+	return transport.QueueSpec{}, false
 }
 
 // delivery is d as a transport.Delivery settled on s's channel.
-func (s *consumerSession) delivery(d amqp.Delivery) *amqpDelivery {
+func (s *consumerSession) delivery(d amqp.Delivery) *delivery {
 	msg, err := Marshaler{}.Unmarshal(d)
-	return &amqpDelivery{d: d, msg: msg, s: s, readErr: err}
+	return &delivery{d: d, msg: msg, s: s, readErr: err}
 }
-
-// The AMQP binding's capabilities, checked by the compiler.
-var (
-	_ transport.EventLog      = (*amqpBinding)(nil)
-	_ transport.QueueSender   = (*amqpBinding)(nil)
-	_ transport.QueueConsumer = (*amqpBinding)(nil)
-)

@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -44,7 +44,7 @@ var errNoStreamNack = errors.New("a stream delivery cannot be nacked")
 // connection: a transport.LogReader. It ends at its sync marker, which
 // OpenLog sent into the log after declaring the service's topology.
 type amqpLogReader struct {
-	b      *amqpBinding
+	b      *binding
 	conn   *amqp.Connection
 	log    string
 	marker string // the sync ID in this read's marker
@@ -54,13 +54,13 @@ type amqpLogReader struct {
 }
 
 // LogName is the stream producer's events are kept in.
-func (b *amqpBinding) LogName(producer string) string { return b.env.names.eventLog(producer) }
+func (b *binding) LogName(producer string) string { return b.env.Names.EventLog(producer) }
 
 // OpenLog declares the service's topology (so its live queue keeps every
 // event from now on), checks that producer's log exists, sends a marker
 // into it (the tail), looks for the marker's offset (for the progress
 // estimate) and starts reading at from.
-func (b *amqpBinding) OpenLog(ctx context.Context, producer string, from runtime.SyncFrom, prefetch int) (transport.LogReader, error) {
+func (b *binding) OpenLog(ctx context.Context, producer string, from runtime.SyncFrom, prefetch int) (transport.LogReader, error) {
 	conn, err := b.dial(ctx, "sync")
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (b *amqpBinding) OpenLog(ctx context.Context, producer string, from runtime
 	return r, nil
 }
 
-func (b *amqpBinding) openLogOn(ctx context.Context, conn *amqp.Connection, producer string, from runtime.SyncFrom, prefetch int) (*amqpLogReader, error) {
+func (b *binding) openLogOn(ctx context.Context, conn *amqp.Connection, producer string, from runtime.SyncFrom, prefetch int) (*amqpLogReader, error) {
 	lr := &amqpLogReader{b: b, conn: conn, log: b.LogName(producer), marker: uuid.NewString(), min: minOffset(from), tail: -1}
 	if err := b.prepareLog(conn, lr.log, producer); err != nil {
 		return nil, err
@@ -90,19 +90,19 @@ func (b *amqpBinding) openLogOn(ctx context.Context, conn *amqp.Connection, prod
 		return nil, err
 	}
 	lr.r = r
-	b.env.log.Debug("event log opened", "log", lr.log, "from", from.String(), "sync_id", lr.marker)
+	b.env.Logger.Debug("event log opened", "log", lr.log, "from", from.String(), "sync_id", lr.marker)
 	return lr, nil
 }
 
 // prepareLog declares the service's topology (so the live queue keeps new
 // events from now on) and checks that the log exists.
-func (b *amqpBinding) prepareLog(conn *amqp.Connection, log, producer string) error {
+func (b *binding) prepareLog(conn *amqp.Connection, log, producer string) error {
 	ch, err := conn.Channel()
 	if err != nil {
 		return fmt.Errorf("open channel: %w", err)
 	}
 	defer ch.Close()
-	if err := declare(ch, b.env.plan); err != nil {
+	if err := declare(ch, b.env.Plan); err != nil {
 		return err
 	}
 	return checkLog(conn, log, producer)
@@ -111,11 +111,11 @@ func (b *amqpBinding) prepareLog(conn *amqp.Connection, log, producer string) er
 // sendMarker publishes the marker of sync id into log alone (the default
 // exchange routes it to the queue of that name), with confirms; an
 // unroutable marker means the log is gone.
-func (b *amqpBinding) sendMarker(ctx context.Context, log, id string) error {
+func (b *binding) sendMarker(ctx context.Context, log, id string) error {
 	out := outgoing{exchange: "", key: log, pub: markerPublishing(id)}
 	err := b.pub.send(ctx, []outgoing{out})
-	if errors.Is(err, ErrUnroutable) {
-		return fmt.Errorf("%w: event log %s does not exist", ErrNoEventLog, log)
+	if errors.Is(err, transport.ErrUnroutable) {
+		return fmt.Errorf("%w: event log %s does not exist", transport.ErrNoEventLog, log)
 	}
 	if err != nil {
 		return fmt.Errorf("publish sync marker: %w", err)
@@ -182,7 +182,7 @@ func (l *logDelivery) UserID() string            { return l.d.UserId }
 // publisher confirms.
 func (l *logDelivery) DeadLetter(ctx context.Context, headers map[string]string) error {
 	b := l.lr.b
-	return b.pub.send(ctx, []outgoing{{exchange: "", key: b.env.consumer.deadLetterQueue, pub: deadLetterPublishing(l.d, headers)}})
+	return b.pub.send(ctx, []outgoing{{exchange: "", key: b.env.DeadLetterQueue, pub: deadLetterPublishing(l.d, headers)}})
 }
 
 // logReader is one consumer of an event log on a channel of its own.
@@ -203,7 +203,7 @@ func checkLog(conn *amqp.Connection, log, producer string) error {
 	if _, err := ch.QueueDeclarePassive(log, true, false, false, false, nil); err != nil {
 		var e *amqp.Error
 		if errors.As(err, &e) && e.Code == amqp.NotFound {
-			return fmt.Errorf("%w: %s has no event log %q: start %s once with this runtime (it declares its log), or check the namespace", ErrNoEventLog, producer, log, producer)
+			return fmt.Errorf("%w: %s has no event log %q: start %s once with this runtime (it declares its log), or check the namespace", transport.ErrNoEventLog, producer, log, producer)
 		}
 		return fmt.Errorf("check event log %q: %w", log, err)
 	}
