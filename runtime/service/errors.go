@@ -22,7 +22,7 @@ var ErrNoResync = errors.New("the transport cannot carry resync requests: it sen
 
 // ErrNotInHandler is returned by the Publisher from TxPublisher when it is
 // used outside a handler, where there is no inbox transaction to write to.
-var ErrNotInHandler = errors.New("runtime: TxPublisher used outside a handler")
+var ErrNotInHandler = errors.New("service: TxPublisher used outside a handler")
 
 // ErrBrokerBlocked is wrapped in the error of a broker Publish whose
 // deadline passed while RabbitMQ blocked the publisher connection; see

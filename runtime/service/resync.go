@@ -69,7 +69,7 @@ type resyncRequest struct {
 func (s *Service) RequestResync(ctx context.Context, producer string, keys ...string) error {
 	qs, ok := s.capabilities().(transport.QueueSender)
 	if !ok {
-		return fmt.Errorf("runtime: service %s: resync from %s: %w", s.cfg.Contract.Service, producer, ErrNoResync)
+		return fmt.Errorf("service %s: resync from %s: %w", s.cfg.Contract.Service, producer, ErrNoResync)
 	}
 	req := resyncRequest{Service: s.cfg.Contract.Service, Keys: keys}
 	for _, e := range s.cfg.Contract.Consumes {
@@ -78,11 +78,11 @@ func (s *Service) RequestResync(ctx context.Context, producer string, keys ...st
 		}
 	}
 	if len(req.Events) == 0 {
-		return fmt.Errorf("runtime: service %s consumes no event of %q: nothing to resync", s.cfg.Contract.Service, producer)
+		return fmt.Errorf("service %s consumes no event of %q: nothing to resync", s.cfg.Contract.Service, producer)
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		return fmt.Errorf("runtime: encode resync request: %w", err)
+		return fmt.Errorf("service: encode resync request: %w", err)
 	}
 	id := uuid.NewString()
 	corr := id
@@ -93,7 +93,7 @@ func (s *Service) RequestResync(ctx context.Context, producer string, keys ...st
 	msg.Metadata.Set(runtime.HeaderCorrelationID, corr)
 	queue := s.names().resyncQueue(producer)
 	if err := qs.SendToQueue(ctx, queue, []*message.Message{msg}); err != nil {
-		return fmt.Errorf("runtime: service %s: send resync request to %s (queue %s; has %s ever run?): %w", s.cfg.Contract.Service, producer, queue, producer, err)
+		return fmt.Errorf("service %s: send resync request to %s (queue %s; has %s ever run?): %w", s.cfg.Contract.Service, producer, queue, producer, err)
 	}
 	s.log.Info("resync requested", "producer", producer, "keys", len(keys), "request_id", id)
 	return nil

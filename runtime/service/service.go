@@ -66,11 +66,11 @@ type crashHooks struct {
 func New(cfg Config) (*Service, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("runtime: invalid config: %w", err)
+		return nil, fmt.Errorf("service: invalid config: %w", err)
 	}
 	m, err := newMetrics(cfg.Metrics)
 	if err != nil {
-		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
+		return nil, fmt.Errorf("service %s: %w", cfg.Contract.Service, err)
 	}
 	s := &Service{
 		cfg:       cfg,
@@ -88,7 +88,7 @@ func New(cfg Config) (*Service, error) {
 	s.tracer = newTracer(cfg, env.Queue)
 	s.transport, err = cfg.Transport.Bind(env)
 	if err != nil {
-		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
+		return nil, fmt.Errorf("service %s: %w", cfg.Contract.Service, err)
 	}
 	return s, nil
 }
@@ -196,7 +196,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	defer s.transport.Close()
 	if err := s.cfg.Store.Migrate(ctx); err != nil {
-		return fmt.Errorf("runtime: service %s: migrate store: %w", s.cfg.Contract.Service, err)
+		return fmt.Errorf("service %s: migrate store: %w", s.cfg.Contract.Service, err)
 	}
 	if err := s.claimOutbox(ctx); err != nil {
 		return err
@@ -211,7 +211,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer func() { stopHelpers(); <-relayDone; <-pruneDone; <-resyncDone }()
 
 	if err := s.consume(ctx); err != nil {
-		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
+		return fmt.Errorf("service %s: %w", s.cfg.Contract.Service, err)
 	}
 	return nil
 }
@@ -221,7 +221,7 @@ func (s *Service) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running {
-		return fmt.Errorf("runtime: service %s: Run called twice", s.cfg.Contract.Service)
+		return fmt.Errorf("service %s: Run called twice", s.cfg.Contract.Service)
 	}
 	var missing []error
 	for _, e := range s.cfg.Contract.Consumes {
@@ -230,7 +230,7 @@ func (s *Service) start() error {
 		}
 	}
 	if err := errors.Join(missing...); err != nil {
-		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
+		return fmt.Errorf("service %s: %w", s.cfg.Contract.Service, err)
 	}
 	s.running = true
 	return nil

@@ -50,11 +50,11 @@ func (s *Service) Sync(ctx context.Context, producer string, from runtime.SyncFr
 	syncDefaults(&opts)
 	sy, err := s.newSync(producer, from, opts)
 	if err != nil {
-		return runtime.SyncProgress{}, fmt.Errorf("runtime: service %s: sync from %s: %w", s.cfg.Contract.Service, producer, err)
+		return runtime.SyncProgress{}, fmt.Errorf("service %s: sync from %s: %w", s.cfg.Contract.Service, producer, err)
 	}
 	p, err := sy.run(ctx)
 	if err != nil {
-		return p, fmt.Errorf("runtime: service %s: sync from %s: %w", s.cfg.Contract.Service, producer, err)
+		return p, fmt.Errorf("service %s: sync from %s: %w", s.cfg.Contract.Service, producer, err)
 	}
 	return p, nil
 }

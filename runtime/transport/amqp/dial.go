@@ -22,7 +22,7 @@ type brokerNode struct {
 // parseNodes checks the URLs given to AMQP.
 func parseNodes(urls []string) ([]brokerNode, error) {
 	if len(urls) == 0 {
-		return nil, errors.New(`AMQP: no broker URL: pass at least one, e.g. service.AMQP("amqp://guest:guest@127.0.0.1:5672/")`)
+		return nil, errors.New(`no broker URL: pass at least one, e.g. service.AMQP("amqp://guest:guest@127.0.0.1:5672/")`)
 	}
 	nodes := make([]brokerNode, len(urls))
 	var errs []error

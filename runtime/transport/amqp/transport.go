@@ -52,7 +52,7 @@ type Transport struct{ urls []string }
 func (t *Transport) Bind(env transport.Env) (transport.Binding, error) {
 	nodes, err := parseNodes(t.urls)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("amqp: %w", err)
 	}
 	if err := checkEnv(&env); err != nil {
 		return nil, err

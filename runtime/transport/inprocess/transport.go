@@ -27,7 +27,7 @@ type Transport struct{ bus *Bus }
 // Bind binds the service env describes to the bus.
 func (t *Transport) Bind(env transport.Env) (transport.Binding, error) {
 	if t.bus == nil {
-		return nil, errors.New("InProcess: bus is nil; use service.NewInProcessBus() or inprocess.NewBus()")
+		return nil, errors.New("inprocess: bus is nil; use service.NewInProcessBus() or inprocess.NewBus()")
 	}
 	if env.Names == nil {
 		return nil, errors.New("inprocess: transport.Env needs Names (service.New fills them in)")
