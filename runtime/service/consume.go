@@ -14,11 +14,12 @@ import (
 )
 
 // One delivery's path, in the order it happens: the transport hands it
-// over (amqp_consume.go: pump, wrap), consume starts the worker, work
-// picks the mode, the ordered worker takes what waits, routes it to its
-// handler, applies it in one inbox transaction (runtime/on.go decodes and
-// calls the typed handler), commits, and acks it through the Delivery's Ack
-// method (amqpDelivery.Ack). Concurrent mode's batches are in batch.go;
+// over (runtime/transport/amqp/consume.go: Consume, pump, delivery),
+// consume starts the worker, work picks the mode, the ordered worker takes
+// what waits, routes it to its handler (admit.go checks it), applies it in
+// one inbox transaction (runtime/on.go decodes and calls the typed
+// handler), commits, and acks it through the Delivery's Ack method (back
+// in runtime/transport/amqp/consume.go: delivery.Ack, AckThrough). Concurrent mode's batches are in batch.go;
 // retrying one delivery alone and dead-lettering it in
 // retry_deadletter.go.
 
