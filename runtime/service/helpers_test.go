@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,41 +14,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
 )
 
-// userRegistered and invoicePaid stand in for generated event types; the
-// strict UnmarshalJSON is what generated code does for required fields.
-type userRegistered struct {
-	UserID string `json:"user_id"`
-	Email  string `json:"email,omitempty"`
-}
-
-func (userRegistered) EventType() string  { return "users.UserRegistered" }
-func (userRegistered) EventVersion() int  { return 1 }
-func (e userRegistered) EventKey() string { return e.UserID }
-func (e userRegistered) Validate() error {
-	if e.UserID == "" {
-		return errors.New("user_id: required")
-	}
-	return nil
-}
-
-func (e *userRegistered) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		UserID *string `json:"user_id"`
-		Email  string  `json:"email"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	if raw.UserID == nil {
-		return fmt.Errorf("user_id: required field missing")
-	}
-	e.UserID, e.Email = *raw.UserID, raw.Email
-	return nil
-}
+// userRegistered and invoicePaid stand in for generated event types.
+type userRegistered = testenv.UserRegistered
 
 type invoicePaid struct {
 	InvoiceID string `json:"invoice_id"`
@@ -96,12 +68,7 @@ func newService(t testing.TB, cfg service.Config) (*service.Service, *prometheus
 	if cfg.Metrics == nil {
 		cfg.Metrics = reg
 	}
-	svc, err := service.New(cfg)
-	if err != nil {
-		t.Fatalf("NewService: %v", err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	return svc, reg
+	return servicetest.New(t, cfg), reg
 }
 
 // metric sums the samples of the named metric in reg: counters' and

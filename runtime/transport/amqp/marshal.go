@@ -49,7 +49,7 @@ func (Marshaler) Marshal(msg *message.Message) (amqp.Publishing, error) {
 }
 
 // Unmarshal builds a Watermill message from d, reading the CloudEvents
-// attributes in any of the shapes amqp_cloudevents.go lists into
+// attributes in any of the shapes cloudevents.go lists into
 // runtime's "cloudEvents:" metadata keys, and the AMQP content-type into
 // runtime.HeaderDataContentType. Other headers of any type become
 // metadata too: strings as they are, numbers and booleans formatted,
