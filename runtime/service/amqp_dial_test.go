@@ -45,7 +45,7 @@ func TestDeadNodeIsSkippedWithoutBackoff(t *testing.T) {
 		c.Connect = slow
 	})
 	var rec recorder
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
@@ -55,5 +55,5 @@ func TestDeadNodeIsSkippedWithoutBackoff(t *testing.T) {
 		c.Connect = slow
 	})
 	publishMany(t, users, 10, 1)
-	testenv.Eventually(t, 10*time.Second, "10 events handled", func() bool { return rec.len() >= 10 })
+	testenv.Eventually(t, 10*time.Second, "10 events handled", func() bool { return rec.Len() >= 10 })
 }

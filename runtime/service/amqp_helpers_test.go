@@ -140,7 +140,7 @@ func (b *broker) drain(t *testing.T, services []string, runs ...*running) {
 		testenv.Eventually(t, 30*time.Second, "an empty "+s+" queue", func() bool { return b.messages(t, s) == 0 })
 	}
 	for _, r := range runs {
-		if err := r.stop(); err != nil {
+		if err := r.Stop(); err != nil {
 			t.Fatalf("stop consumer: %v", err)
 		}
 	}

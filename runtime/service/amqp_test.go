@@ -33,7 +33,7 @@ func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 	var replicas []*prometheus.Registry
 	for range 2 {
 		svc, reg := b.service(t, billingContract, billingStore)
-		if err := svc.Register(billingRec.handler()); err != nil {
+		if err := svc.Register(billingRec.Handler()); err != nil {
 			t.Fatal(err)
 		}
 		runs = append(runs, start(t, svc))
@@ -41,7 +41,7 @@ func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 		replicas = append(replicas, reg)
 	}
 	shipping, _ := b.service(t, shippingContract, memory.New(), quorum)
-	if err := runtime.RegisterAll(shipping, shippingRec.handler(),
+	if err := runtime.RegisterAll(shipping, shippingRec.Handler(),
 		runtime.On(func(context.Context, invoicePaid, runtime.Meta) error { return nil })); err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +52,11 @@ func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 	publishMany(t, users, n, 8)
 
 	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
-		testenv.Eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.len() >= n })
+		testenv.Eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.Len() >= n })
 	}
 	b.drain(t, []string{"billing", "shipping"}, runs...)
 	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
-		got, counts := rec.snapshot()
+		got, counts := rec.Snapshot()
 		if len(got) != n || len(counts) != n {
 			t.Errorf("%s handled %d deliveries of %d distinct events, want %d of %d", name, len(got), len(counts), n, n)
 		}
@@ -102,7 +102,7 @@ func TestStoppedConsumerCatchesUpInOrder(t *testing.T) {
 	}
 	r := start(t, first)
 	ready(t, first)
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -118,13 +118,13 @@ func TestStoppedConsumerCatchesUpInOrder(t *testing.T) {
 
 	var rec recorder
 	second, _ := b.service(t, billingContract, store)
-	if err := second.Register(rec.handler()); err != nil {
+	if err := second.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	catchUp := start(t, second)
-	testenv.Eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.len() >= n })
+	testenv.Eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.Len() >= n })
 	b.drain(t, []string{"billing"}, catchUp)
-	got, _ := rec.snapshot()
+	got, _ := rec.Snapshot()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("handled out of order or not all: got %d events, first difference at %d", len(got), firstDiff(got, want))
 	}
@@ -155,7 +155,7 @@ func TestFailingHandlerDeadLettersAndOthersFlow(t *testing.T) {
 			mu.Unlock()
 			return errors.New("payment provider says no")
 		}
-		rec.add(e.UserID, m)
+		rec.Add(e.UserID, m)
 		return nil
 	}))
 	if err != nil {
@@ -171,7 +171,7 @@ func TestFailingHandlerDeadLettersAndOthersFlow(t *testing.T) {
 	publishMany(t, users, 5, 1)
 
 	dead := b.takeDeadLetters(t, "billing", 1)[0]
-	testenv.Eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.len() == 5 })
+	testenv.Eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.Len() == 5 })
 	if dead.MessageId != bad.UUID {
 		t.Fatalf("dead-lettered %s, want %s", dead.MessageId, bad.UUID)
 	}
@@ -215,7 +215,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 	b := newBroker(t)
 	var rec recorder
 	billing, reg := b.service(t, billingContract, memory.New())
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
@@ -255,7 +255,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 		}
 		checkDeadLetterHeaders(t, d, want, wantAttempts, exchange, wantKey)
 	}
-	testenv.Eventually(t, 10*time.Second, "the good event", func() bool { return rec.len() == 1 })
+	testenv.Eventually(t, 10*time.Second, "the good event", func() bool { return rec.Len() == 1 })
 	if got := metric(t, reg, "evgen_events_retried_total"); got != 0 {
 		t.Errorf("retried %v times, want none for permanent failures", got)
 	}
@@ -275,7 +275,7 @@ func TestPublishUnroutable(t *testing.T) {
 	// Once a consumer's queue is bound, the same publish is confirmed.
 	billing, _ := b.service(t, billingContract, memory.New())
 	var rec recorder
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)

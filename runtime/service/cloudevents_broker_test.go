@@ -43,7 +43,7 @@ func TestForeignCloudEventsOnTheBroker(t *testing.T) {
 	b := newBroker(t)
 	var rec recorder
 	billing, _ := b.service(t, billingContract, memory.New())
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
@@ -88,10 +88,10 @@ func TestForeignCloudEventsOnTheBroker(t *testing.T) {
 	b.publishRaw(t, exchange, key, bin("cloudEvents:", "last", "application/json", nil))
 
 	testenv.Eventually(t, 20*time.Second, "the last event applied", func() bool {
-		_, counts := rec.snapshot()
+		_, counts := rec.Snapshot()
 		return counts["last"] == 1
 	})
-	_, counts := rec.snapshot()
+	_, counts := rec.Snapshot()
 	for id := range applied {
 		if counts[id] != 1 {
 			t.Errorf("event %s applied %d times, want once", id, counts[id])
@@ -123,7 +123,7 @@ func TestEventSizeLimit(t *testing.T) {
 	var rec recorder
 	small := func(c *service.Config) { c.MaxEventBytes = 64 }
 	billing, _ := b.service(t, billingContract, memory.New(), small)
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
@@ -147,8 +147,8 @@ func TestEventSizeLimit(t *testing.T) {
 	if reason, _ := d.Headers[service.HeaderDLQError].(string); deadLetterID(d) != "raw-big" || !strings.Contains(reason, "more than this consumer's Config.MaxEventBytes (64)") {
 		t.Errorf("dead letter %s: %q, want raw-big for its size", deadLetterID(d), reason)
 	}
-	testenv.Eventually(t, 10*time.Second, "the small event applied", func() bool { return rec.len() == 1 })
-	if _, counts := rec.snapshot(); counts["small"] != 1 || counts["big"] != 0 {
+	testenv.Eventually(t, 10*time.Second, "the small event applied", func() bool { return rec.Len() == 1 })
+	if _, counts := rec.Snapshot(); counts["small"] != 1 || counts["big"] != 0 {
 		t.Errorf("applied %v, want only the small event", counts)
 	}
 }
@@ -163,7 +163,7 @@ func TestPublisherUserVerified(t *testing.T) {
 	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) {
 		c.PublisherUsers = service.PublisherUsers{Verify: true, Users: map[string]string{"users": user}}
 	})
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
@@ -178,8 +178,8 @@ func TestPublisherUserVerified(t *testing.T) {
 	if err := runtime.Publish(ctx, users, userRegistered{UserID: "real"}, runtime.WithID("real")); err != nil {
 		t.Fatal(err)
 	}
-	testenv.Eventually(t, 10*time.Second, "users' event applied", func() bool { return rec.len() >= 2 })
-	if _, counts := rec.snapshot(); counts["real"] != 1 || counts["via-default"] != 1 || counts["anonymous"] != 0 {
+	testenv.Eventually(t, 10*time.Second, "users' event applied", func() bool { return rec.Len() >= 2 })
+	if _, counts := rec.Snapshot(); counts["real"] != 1 || counts["via-default"] != 1 || counts["anonymous"] != 0 {
 		t.Errorf("applied %v, want real and via-default (both of users' user), not anonymous", counts)
 	}
 	d := b.takeDeadLetters(t, "billing", 1)[0]
@@ -203,7 +203,7 @@ func TestPublisherUserMismatchDeadLettered(t *testing.T) {
 	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) {
 		c.PublisherUsers = service.PublisherUsers{Verify: true, Prefix: "prod-"}
 	})
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
@@ -222,8 +222,8 @@ func TestPublisherUserMismatchDeadLettered(t *testing.T) {
 	if got, want := d.Headers[service.HeaderDLQUserID], brokerUser(t, b.url); got != want {
 		t.Errorf("dead letter's %s is %v, want the publishing user %s", service.HeaderDLQUserID, got, want)
 	}
-	if rec.len() != 0 {
-		t.Errorf("applied %d events, want none", rec.len())
+	if rec.Len() != 0 {
+		t.Errorf("applied %d events, want none", rec.Len())
 	}
 }
 

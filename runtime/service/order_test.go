@@ -200,7 +200,7 @@ func testStaleInBatches(t *testing.T, st store.Store, concurrency int) {
 	}
 	first := start(t, declare)
 	ready(t, declare) // billing's queue exists and keeps what follows
-	if err := first.stop(); err != nil {
+	if err := first.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

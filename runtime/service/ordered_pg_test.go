@@ -47,7 +47,7 @@ func newOrderedFixture(t *testing.T, n int, mods ...func(*service.Config)) *orde
 	}
 	r := start(t, declare)
 	ready(t, declare)
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	users, _ := f.b.service(t, usersContract, memory.New())
@@ -176,9 +176,9 @@ func TestOrderedShutdownMidBatchAppliesEachOnce(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("user-90 never handled")
 	}
-	r.cancel()
+	r.Cancel()
 	close(cancelled)
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	partial, _ := f.appliedUsers(t)

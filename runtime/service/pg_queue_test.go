@@ -70,7 +70,7 @@ func TestQueuedWritesCommitWithClaims(t *testing.T) {
 			first, _ := billing()
 			r := start(t, first)
 			ready(t, first)
-			if err := r.stop(); err != nil {
+			if err := r.Stop(); err != nil {
 				t.Fatal(err)
 			}
 			users, _ := b.service(t, usersContract, memory.New())

@@ -120,7 +120,7 @@ func TestCrashAroundInboxCommitAppliesOnce(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("the worker never reached the crash point")
 			}
-			if err := r.stop(); err != nil { // closes the connection: the broker requeues
+			if err := r.Stop(); err != nil { // closes the connection: the broker requeues
 				t.Fatal(err)
 			}
 

@@ -42,7 +42,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 
 	var rec recorder
 	billing, _ := b.service(t, billingContract, memory.New())
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	consumer := start(t, billing)
@@ -92,7 +92,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	t.Cleanup(stopPublishers)
 	countConfirmed := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
 
-	testenv.Eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return countConfirmed() >= 200 && rec.len() >= 100 })
+	testenv.Eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return countConfirmed() >= 200 && rec.Len() >= 100 })
 	if err := rabbitmqctl("stop_app"); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	want := append([]string(nil), confirmed...)
 	mu.Unlock()
 	testenv.Eventually(t, 60*time.Second, "every confirmed event handled", func() bool {
-		_, counts := rec.snapshot()
+		_, counts := rec.Snapshot()
 		for _, id := range want {
 			if counts[id] == 0 {
 				return false
@@ -123,7 +123,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 		return true
 	})
 	b.drain(t, []string{"billing"}, consumer)
-	_, counts := rec.snapshot()
+	_, counts := rec.Snapshot()
 	for id, n := range counts {
 		if n != 1 {
 			t.Errorf("event %s handled %d times", id, n)

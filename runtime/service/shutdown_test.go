@@ -91,7 +91,7 @@ func TestShutdownTimeoutLeavesStuckDeliveryForRedelivery(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the event left unacked was not redelivered to a second instance within 15s")
 	}
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	q, err := b.channel(t).QueueDeclarePassive(b.ns+".billing", true, false, false, false, nil)

@@ -177,7 +177,7 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 					t.Fatalf("not every event settled 60s after the outage: %s, %d rows", counts, len(got))
 				}
 			}
-			if err := r.stop(); err != nil {
+			if err := r.Stop(); err != nil {
 				t.Fatal(err)
 			}
 			ch := b.channel(t)
@@ -273,7 +273,7 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 	if g := metric(t, reg, "evgen_store_unavailable"); g != 1 {
 		t.Errorf("evgen_store_unavailable = %v during the outage, want 1", g)
 	}
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	// A quorum queue takes back the deliveries of a closed channel
@@ -303,7 +303,7 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 	}
 	r2 := start(t, again)
 	testenv.Eventually(t, 10*time.Second, "the requeued event applied", func() bool { return metric(t, reg2, "evgen_events_consumed_total") == 1 })
-	if err := r2.stop(); err != nil {
+	if err := r2.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	if got, distinct := o.rows(t); len(got) != 1 || distinct != 1 {

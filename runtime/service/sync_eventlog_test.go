@@ -28,7 +28,7 @@ func TestSyncReadsAnEventLogOutsideTheEngine(t *testing.T) {
 	st := memory.New()
 	billing, _ := newService(t, service.Config{Contract: billingContract, Transport: log, Store: st})
 	rec := &recorder{}
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -38,7 +38,7 @@ func TestSyncReadsAnEventLogOutsideTheEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := rec.snapshot(); !p.Done || p.Applied != 5 || fmt.Sprint(got) != "[u0 u1 u2 u3 u4]" {
+	if got, _ := rec.Snapshot(); !p.Done || p.Applied != 5 || fmt.Sprint(got) != "[u0 u1 u2 u3 u4]" {
 		t.Fatalf("progress %+v, applied %v; want done, u0..u4 in order", p, got)
 	}
 	if p.Tail != 40 || p.Offset != 40 {
@@ -52,7 +52,7 @@ func TestSyncReadsAnEventLogOutsideTheEngine(t *testing.T) {
 	if _, err := billing.Sync(ctx, "users", runtime.SyncFromStart(), runtime.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := rec.snapshot(); fmt.Sprint(got) != "[u0 u1 u2 u3 u4 u5]" {
+	if got, _ := rec.Snapshot(); fmt.Sprint(got) != "[u0 u1 u2 u3 u4 u5]" {
 		t.Errorf("after the second sync applied %v, want u5 added once", got)
 	}
 	if from := log.opened[1]; from.String() != "41" {
@@ -65,7 +65,7 @@ func TestSyncReadsAnEventLogOutsideTheEngine(t *testing.T) {
 // ErrNoResync, rather than a panic on a type assertion.
 func TestSyncAndResyncNeedTheirCapabilities(t *testing.T) {
 	svc, _ := newService(t, service.Config{Contract: billingContract, Transport: service.InProcess(service.NewInProcessBus()), Store: memory.New()})
-	if err := svc.Register((&recorder{}).handler()); err != nil {
+	if err := svc.Register((&recorder{}).Handler()); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

@@ -115,8 +115,8 @@ func TestTraceFollowsEventsThroughOutboxAndInboxes(t *testing.T) {
 	}
 	shipping, _ := b.service(t, shippingContract, memory.New(), sp.traced)
 	var got recorder
-	for _, h := range []runtime.EventHandler{got.handler(), runtime.On(func(_ context.Context, e invoicePaid, m runtime.Meta) error {
-		got.add(e.InvoiceID, m)
+	for _, h := range []runtime.EventHandler{got.Handler(), runtime.On(func(_ context.Context, e invoicePaid, m runtime.Meta) error {
+		got.Add(e.InvoiceID, m)
 		return nil
 	})} {
 		if err := shipping.Register(h); err != nil {
@@ -135,7 +135,7 @@ func TestTraceFollowsEventsThroughOutboxAndInboxes(t *testing.T) {
 		t.Fatal(err)
 	}
 	request.End()
-	testenv.Eventually(t, 20*time.Second, "both events in shipping", func() bool { return got.len() == 2 })
+	testenv.Eventually(t, 20*time.Second, "both events in shipping", func() bool { return got.Len() == 2 })
 
 	publish := sp.await(t, 1, "publish "+b.ns+".users", "", "")[0]
 	wantChild(t, publish, request.SpanContext())
@@ -179,7 +179,7 @@ func TestTraceMarksRedeliveredDuplicate(t *testing.T) {
 		goruntime.Goexit() // the worker dies between commit and ack
 	}})
 	var handled recorder
-	if err := first.Register(handled.handler()); err != nil {
+	if err := first.Register(handled.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, first)
@@ -194,19 +194,19 @@ func TestTraceMarksRedeliveredDuplicate(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the worker never reached the crash point")
 	}
-	if err := r.stop(); err != nil { // closes the channel: the broker redelivers
+	if err := r.Stop(); err != nil { // closes the channel: the broker redelivers
 		t.Fatal(err)
 	}
 	second, _ := b.service(t, billingContract, st, sp.traced)
-	if err := second.Register(handled.handler()); err != nil {
+	if err := second.Register(handled.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	takeOver := start(t, second)
 	processed := sp.await(t, 2, "process "+b.ns+".users", "", "")
 	b.drain(t, []string{"billing"}, takeOver)
 	processed = sp.named("process "+b.ns+".users", "", "")
-	if len(processed) != 2 || handled.len() != 1 {
-		t.Fatalf("%d process spans, handler ran %d times; want 2 and 1", len(processed), handled.len())
+	if len(processed) != 2 || handled.Len() != 1 {
+		t.Fatalf("%d process spans, handler ran %d times; want 2 and 1", len(processed), handled.Len())
 	}
 	publish := sp.named("publish "+b.ns+".users", "", "")[0]
 	for i, p := range processed {
@@ -337,7 +337,7 @@ func TestTraceSettlesEachEventOnce(t *testing.T) {
 	users, _ := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New(), TracerProvider: sp.tp})
 	billing, _ := newService(t, service.Config{Contract: billingContract, Transport: service.InProcess(bus), Store: memory.New(), TracerProvider: sp.tp})
 	var got recorder
-	if err := billing.Register(got.handler()); err != nil {
+	if err := billing.Register(got.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
