@@ -3,11 +3,13 @@ package servicetest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -86,4 +88,27 @@ func Metric(t testing.TB, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// PublishMany publishes n events user-0..user-(n-1) from workers goroutines.
+func PublishMany(t testing.TB, p runtime.Publisher, n, workers int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if err := runtime.Publish(context.Background(), p, testenv.UserRegistered{UserID: fmt.Sprintf("user-%d", i)}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("publish: %v", err)
+	}
 }

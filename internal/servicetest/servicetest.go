@@ -1,8 +1,9 @@
 // Package servicetest builds and runs services in evgen's own tests: one
 // builder (New, and Quiet with test defaults) and one runner (Run, and
 // Start for a test that stops the service itself) instead of a copy in
-// every test package, with the recorder, the contracts and the encoder
-// that the engine's and the transports' tests share. The poller is testenv.Eventually and the stand-in event
+// every test package, with the broker fixture (Broker: a namespace of its
+// own on the real RabbitMQ, cleaned up), the recorder, the contracts and
+// the encoder that the engine's and the transports' tests share. The poller is testenv.Eventually and the stand-in event
 // testenv.UserRegistered, which live in testenv because the engine's
 // internal tests use them and this package imports the engine.
 //

@@ -59,12 +59,12 @@ type clusterFixture struct {
 
 func newClusterFixture(t *testing.T, c *testenv.RabbitCluster, queueType service.QueueType) *clusterFixture {
 	f := &clusterFixture{c: c, b: brokerAt(t, c.URLs[0]), queueType: queueType, ledger: newLedger()}
-	f.queue = f.b.ns + ".billing"
+	f.queue = f.b.NS + ".billing"
 	onCluster := func(cfg *service.Config) {
 		cfg.Transport = service.AMQP(c.URLs...)
 		cfg.QueueType = queueType
 	}
-	billing, _ := f.b.service(t, billingContract, memory.New(), onCluster)
+	billing, _ := f.b.Service(t, billingContract, memory.New(), onCluster)
 	err := billing.Register(runtime.On(func(_ context.Context, e userRegistered, _ runtime.Meta) error {
 		f.ledger.apply(e.UserID)
 		return nil
@@ -74,7 +74,7 @@ func newClusterFixture(t *testing.T, c *testenv.RabbitCluster, queueType service
 	}
 	start(t, billing)
 	ready(t, billing)
-	f.users, _ = f.b.service(t, usersContract, memory.New(), onCluster)
+	f.users, _ = f.b.Service(t, usersContract, memory.New(), onCluster)
 	start(t, f.users)
 	ready(t, f.users)
 	f.publish()
@@ -182,7 +182,7 @@ func (f *clusterFixture) queueInfos(t *testing.T) []queueInfo {
 			t.Fatalf("list_queues: %v\n%s", err, out)
 		}
 		for _, r := range rows {
-			if strings.HasPrefix(r.Name, f.b.ns+".") {
+			if strings.HasPrefix(r.Name, f.b.NS+".") {
 				ours = append(ours, r)
 			}
 		}
@@ -240,7 +240,7 @@ func (f *clusterFixture) waitReplicasCaughtUp(t *testing.T) {
 	}
 	n := f.runningNode(t)
 	// The two that every publish of the test is routed to.
-	for _, name := range []string{f.queue, f.b.ns + ".users.log"} {
+	for _, name := range []string{f.queue, f.b.NS + ".users.log"} {
 		positions := func() map[string]float64 { return f.replicaPositions(t, n, name) }
 		var target float64
 		for _, p := range positions() {

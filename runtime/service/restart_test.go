@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,15 +11,6 @@ import (
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime/store/memory"
 )
-
-// rabbitmqctl runs one rabbitmqctl command.
-func rabbitmqctl(args ...string) error {
-	out, err := exec.Command("rabbitmqctl", args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("rabbitmqctl %v: %v: %s", args, err, out)
-	}
-	return nil
-}
 
 // Issue 4, test 6: RabbitMQ's app is stopped and started while events are
 // published and consumed. Every event whose Publish returned nil is
@@ -41,13 +31,13 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	})
 
 	var rec recorder
-	billing, _ := b.service(t, billingContract, memory.New())
+	billing, _ := b.Service(t, billingContract, memory.New())
 	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	consumer := start(t, billing)
 	ready(t, billing)
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 
 	var (
 		mu        sync.Mutex
@@ -122,7 +112,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 		}
 		return true
 	})
-	b.drain(t, []string{"billing"}, consumer)
+	b.Drain(t, []string{"billing"}, consumer)
 	_, counts := rec.Snapshot()
 	for id, n := range counts {
 		if n != 1 {
