@@ -15,6 +15,7 @@ import (
 	"github.com/evgenhq/evgen/examples/billing/billingevents"
 	"github.com/evgenhq/evgen/examples/demo/cluster"
 	"github.com/evgenhq/evgen/examples/users/usersevents"
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
@@ -169,33 +170,13 @@ func nodeNamespace(t *testing.T) string {
 // runService makes a service of cfg, closed when t ends.
 func runService(t *testing.T, cfg service.Config) *service.Service {
 	t.Helper()
-	svc, err := service.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	return svc
+	return servicetest.New(t, cfg)
 }
 
 // serve runs svc until t ends and waits until it consumes.
 func serve(t *testing.T, svc *service.Service) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("the service was not ready within 30s")
-	}
+	servicetest.Run(t, svc)
 }
 
 // nodeCommand runs script of nodeDir with args against the broker at url

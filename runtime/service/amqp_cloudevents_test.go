@@ -124,7 +124,7 @@ func TestReadCloudEventShapes(t *testing.T) {
 			if c.d.Body == nil {
 				c.d.Body = []byte(`{"user_id":"u1"}`)
 			}
-			msg, err := readEvent(c.d)
+			msg, err := Marshaler{}.Unmarshal(c.d)
 			var m runtime.Meta
 			if err == nil {
 				m, err = metaFromMessage(msg, c.key, 1)
@@ -152,7 +152,7 @@ func TestReadCloudEventShapes(t *testing.T) {
 // Headers RabbitMQ adds stay readable metadata beside the attributes of
 // any prefix.
 func TestReadCloudEventKeepsOtherHeaders(t *testing.T) {
-	msg, err := readEvent(amqp.Delivery{Headers: with(attrs("cloudEvents_"), amqp.Table{"x-delivery-count": int64(2)})})
+	msg, err := Marshaler{}.Unmarshal(amqp.Delivery{Headers: with(attrs("cloudEvents_"), amqp.Table{"x-delivery-count": int64(2)})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,31 +32,31 @@ func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 	var runs []*running
 	var replicas []*prometheus.Registry
 	for range 2 {
-		svc, reg := b.service(t, billingContract, billingStore)
-		if err := svc.Register(billingRec.handler()); err != nil {
+		svc, reg := b.Service(t, billingContract, billingStore)
+		if err := svc.Register(billingRec.Handler()); err != nil {
 			t.Fatal(err)
 		}
 		runs = append(runs, start(t, svc))
 		ready(t, svc)
 		replicas = append(replicas, reg)
 	}
-	shipping, _ := b.service(t, shippingContract, memory.New(), quorum)
-	if err := runtime.RegisterAll(shipping, shippingRec.handler(),
+	shipping, _ := b.Service(t, shippingContract, memory.New(), quorum)
+	if err := runtime.RegisterAll(shipping, shippingRec.Handler(),
 		runtime.On(func(context.Context, invoicePaid, runtime.Meta) error { return nil })); err != nil {
 		t.Fatal(err)
 	}
 	runs = append(runs, start(t, shipping))
 	ready(t, shipping)
 
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	publishMany(t, users, n, 8)
 
 	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
-		testenv.Eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.len() >= n })
+		testenv.Eventually(t, 20*time.Second, name+" handled every event", func() bool { return rec.Len() >= n })
 	}
-	b.drain(t, []string{"billing", "shipping"}, runs...)
+	b.Drain(t, []string{"billing", "shipping"}, runs...)
 	for name, rec := range map[string]*recorder{"billing": &billingRec, "shipping": &shippingRec} {
-		got, counts := rec.snapshot()
+		got, counts := rec.Snapshot()
 		if len(got) != n || len(counts) != n {
 			t.Errorf("%s handled %d deliveries of %d distinct events, want %d of %d", name, len(got), len(counts), n, n)
 		}
@@ -68,45 +68,22 @@ func TestFanOutToServicesAndCompetingReplicas(t *testing.T) {
 	}
 }
 
-// publishMany publishes n events user-0..user-(n-1) from workers goroutines.
-func publishMany(t *testing.T, p runtime.Publisher, n, workers int) {
-	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				if err := runtime.Publish(context.Background(), p, userRegistered{UserID: fmt.Sprintf("user-%d", i)}); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("publish: %v", err)
-	}
-}
-
 // Issue 4, test 2: events published while the consumer is down wait in its
 // queue and are handled, all and in order, when it comes back.
 func TestStoppedConsumerCatchesUpInOrder(t *testing.T) {
 	b := newBroker(t)
 	store := memory.New()
-	first, _ := b.service(t, billingContract, store)
+	first, _ := b.Service(t, billingContract, store)
 	if err := first.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error { return nil })); err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, first)
 	ready(t, first)
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
 
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	const n = 1000
 	want := make([]string, n)
 	for i := range n {
@@ -117,14 +94,14 @@ func TestStoppedConsumerCatchesUpInOrder(t *testing.T) {
 	}
 
 	var rec recorder
-	second, _ := b.service(t, billingContract, store)
-	if err := second.Register(rec.handler()); err != nil {
+	second, _ := b.Service(t, billingContract, store)
+	if err := second.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	catchUp := start(t, second)
-	testenv.Eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.len() >= n })
-	b.drain(t, []string{"billing"}, catchUp)
-	got, _ := rec.snapshot()
+	testenv.Eventually(t, 30*time.Second, "1000 events handled", func() bool { return rec.Len() >= n })
+	b.Drain(t, []string{"billing"}, catchUp)
+	got, _ := rec.Snapshot()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("handled out of order or not all: got %d events, first difference at %d", len(got), firstDiff(got, want))
 	}
@@ -147,7 +124,7 @@ func TestFailingHandlerDeadLettersAndOthersFlow(t *testing.T) {
 	var rec recorder
 	calls := map[string]int{}
 	var mu sync.Mutex
-	billing, reg := b.service(t, billingContract, memory.New())
+	billing, reg := b.Service(t, billingContract, memory.New())
 	err := billing.Register(runtime.On(func(_ context.Context, e userRegistered, m runtime.Meta) error {
 		if e.UserID == "bad" {
 			mu.Lock()
@@ -155,7 +132,7 @@ func TestFailingHandlerDeadLettersAndOthersFlow(t *testing.T) {
 			mu.Unlock()
 			return errors.New("payment provider says no")
 		}
-		rec.add(e.UserID, m)
+		rec.Add(e.UserID, m)
 		return nil
 	}))
 	if err != nil {
@@ -163,19 +140,19 @@ func TestFailingHandlerDeadLettersAndOthersFlow(t *testing.T) {
 	}
 	start(t, billing)
 	ready(t, billing)
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	bad := encode(t, userRegistered{UserID: "bad"})
 	if err := users.Publish(context.Background(), bad); err != nil {
 		t.Fatal(err)
 	}
 	publishMany(t, users, 5, 1)
 
-	dead := b.takeDeadLetters(t, "billing", 1)[0]
-	testenv.Eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.len() == 5 })
+	dead := b.TakeDeadLetters(t, "billing", 1)[0]
+	testenv.Eventually(t, 10*time.Second, "events behind the failing one", func() bool { return rec.Len() == 5 })
 	if dead.MessageId != bad.UUID {
 		t.Fatalf("dead-lettered %s, want %s", dead.MessageId, bad.UUID)
 	}
-	checkDeadLetterHeaders(t, dead, "payment provider says no", "3", b.ns+".users", "users.UserRegistered.v1")
+	checkDeadLetterHeaders(t, dead, "payment provider says no", "3", b.NS+".users", "users.UserRegistered.v1")
 	mu.Lock()
 	defer mu.Unlock()
 	if calls[bad.UUID] != 3 {
@@ -214,28 +191,28 @@ func checkDeadLetterHeaders(t *testing.T, d amqp.Delivery, reason, attempts, exc
 func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 	b := newBroker(t)
 	var rec recorder
-	billing, reg := b.service(t, billingContract, memory.New())
-	if err := billing.Register(rec.handler()); err != nil {
+	billing, reg := b.Service(t, billingContract, memory.New())
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
 	ready(t, billing)
 
-	exchange, key := b.ns+".users", "users.UserRegistered.v1"
+	exchange, key := b.NS+".users", "users.UserRegistered.v1"
 	raw := func(id, typ, version, body string) amqp.Publishing {
 		return amqp.Publishing{MessageId: id, Body: []byte(body), DeliveryMode: amqp.Persistent, Headers: amqp.Table{
 			runtime.HeaderSpecVersion: runtime.SpecVersion, runtime.HeaderSource: "users",
 			runtime.HeaderType: typ, runtime.HeaderEventVersion: version, "x-delivery-count": int64(1),
 		}}
 	}
-	b.publishRaw(t, exchange, key, raw("not-json", "users.UserRegistered", "1", "{nope"))
-	b.publishRaw(t, exchange, key, raw("missing-field", "users.UserRegistered", "1", `{"email":"a@b"}`))
+	b.PublishRaw(t, exchange, key, raw("not-json", "users.UserRegistered", "1", "{nope"))
+	b.PublishRaw(t, exchange, key, raw("missing-field", "users.UserRegistered", "1", `{"email":"a@b"}`))
 	// An unknown type reaches the queue only through a binding it does not
 	// match; the default exchange puts it there as a misrouted event would.
-	b.publishRaw(t, "", b.ns+".billing", raw("unknown-type", "users.UserDeleted", "1", `{}`))
-	b.publishRaw(t, exchange, key, raw("good", "users.UserRegistered", "1", `{"user_id":"u"}`))
+	b.PublishRaw(t, "", b.NS+".billing", raw("unknown-type", "users.UserDeleted", "1", `{}`))
+	b.PublishRaw(t, exchange, key, raw("good", "users.UserRegistered", "1", `{"user_id":"u"}`))
 
-	dead := b.takeDeadLetters(t, "billing", 3)
+	dead := b.TakeDeadLetters(t, "billing", 3)
 	reasons := map[string]string{
 		"not-json":      "decode users.UserRegistered v1",
 		"missing-field": "user_id: required",
@@ -250,12 +227,12 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 		wantAttempts, wantKey := "1", key
 		if d.MessageId == "unknown-type" {
 			wantAttempts, wantExchange := "0", ""
-			checkDeadLetterHeaders(t, d, want, wantAttempts, wantExchange, b.ns+".billing")
+			checkDeadLetterHeaders(t, d, want, wantAttempts, wantExchange, b.NS+".billing")
 			continue
 		}
 		checkDeadLetterHeaders(t, d, want, wantAttempts, exchange, wantKey)
 	}
-	testenv.Eventually(t, 10*time.Second, "the good event", func() bool { return rec.len() == 1 })
+	testenv.Eventually(t, 10*time.Second, "the good event", func() bool { return rec.Len() == 1 })
 	if got := metric(t, reg, "evgen_events_retried_total"); got != 0 {
 		t.Errorf("retried %v times, want none for permanent failures", got)
 	}
@@ -265,7 +242,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 // reports ErrUnroutable instead of success, since the event is nowhere.
 func TestPublishUnroutable(t *testing.T) {
 	b := newBroker(t)
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := runtime.Publish(ctx, users, userRegistered{UserID: "u"})
@@ -273,9 +250,9 @@ func TestPublishUnroutable(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnroutable", err)
 	}
 	// Once a consumer's queue is bound, the same publish is confirmed.
-	billing, _ := b.service(t, billingContract, memory.New())
+	billing, _ := b.Service(t, billingContract, memory.New())
 	var rec recorder
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)

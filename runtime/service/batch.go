@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // Concurrent mode. One inbox transaction per event costs a commit (an fsync
@@ -22,7 +23,7 @@ import (
 // Several transactions in flight hide the database's round trips, which a
 // batch cannot pipeline: the handlers run their statements one by one.
 // Batches of different workers commit in any order.
-func (s *Service) workBatches(ctx context.Context, in <-chan *delivery) {
+func (s *Service) workBatches(ctx context.Context, in <-chan transport.Delivery) {
 	var wg sync.WaitGroup
 	for range batchWorkers {
 		wg.Add(1)
@@ -34,13 +35,13 @@ func (s *Service) workBatches(ctx context.Context, in <-chan *delivery) {
 	wg.Wait()
 }
 
-func (s *Service) batchWorker(ctx context.Context, in <-chan *delivery) {
+func (s *Service) batchWorker(ctx context.Context, in <-chan transport.Delivery) {
 	batch := make([]*delivery, 0, s.cfg.Concurrency)
 	for d := range in {
 		if ctx.Err() != nil {
 			continue // left unacked for the channel's close: see handleInOrder
 		}
-		batch = take(in, append(batch[:0], d), s.cfg.Concurrency)
+		batch = take(in, append(batch[:0], newDelivery(d)), s.cfg.Concurrency)
 		s.handleBatch(ctx, batch)
 	}
 }
@@ -48,14 +49,14 @@ func (s *Service) batchWorker(ctx context.Context, in <-chan *delivery) {
 // take appends to batch the deliveries already waiting in in, up to limit
 // in all. It never waits for one: at a low rate a batch is one event, with
 // no added latency.
-func take(in <-chan *delivery, batch []*delivery, limit int) []*delivery {
+func take(in <-chan transport.Delivery, batch []*delivery, limit int) []*delivery {
 	for len(batch) < limit {
 		select {
 		case d, ok := <-in:
 			if !ok {
 				return batch
 			}
-			batch = append(batch, d)
+			batch = append(batch, newDelivery(d))
 		default:
 			return batch
 		}

@@ -52,8 +52,8 @@ func BenchmarkPublishBroker(b *testing.B) {
 	for _, channels := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
 			br := newBroker(b)
-			users, _ := br.service(b, usersContract, memory.New(), func(c *service.Config) { c.PublisherChannels = channels })
-			br.bindSink(b, "users", "users.UserRegistered.v1")
+			users, _ := br.Service(b, usersContract, memory.New(), func(c *service.Config) { c.PublisherChannels = channels })
+			br.BindSink(b, "users", "users.UserRegistered.v1")
 			ctx := context.Background()
 			var i atomic.Int64
 			b.SetParallelism(32)

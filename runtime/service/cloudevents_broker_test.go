@@ -42,13 +42,13 @@ func deadLetterID(d amqp.Delivery) string {
 func TestForeignCloudEventsOnTheBroker(t *testing.T) {
 	b := newBroker(t)
 	var rec recorder
-	billing, _ := b.service(t, billingContract, memory.New())
-	if err := billing.Register(rec.handler()); err != nil {
+	billing, _ := b.Service(t, billingContract, memory.New())
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
 	ready(t, billing)
-	exchange, key := b.ns+".users", "users.UserRegistered.v1"
+	exchange, key := b.NS+".users", "users.UserRegistered.v1"
 	body := []byte(`{"user_id":"u"}`)
 	bin := func(p, id, contentType string, more amqp.Table) amqp.Publishing {
 		h := ceHeaders(p, id)
@@ -79,19 +79,19 @@ func TestForeignCloudEventsOnTheBroker(t *testing.T) {
 		"from-billing": {bin("cloudEvents_", "from-billing", "", amqp.Table{"cloudEvents_source": "billing"}), `source "billing" is not the service`},
 	}
 	for _, p := range applied {
-		b.publishRaw(t, exchange, key, p)
+		b.PublishRaw(t, exchange, key, p)
 	}
 	for _, c := range dead {
-		b.publishRaw(t, exchange, key, c.p)
+		b.PublishRaw(t, exchange, key, c.p)
 	}
 	// Last: once it is applied, the ordered consumer has settled the rest.
-	b.publishRaw(t, exchange, key, bin("cloudEvents:", "last", "application/json", nil))
+	b.PublishRaw(t, exchange, key, bin("cloudEvents:", "last", "application/json", nil))
 
 	testenv.Eventually(t, 20*time.Second, "the last event applied", func() bool {
-		_, counts := rec.snapshot()
+		_, counts := rec.Snapshot()
 		return counts["last"] == 1
 	})
-	_, counts := rec.snapshot()
+	_, counts := rec.Snapshot()
 	for id := range applied {
 		if counts[id] != 1 {
 			t.Errorf("event %s applied %d times, want once", id, counts[id])
@@ -102,7 +102,7 @@ func TestForeignCloudEventsOnTheBroker(t *testing.T) {
 			t.Errorf("event %s applied, want it dead-lettered", id)
 		}
 	}
-	for _, d := range b.takeDeadLetters(t, "billing", len(dead)) {
+	for _, d := range b.TakeDeadLetters(t, "billing", len(dead)) {
 		id := deadLetterID(d)
 		c, ok := dead[id]
 		reason, _ := d.Headers[service.HeaderDLQError].(string)
@@ -122,13 +122,13 @@ func TestEventSizeLimit(t *testing.T) {
 	b := newBroker(t)
 	var rec recorder
 	small := func(c *service.Config) { c.MaxEventBytes = 64 }
-	billing, _ := b.service(t, billingContract, memory.New(), small)
-	if err := billing.Register(rec.handler()); err != nil {
+	billing, _ := b.Service(t, billingContract, memory.New(), small)
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
 	ready(t, billing)
-	users, _ := b.service(t, usersContract, memory.New(), small)
+	users, _ := b.Service(t, usersContract, memory.New(), small)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -137,18 +137,18 @@ func TestEventSizeLimit(t *testing.T) {
 	if !runtime.IsPermanent(err) || !strings.Contains(err.Error(), "more than Config.MaxEventBytes (64)") {
 		t.Fatalf("publish of %d-byte event: %v, want a Permanent error naming the limit", len(big.Email), err)
 	}
-	b.publishRaw(t, b.ns+".users", "users.UserRegistered.v1", amqp.Publishing{
+	b.PublishRaw(t, b.NS+".users", "users.UserRegistered.v1", amqp.Publishing{
 		Headers: ceHeaders("cloudEvents:", "raw-big"), Body: []byte(`{"user_id":"raw-big","email":"` + strings.Repeat("b", 64) + `"}`),
 	})
 	if err := runtime.Publish(ctx, users, userRegistered{UserID: "small"}, runtime.WithID("small")); err != nil {
 		t.Fatal(err)
 	}
-	d := b.takeDeadLetters(t, "billing", 1)[0]
+	d := b.TakeDeadLetters(t, "billing", 1)[0]
 	if reason, _ := d.Headers[service.HeaderDLQError].(string); deadLetterID(d) != "raw-big" || !strings.Contains(reason, "more than this consumer's Config.MaxEventBytes (64)") {
 		t.Errorf("dead letter %s: %q, want raw-big for its size", deadLetterID(d), reason)
 	}
-	testenv.Eventually(t, 10*time.Second, "the small event applied", func() bool { return rec.len() == 1 })
-	if _, counts := rec.snapshot(); counts["small"] != 1 || counts["big"] != 0 {
+	testenv.Eventually(t, 10*time.Second, "the small event applied", func() bool { return rec.Len() == 1 })
+	if _, counts := rec.Snapshot(); counts["small"] != 1 || counts["big"] != 0 {
 		t.Errorf("applied %v, want only the small event", counts)
 	}
 }
@@ -158,35 +158,35 @@ func TestEventSizeLimit(t *testing.T) {
 // producer's user and dead-letters one without it or from another user.
 func TestPublisherUserVerified(t *testing.T) {
 	b := newBroker(t)
-	user := brokerUser(t, b.url)
+	user := brokerUser(t, b.URL)
 	var rec recorder
-	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) {
+	billing, _ := b.Service(t, billingContract, memory.New(), func(c *service.Config) {
 		c.PublisherUsers = service.PublisherUsers{Verify: true, Users: map[string]string{"users": user}}
 	})
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
 	ready(t, billing)
-	b.bindSink(t, "users", "users.UserRegistered.v1")
-	users, _ := b.service(t, usersContract, memory.New())
+	b.BindSink(t, "users", "users.UserRegistered.v1")
+	users, _ := b.Service(t, usersContract, memory.New())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	b.publishRaw(t, "", b.ns+".billing", amqp.Publishing{Headers: ceHeaders("cloudEvents:", "anonymous"), Body: []byte(`{"user_id":"x"}`)})
-	b.publishRaw(t, "", b.ns+".billing", amqp.Publishing{UserId: user, Headers: ceHeaders("cloudEvents:", "via-default"), Body: []byte(`{"user_id":"x"}`)})
+	b.PublishRaw(t, "", b.NS+".billing", amqp.Publishing{Headers: ceHeaders("cloudEvents:", "anonymous"), Body: []byte(`{"user_id":"x"}`)})
+	b.PublishRaw(t, "", b.NS+".billing", amqp.Publishing{UserId: user, Headers: ceHeaders("cloudEvents:", "via-default"), Body: []byte(`{"user_id":"x"}`)})
 	if err := runtime.Publish(ctx, users, userRegistered{UserID: "real"}, runtime.WithID("real")); err != nil {
 		t.Fatal(err)
 	}
-	testenv.Eventually(t, 10*time.Second, "users' event applied", func() bool { return rec.len() >= 2 })
-	if _, counts := rec.snapshot(); counts["real"] != 1 || counts["via-default"] != 1 || counts["anonymous"] != 0 {
+	testenv.Eventually(t, 10*time.Second, "users' event applied", func() bool { return rec.Len() >= 2 })
+	if _, counts := rec.Snapshot(); counts["real"] != 1 || counts["via-default"] != 1 || counts["anonymous"] != 0 {
 		t.Errorf("applied %v, want real and via-default (both of users' user), not anonymous", counts)
 	}
-	d := b.takeDeadLetters(t, "billing", 1)[0]
+	d := b.TakeDeadLetters(t, "billing", 1)[0]
 	if reason, _ := d.Headers[service.HeaderDLQError].(string); deadLetterID(d) != "anonymous" || !strings.Contains(reason, "has no user-id") {
 		t.Errorf("dead letter %s: %q, want anonymous for its missing user-id", deadLetterID(d), reason)
 	}
-	sink, ok, err := b.channel(t).Get(b.ns+".sink", true)
+	sink, ok, err := b.Channel(t).Get(b.NS+".sink", true)
 	if err != nil || !ok {
 		t.Fatalf("the sink has no event: %v", err)
 	}
@@ -200,30 +200,30 @@ func TestPublisherUserVerified(t *testing.T) {
 func TestPublisherUserMismatchDeadLettered(t *testing.T) {
 	b := newBroker(t)
 	var rec recorder
-	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) {
+	billing, _ := b.Service(t, billingContract, memory.New(), func(c *service.Config) {
 		c.PublisherUsers = service.PublisherUsers{Verify: true, Prefix: "prod-"}
 	})
-	if err := billing.Register(rec.handler()); err != nil {
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)
 	ready(t, billing)
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := runtime.Publish(ctx, users, userRegistered{UserID: "u"}, runtime.WithID("wrong-user")); err != nil {
 		t.Fatal(err)
 	}
-	d := b.takeDeadLetters(t, "billing", 1)[0]
+	d := b.TakeDeadLetters(t, "billing", 1)[0]
 	reason, _ := d.Headers[service.HeaderDLQError].(string)
 	if !strings.Contains(reason, `not "prod-users": refused as forged`) {
 		t.Errorf("dead-lettered with %q, want the user mismatch", reason)
 	}
-	if got, want := d.Headers[service.HeaderDLQUserID], brokerUser(t, b.url); got != want {
+	if got, want := d.Headers[service.HeaderDLQUserID], brokerUser(t, b.URL); got != want {
 		t.Errorf("dead letter's %s is %v, want the publishing user %s", service.HeaderDLQUserID, got, want)
 	}
-	if rec.len() != 0 {
-		t.Errorf("applied %d events, want none", rec.len())
+	if rec.Len() != 0 {
+		t.Errorf("applied %d events, want none", rec.Len())
 	}
 }
 
@@ -231,8 +231,8 @@ func TestPublisherUserMismatchDeadLettered(t *testing.T) {
 // jsonschema -base-url gives its schema.
 func TestDataSchemaSet(t *testing.T) {
 	b := newBroker(t)
-	b.bindSink(t, "users", "users.UserRegistered.v1")
-	users, _ := b.service(t, usersContract, memory.New(), func(c *service.Config) { c.SchemaBaseURL = "https://example.com/schemas/" })
+	b.BindSink(t, "users", "users.UserRegistered.v1")
+	users, _ := b.Service(t, usersContract, memory.New(), func(c *service.Config) { c.SchemaBaseURL = "https://example.com/schemas/" })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := runtime.Publish(ctx, users, userRegistered{UserID: "u"}); err != nil {
@@ -240,7 +240,7 @@ func TestDataSchemaSet(t *testing.T) {
 	}
 	var got amqp.Delivery
 	testenv.Eventually(t, 10*time.Second, "the event in the sink", func() bool {
-		d, ok, err := b.channel(t).Get(b.ns+".sink", true)
+		d, ok, err := b.Channel(t).Get(b.NS+".sink", true)
 		if err != nil {
 			t.Fatal(err)
 		}

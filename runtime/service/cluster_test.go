@@ -61,13 +61,13 @@ type clusterFixture struct {
 
 func newClusterFixture(t *testing.T, c *testenv.RabbitCluster, queueType service.QueueType) *clusterFixture {
 	f := &clusterFixture{c: c, b: brokerAt(t, c.URLs[0]), queueType: queueType, ledger: newLedger()}
-	f.queue = f.b.ns + ".billing"
+	f.queue = f.b.NS + ".billing"
 	onCluster := func(cfg *service.Config) {
 		cfg.Transport = service.AMQP(c.URLs...)
 		cfg.QueueType = queueType
 		cfg.Logger = slog.New(slog.NewTextHandler(&f.logs, nil)).With("service", cfg.Contract.Service)
 	}
-	billing, _ := f.b.service(t, billingContract, memory.New(), onCluster)
+	billing, _ := f.b.Service(t, billingContract, memory.New(), onCluster)
 	err := billing.Register(runtime.On(func(_ context.Context, e userRegistered, _ runtime.Meta) error {
 		f.ledger.apply(e.UserID)
 		return nil
@@ -77,7 +77,7 @@ func newClusterFixture(t *testing.T, c *testenv.RabbitCluster, queueType service
 	}
 	start(t, billing)
 	ready(t, billing)
-	f.users, _ = f.b.service(t, usersContract, memory.New(), onCluster)
+	f.users, _ = f.b.Service(t, usersContract, memory.New(), onCluster)
 	start(t, f.users)
 	ready(t, f.users)
 	f.publish()
@@ -162,7 +162,7 @@ func (f *clusterFixture) diagnose(t *testing.T) {
 		}
 		t.Logf("node %d: queues:\n%s", n, f.c.Ctl(t, n, "list_queues", "name", "type", "messages", "leader", "members", "online"))
 		t.Logf("node %d: quorum status of %s:\n%s", n, f.queue, f.c.Queues(t, n, "quorum_status", f.queue))
-		t.Logf("node %d: stream status of %s.users.log:\n%s", n, f.b.ns, f.c.Streams(t, n, "stream_status", f.b.ns+".users.log"))
+		t.Logf("node %d: stream status of %s.users.log:\n%s", n, f.b.NS, f.c.Streams(t, n, "stream_status", f.b.NS+".users.log"))
 	}
 	logs := strings.Split(f.logs.String(), "\n")
 	t.Logf("the services' last log lines:\n%s", strings.Join(logs[max(0, len(logs)-80):], "\n"))
@@ -203,7 +203,7 @@ func (f *clusterFixture) queueInfos(t *testing.T) []queueInfo {
 			t.Fatalf("list_queues: %v\n%s", err, out)
 		}
 		for _, r := range rows {
-			if strings.HasPrefix(r.Name, f.b.ns+".") {
+			if strings.HasPrefix(r.Name, f.b.NS+".") {
 				ours = append(ours, r)
 			}
 		}
@@ -261,7 +261,7 @@ func (f *clusterFixture) waitReplicasCaughtUp(t *testing.T) {
 	}
 	n := f.runningNode(t)
 	// The two that every publish of the test is routed to.
-	for _, name := range []string{f.queue, f.b.ns + ".users.log"} {
+	for _, name := range []string{f.queue, f.b.NS + ".users.log"} {
 		positions := func() map[string]float64 { return f.replicaPositions(t, n, name) }
 		var target float64
 		for _, p := range positions() {

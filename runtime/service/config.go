@@ -13,6 +13,8 @@ import (
 
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/transport"
+	"github.com/evgenhq/evgen/runtime/transport/inprocess"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
@@ -220,25 +222,14 @@ var defaultRetry = Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second
 // attempts over the second instead of meeting a restarted broker at once.
 var defaultConnect = Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5}
 
-// QueueType selects the RabbitMQ queue type of a consuming service.
-type QueueType string
+// QueueType selects the RabbitMQ queue type of a consuming service; see
+// transport.QueueType.
+type QueueType = transport.QueueType
 
-// Queue types.
+// Queue types; see transport.QuorumQueue and transport.ClassicQueue.
 const (
-	// QuorumQueue is a replicated queue (Raft): an event the broker
-	// confirmed is on a majority of its replicas, and the queue goes on,
-	// with a new leader, when a node stops. The default.
-	QuorumQueue QueueType = "quorum"
-	// ClassicQueue is a queue on one node. Use it only on purpose, for a
-	// single broker whose queues were declared classic before quorum
-	// became the default: on a cluster it loses confirmed events. Measured
-	// on 3 RabbitMQ 3.10 nodes (docs/cluster.md): stopping the node that
-	// held the consumer's classic queue lost 2,910 confirmed events over 3
-	// runs, and killing it 4,186, because the producer's exchange still
-	// routed each event to the producer's event log on another node, so
-	// the broker confirmed it, while the classic queue had nowhere to take
-	// its copy.
-	ClassicQueue QueueType = "classic"
+	QuorumQueue  = transport.QuorumQueue
+	ClassicQueue = transport.ClassicQueue
 )
 
 // ClusterConfig sets the arguments RabbitMQ uses to place a new queue on
@@ -263,25 +254,16 @@ type ClusterConfig struct {
 	LeaderLocator LeaderLocator
 }
 
-// LeaderLocator is a RabbitMQ queue leader locator (x-queue-leader-locator).
-// RabbitMQ 3.10 accepts "client-local" and "balanced" (and the deprecated
-// "random") for quorum queues and streams; classic queues take none.
-type LeaderLocator string
+// LeaderLocator is a RabbitMQ queue leader locator; see
+// transport.LeaderLocator.
+type LeaderLocator = transport.LeaderLocator
 
-// Leader locators.
+// Leader locators; see transport.LeadersBalanced, LeadersClientLocal and
+// LeadersBrokerDefault.
 const (
-	// LeadersBalanced places each new leader on the node with the fewest
-	// leaders, so that the services' queues spread over the cluster.
-	LeadersBalanced LeaderLocator = "balanced"
-	// LeadersClientLocal places each new leader on the node the declaring
-	// service is connected to.
-	LeadersClientLocal LeaderLocator = "client-local"
-	// LeadersBrokerDefault sends no locator: the broker's
-	// queue_leader_locator setting applies (client-local unless set). Queues
-	// and event logs declared by evgen before LeaderLocator existed carry no
-	// locator, and RabbitMQ refuses to redeclare them with one: keep this
-	// value for them.
-	LeadersBrokerDefault LeaderLocator = "broker-default"
+	LeadersBalanced      = transport.LeadersBalanced
+	LeadersClientLocal   = transport.LeadersClientLocal
+	LeadersBrokerDefault = transport.LeadersBrokerDefault
 )
 
 // DefaultNamespace prefixes every exchange and queue when
@@ -435,7 +417,7 @@ func (c *Config) Validate() error {
 	if err := checkSchemaBaseURL(c.SchemaBaseURL); err != nil {
 		add("Config.SchemaBaseURL: %w", err)
 	}
-	if _, inProcess := c.Transport.(inProcessTransport); inProcess && c.PublisherUsers.Verify {
+	if _, inProcess := c.Transport.(*inprocess.Transport); inProcess && c.PublisherUsers.Verify {
 		add("Config.PublisherUsers.Verify needs the AMQP transport: the in-process bus has no broker users")
 	}
 	errs = append(errs, validateContract(c.Contract)...)

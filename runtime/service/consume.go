@@ -10,14 +10,16 @@ import (
 
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // One delivery's path, in the order it happens: the transport hands it
-// over (amqp_consume.go: pump, wrap), consume starts the worker, work
-// picks the mode, the ordered worker takes what waits, routes it to its
-// handler, applies it in one inbox transaction (runtime/on.go decodes and
-// calls the typed handler), commits, and acks it through the Delivery's Ack
-// method (amqpDelivery.Ack). Concurrent mode's batches are in batch.go;
+// over (runtime/transport/amqp/consume.go: Consume, pump, delivery),
+// consume starts the worker, work picks the mode, the ordered worker takes
+// what waits, routes it to its handler (admit.go checks it), applies it in
+// one inbox transaction (runtime/on.go decodes and calls the typed
+// handler), commits, and acks it through the Delivery's Ack method (back
+// in runtime/transport/amqp/consume.go: delivery.Ack, AckThrough). Concurrent mode's batches are in batch.go;
 // retrying one delivery alone and dead-lettering it in
 // retry_deadletter.go.
 
@@ -27,11 +29,11 @@ func (s *Service) consume(ctx context.Context) error {
 	var abandon context.CancelFunc
 	s.workCtx, abandon = context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
-	out := make(chan *delivery, s.cfg.Prefetch)
+	out := make(chan transport.Delivery, s.cfg.Prefetch)
 	workerDone := make(chan struct{})
 	go s.work(ctx, out, workerDone)
 	d := &drainer{s: s, workerDone: workerDone, abandon: abandon}
-	err := s.transport.consume(ctx, out, d.drain, s.becameReady)
+	err := s.transport.Consume(ctx, out, d.drain, s.becameReady)
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		err = nil // the shutdown asked for
 	}
@@ -43,7 +45,7 @@ func (s *Service) consume(ctx context.Context) error {
 // cancelled then (so its commit and ack go through), a retry wait is cut short
 // and puts the event back on the queue, and deliveries not yet started go
 // back too.
-func (s *Service) work(ctx context.Context, in <-chan *delivery, done chan<- struct{}) {
+func (s *Service) work(ctx context.Context, in <-chan transport.Delivery, done chan<- struct{}) {
 	defer close(done)
 	if s.cfg.Concurrency > 1 {
 		s.workBatches(ctx, in)
@@ -69,10 +71,10 @@ const orderedBatch = 64
 
 // workInOrder takes whatever deliveries are waiting, up to orderedBatch,
 // and handles them in order.
-func (s *Service) workInOrder(ctx context.Context, in <-chan *delivery) {
+func (s *Service) workInOrder(ctx context.Context, in <-chan transport.Delivery) {
 	batch := make([]*delivery, 0, orderedBatch)
 	for d := range in {
-		batch = take(in, append(batch[:0], d), orderedBatch)
+		batch = take(in, append(batch[:0], newDelivery(d)), orderedBatch)
 		s.handleInOrder(ctx, batch)
 	}
 }

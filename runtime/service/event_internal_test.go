@@ -2,13 +2,11 @@ package service
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 )
 
@@ -17,38 +15,8 @@ import (
 // import another package's test files, so this is a copy.
 
 // userRegistered stands in for a generated event type in the runtime's
-// own tests; its UnmarshalJSON is strict about the required field like
-// generated code is.
-type userRegistered struct {
-	UserID string `json:"user_id"`
-	Email  string `json:"email"`
-}
-
-func (userRegistered) EventType() string  { return "users.UserRegistered" }
-func (userRegistered) EventVersion() int  { return 1 }
-func (e userRegistered) EventKey() string { return e.UserID }
-
-func (e userRegistered) Validate() error {
-	if e.UserID == "" {
-		return errors.New("user_id: required")
-	}
-	return nil
-}
-
-func (e *userRegistered) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		UserID *string `json:"user_id"`
-		Email  string  `json:"email"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	if raw.UserID == nil {
-		return fmt.Errorf("user_id: required field missing")
-	}
-	e.UserID, e.Email = *raw.UserID, raw.Email
-	return nil
-}
+// own tests; see testenv.UserRegistered.
+type userRegistered = testenv.UserRegistered
 
 // invoicePaid is a second event type, from another producer, with no key.
 type invoicePaid struct {

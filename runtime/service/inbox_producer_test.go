@@ -31,7 +31,7 @@ func TestSameIDFromTwoProducersAppliedBoth(t *testing.T) {
 					t.Errorf("drop: %v", err)
 				}
 			})
-			shipping, reg := b.service(t, shippingContract, store, func(c *service.Config) { c.Concurrency = concurrency })
+			shipping, reg := b.Service(t, shippingContract, store, func(c *service.Config) { c.Concurrency = concurrency })
 			var mu sync.Mutex
 			applied := map[string]int{}
 			record := func(m runtime.Meta) {
@@ -47,8 +47,8 @@ func TestSameIDFromTwoProducersAppliedBoth(t *testing.T) {
 			}
 			start(t, shipping)
 			ready(t, shipping)
-			users, _ := b.service(t, usersContract, memory.New())
-			billing, _ := b.service(t, billingContract, memory.New())
+			users, _ := b.Service(t, usersContract, memory.New())
+			billing, _ := b.Service(t, billingContract, memory.New())
 			ctx := context.Background()
 			for _, p := range []struct {
 				svc *service.Service

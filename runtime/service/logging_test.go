@@ -55,7 +55,7 @@ func TestConsumingServiceLogsOnceNamingItselfOnce(t *testing.T) {
 			}
 			run := start(t, svc)
 			ready(t, svc)
-			if err := run.stop(); err != nil {
+			if err := run.Stop(); err != nil {
 				t.Fatal(err)
 			}
 			var consuming []string

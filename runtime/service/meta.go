@@ -100,6 +100,10 @@ func versionOfKey(typ, key string) (int, bool) {
 	return v, err == nil && v >= 1
 }
 
+// structuredJSON is the media type of CloudEvents' structured mode in the
+// JSON format: the whole event in the body, not a data content type.
+const structuredJSON = "application/cloudevents+json"
+
 // checkContentType accepts a JSON payload: application/json, a
 // "+json" media type, or none said (evgen's consumers always assumed
 // JSON), in UTF-8.

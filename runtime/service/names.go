@@ -1,5 +1,7 @@
 package service
 
+import amqptransport "github.com/evgenhq/evgen/runtime/transport/amqp"
+
 // The broker names the runtime gives a service's exchange and queues, for
 // tools that describe the topology without declaring it (evgen topology):
 // each is the name Topology, the consumer, RequestResync and Sync use.
@@ -32,8 +34,9 @@ func ResyncQueueName(namespace, producer string) string {
 
 // QueueArguments are the arguments the runtime declares q with, for a
 // tool that writes definitions the runtime's own declarations must match
-// (RabbitMQ refuses a queue declared again with other arguments).
-func QueueArguments(q QueueSpec) map[string]any { return queueArgs(q) }
+// (RabbitMQ refuses a queue declared again with other arguments); see
+// amqp.QueueArguments of runtime/transport/amqp.
+func QueueArguments(q QueueSpec) map[string]any { return amqptransport.QueueArguments(q) }
 
 func namesOf(namespace string) names {
 	if namespace == "" {

@@ -109,9 +109,9 @@ func TestStaleEventsDroppedBeforeTheHandler(t *testing.T) {
 	for _, mode := range orderModes {
 		t.Run(mode.name, func(t *testing.T) {
 			b := newBroker(t)
-			producer, _ := b.service(t, usersOrdered, memory.New())
+			producer, _ := b.Service(t, usersOrdered, memory.New())
 			st := orderedStore(t)
-			billing, reg := b.service(t, billingOrdered, st, func(c *service.Config) { c.Concurrency = mode.concurrency })
+			billing, reg := b.Service(t, billingOrdered, st, func(c *service.Config) { c.Concurrency = mode.concurrency })
 			var got applied
 			if err := billing.Register(got.handler()); err != nil {
 				t.Fatal(err)
@@ -150,7 +150,7 @@ func TestStaleEventsDroppedBeforeTheHandler(t *testing.T) {
 				}
 				testenv.Eventually(t, 20*time.Second, "billing to settle "+step.what, func() bool { return settled(t, reg) == float64(i+1) })
 			}
-			b.drain(t, []string{"billing"}, run)
+			b.Drain(t, []string{"billing"}, run)
 			want := []userChanged{{"a", 2}, {"b", 1}, {"a", 3}}
 			if h := got.list(); !slices.Equal(h, want) {
 				t.Errorf("handlers ran for %v, want %v", h, want)
@@ -192,15 +192,15 @@ func TestStaleEventsDroppedInBatches(t *testing.T) {
 
 func testStaleInBatches(t *testing.T, st store.Store, concurrency int) {
 	b := newBroker(t)
-	producer, _ := b.service(t, usersOrdered, memory.New())
+	producer, _ := b.Service(t, usersOrdered, memory.New())
 	mods := func(c *service.Config) { c.Concurrency = concurrency }
-	declare, _ := b.service(t, billingOrdered, st, mods)
+	declare, _ := b.Service(t, billingOrdered, st, mods)
 	if err := declare.Register((&applied{}).handler()); err != nil {
 		t.Fatal(err)
 	}
 	first := start(t, declare)
 	ready(t, declare) // billing's queue exists and keeps what follows
-	if err := first.stop(); err != nil {
+	if err := first.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -219,7 +219,7 @@ func testStaleInBatches(t *testing.T, st store.Store, concurrency int) {
 			t.Fatal(err)
 		}
 	}
-	billing, reg := b.service(t, billingOrdered, st, mods)
+	billing, reg := b.Service(t, billingOrdered, st, mods)
 	var got applied
 	if err := billing.Register(got.handler()); err != nil {
 		t.Fatal(err)
@@ -227,7 +227,7 @@ func testStaleInBatches(t *testing.T, st store.Store, concurrency int) {
 	run := start(t, billing)
 	total := float64(len(events) + 2)
 	testenv.Eventually(t, 20*time.Second, fmt.Sprintf("billing to settle %v events", total), func() bool { return settled(t, reg) == total })
-	b.drain(t, []string{"billing"}, run)
+	b.Drain(t, []string{"billing"}, run)
 	h := got.list()
 	checkIncreasing(t, h, map[string]int64{"a": 5, "b": 5, "c": 1})
 	if concurrency == 1 {

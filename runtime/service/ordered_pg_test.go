@@ -41,16 +41,16 @@ func newOrderedFixture(t *testing.T, n int, mods ...func(*service.Config)) *orde
 			t.Errorf("drop %s: %v", f.applied, err)
 		}
 	})
-	declare, _ := f.b.service(t, billingContract, st, mods...)
+	declare, _ := f.b.Service(t, billingContract, st, mods...)
 	if err := declare.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error { return nil })); err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, declare)
 	ready(t, declare)
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	users, _ := f.b.service(t, usersContract, memory.New())
+	users, _ := f.b.Service(t, usersContract, memory.New())
 	for i := range n {
 		f.want = append(f.want, fmt.Sprintf("user-%d", i))
 		if err := runtime.Publish(ctx, users, userRegistered{UserID: f.want[i]}); err != nil {
@@ -104,7 +104,7 @@ func TestOrderedBatchesKeepQueueOrder(t *testing.T) {
 	var mu sync.Mutex
 	var calls []string
 	var commits atomic.Int64
-	svc, _ := f.b.service(t, billingContract, f.store)
+	svc, _ := f.b.Service(t, billingContract, f.store)
 	service.SetCrashHooks(svc, service.CrashHooks{BeforeCommit: func(store.InboxTx, runtime.Meta) { commits.Add(1) }})
 	err := svc.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
 		mu.Lock()
@@ -122,9 +122,9 @@ func TestOrderedBatchesKeepQueueOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := start(t, svc)
-	dead := f.b.takeDeadLetters(t, "billing", 1)
+	dead := f.b.TakeDeadLetters(t, "billing", 1)
 	testenv.Eventually(t, 30*time.Second, "299 rows", func() bool { got, _ := f.appliedUsers(t); return len(got) >= n-1 })
-	f.b.drain(t, []string{"billing"}, r)
+	f.b.Drain(t, []string{"billing"}, r)
 	// With one commit per event there would be n-1; a prefetch of 16
 	// allows batches of up to 16. Half of n-1 leaves room for a loaded
 	// machine handing over the deliveries a few at a time.
@@ -158,7 +158,7 @@ func TestOrderedShutdownMidBatchAppliesEachOnce(t *testing.T) {
 	const n = 200
 	classic := func(c *service.Config) { c.QueueType = service.ClassicQueue }
 	f := newOrderedFixture(t, n, classic)
-	first, _ := f.b.service(t, billingContract, f.store, classic)
+	first, _ := f.b.Service(t, billingContract, f.store, classic)
 	reached, cancelled := make(chan struct{}), make(chan struct{})
 	err := first.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
 		if e.UserID == "user-90" {
@@ -176,21 +176,21 @@ func TestOrderedShutdownMidBatchAppliesEachOnce(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("user-90 never handled")
 	}
-	r.cancel()
+	r.Cancel()
 	close(cancelled)
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	partial, _ := f.appliedUsers(t)
 	t.Logf("first instance applied %d events before it stopped", len(partial))
 
-	second, _ := f.b.service(t, billingContract, f.store, classic)
+	second, _ := f.b.Service(t, billingContract, f.store, classic)
 	if err := second.Register(runtime.On(f.apply)); err != nil {
 		t.Fatal(err)
 	}
 	takeOver := start(t, second)
 	testenv.Eventually(t, 30*time.Second, "all rows", func() bool { got, _ := f.appliedUsers(t); return len(got) >= n })
-	f.b.drain(t, []string{"billing"}, takeOver)
+	f.b.Drain(t, []string{"billing"}, takeOver)
 	if got, distinct := f.appliedUsers(t); !slices.Equal(got, f.want) || distinct != n {
 		t.Fatalf("%d rows (%d events) after restart, want each of %d once in order; first difference at %d", len(got), distinct, n, firstDiff(got, f.want))
 	}

@@ -26,7 +26,7 @@ func (s *Service) claimOutbox(ctx context.Context) error {
 		return nil
 	}
 	if err := o.ClaimOutbox(ctx, s.cfg.Contract.Service); err != nil {
-		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
+		return fmt.Errorf("service %s: %w", s.cfg.Contract.Service, err)
 	}
 	return nil
 }

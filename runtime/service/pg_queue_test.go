@@ -56,7 +56,7 @@ func TestQueuedWritesCommitWithClaims(t *testing.T) {
 				return nil
 			}
 			billing := func() (*service.Service, *prometheus.Registry) {
-				svc, reg := b.service(t, billingContract, st, func(c *service.Config) {
+				svc, reg := b.Service(t, billingContract, st, func(c *service.Config) {
 					c.Concurrency = tc.concurrency
 					c.Retry = service.RetryPolicy{MaxAttempts: 2, Backoff: service.Backoff{Initial: 10 * time.Millisecond}}
 				})
@@ -70,10 +70,10 @@ func TestQueuedWritesCommitWithClaims(t *testing.T) {
 			first, _ := billing()
 			r := start(t, first)
 			ready(t, first)
-			if err := r.stop(); err != nil {
+			if err := r.Stop(); err != nil {
 				t.Fatal(err)
 			}
-			users, _ := b.service(t, usersContract, memory.New())
+			users, _ := b.Service(t, usersContract, memory.New())
 			const n = 300
 			publishMany(t, users, n, 8)
 			if err := runtime.Publish(ctx, users, userRegistered{UserID: "poison"}); err != nil {
@@ -84,7 +84,7 @@ func TestQueuedWritesCommitWithClaims(t *testing.T) {
 			testenv.Eventually(t, 60*time.Second, "every event applied or dead-lettered", func() bool {
 				return effectCount(t, st.DB(), effects, "") >= n && metric(t, reg, "evgen_events_dead_lettered_total") >= 1
 			})
-			b.drain(t, []string{"billing"}, run)
+			b.Drain(t, []string{"billing"}, run)
 
 			var distinct, total int
 			q := fmt.Sprintf(`SELECT count(DISTINCT event_id), count(*) FROM %q`, effects)

@@ -77,7 +77,7 @@ func effectCount(t *testing.T, db *sql.DB, effects, where string, args ...any) i
 func TestCrashAroundInboxCommitAppliesOnce(t *testing.T) {
 	b := newBroker(t)
 	st, effects := pgStore(t)
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	tests := []struct {
 		name           string
 		hooks          func(crash func()) service.CrashHooks
@@ -101,7 +101,7 @@ func TestCrashAroundInboxCommitAppliesOnce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			crashed := make(chan struct{})
-			first, _ := b.service(t, billingContract, st)
+			first, _ := b.Service(t, billingContract, st)
 			service.SetCrashHooks(first, tt.hooks(func() {
 				close(crashed)
 				goruntime.Goexit() // the worker goroutine dies here, as in a crash
@@ -120,11 +120,11 @@ func TestCrashAroundInboxCommitAppliesOnce(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("the worker never reached the crash point")
 			}
-			if err := r.stop(); err != nil { // closes the connection: the broker requeues
+			if err := r.Stop(); err != nil { // closes the connection: the broker requeues
 				t.Fatal(err)
 			}
 
-			second, reg := b.service(t, billingContract, st)
+			second, reg := b.Service(t, billingContract, st)
 			if err := second.Register(runtime.On(recordEffect(effects))); err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func TestCrashAroundInboxCommitAppliesOnce(t *testing.T) {
 			testenv.Eventually(t, 10*time.Second, "redelivery handled", func() bool {
 				return metric(t, reg, "evgen_events_consumed_total")+metric(t, reg, "evgen_events_duplicates_total") >= 1
 			})
-			b.drain(t, []string{"billing"}, takeOver)
+			b.Drain(t, []string{"billing"}, takeOver)
 			if got := metric(t, reg, "evgen_events_consumed_total"); got != tt.wantConsumed {
 				t.Errorf("consumed after restart = %v, want %v", got, tt.wantConsumed)
 			}
@@ -159,7 +159,7 @@ func TestConcurrentPostgresInboxAppliesEachOnce(t *testing.T) {
 	var runs []*running
 	handler := recordEffect(effects)
 	for range 2 {
-		svc, _ := b.service(t, billingContract, st, func(c *service.Config) { c.Concurrency = 64 })
+		svc, _ := b.Service(t, billingContract, st, func(c *service.Config) { c.Concurrency = 64 })
 		err := svc.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
 			if err := handler(ctx, e, m); err != nil {
 				return err
@@ -181,14 +181,14 @@ func TestConcurrentPostgresInboxAppliesEachOnce(t *testing.T) {
 		runs = append(runs, start(t, svc))
 		ready(t, svc)
 	}
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	began := time.Now()
 	publishMany(t, users, n, 32)
 	published := time.Since(began)
 	testenv.Eventually(t, 60*time.Second, "10,000 effects", func() bool {
 		return effectCount(t, st.DB(), effects, "") >= n
 	})
-	b.drain(t, []string{"billing"}, runs...)
+	b.Drain(t, []string{"billing"}, runs...)
 	t.Logf("published %d in %v, all applied after %v (%d handler failures rolled back)", n, published, time.Since(began), failures.Load())
 	if got := effectCount(t, st.DB(), effects, ""); got != n {
 		t.Fatalf("%d effects, want %d", got, n)

@@ -9,15 +9,10 @@ import (
 
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 var _ store.BatchPublisher = (*Service)(nil)
-
-// eachPublisher is implemented by bindings that send a batch at once and
-// report each event's outcome (the AMQP one, in order on one channel).
-type eachPublisher interface {
-	publishEach(ctx context.Context, msgs []*message.Message) []error
-}
 
 // PublishBatch publishes msgs in order, with their confirms pipelined, and
 // returns one error per message: nil once the broker confirmed it. An
@@ -68,12 +63,12 @@ func (s *Service) publishEach(ctx context.Context, msgs []*message.Message) []er
 	if len(msgs) == 0 {
 		return nil
 	}
-	if b, ok := s.transport.(eachPublisher); ok {
-		return b.publishEach(ctx, msgs)
+	if b, ok := s.capabilities().(transport.BatchPublisher); ok {
+		return b.PublishEach(ctx, msgs)
 	}
 	errs := make([]error, len(msgs))
 	for i, msg := range msgs {
-		errs[i] = s.transport.publish(ctx, []*message.Message{msg})
+		errs[i] = s.transport.Publish(ctx, []*message.Message{msg})
 	}
 	return errs
 }

@@ -15,7 +15,7 @@ import (
 // which the outbox relay sets aside; the rest the relay retries.
 func TestPublishErrorsPermanentOrTransient(t *testing.T) {
 	b := newBroker(t)
-	logless, _ := b.service(t, usersContract, memory.New(), func(c *service.Config) { c.EventLog.Disabled = true })
+	logless, _ := b.Service(t, usersContract, memory.New(), func(c *service.Config) { c.EventLog.Disabled = true })
 	start(t, logless)
 	select {
 	case <-logless.Ready():
@@ -24,7 +24,7 @@ func TestPublishErrorsPermanentOrTransient(t *testing.T) {
 	}
 	down, _ := newService(t, service.Config{Contract: usersContract, Transport: service.AMQP("amqp://127.0.0.1:1/"), Store: memory.New()})
 	// Never Run: its event log is not declared, so nothing is bound yet.
-	undeclared, _ := b.service(t, usersContract, memory.New())
+	undeclared, _ := b.Service(t, usersContract, memory.New())
 
 	short := func() context.Context {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

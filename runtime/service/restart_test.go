@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,15 +11,6 @@ import (
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime/store/memory"
 )
-
-// rabbitmqctl runs one rabbitmqctl command.
-func rabbitmqctl(args ...string) error {
-	out, err := exec.Command("rabbitmqctl", args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("rabbitmqctl %v: %v: %s", args, err, out)
-	}
-	return nil
-}
 
 // Issue 4, test 6: RabbitMQ's app is stopped and started while events are
 // published and consumed. Every event whose Publish returned nil is
@@ -41,13 +31,13 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	})
 
 	var rec recorder
-	billing, _ := b.service(t, billingContract, memory.New())
-	if err := billing.Register(rec.handler()); err != nil {
+	billing, _ := b.Service(t, billingContract, memory.New())
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	consumer := start(t, billing)
 	ready(t, billing)
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 
 	var (
 		mu        sync.Mutex
@@ -92,7 +82,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	t.Cleanup(stopPublishers)
 	countConfirmed := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
 
-	testenv.Eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return countConfirmed() >= 200 && rec.len() >= 100 })
+	testenv.Eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return countConfirmed() >= 200 && rec.Len() >= 100 })
 	if err := rabbitmqctl("stop_app"); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +104,7 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 	want := append([]string(nil), confirmed...)
 	mu.Unlock()
 	testenv.Eventually(t, 60*time.Second, "every confirmed event handled", func() bool {
-		_, counts := rec.snapshot()
+		_, counts := rec.Snapshot()
 		for _, id := range want {
 			if counts[id] == 0 {
 				return false
@@ -122,8 +112,8 @@ func TestBrokerRestartLosesNoConfirmedEvent(t *testing.T) {
 		}
 		return true
 	})
-	b.drain(t, []string{"billing"}, consumer)
-	_, counts := rec.snapshot()
+	b.Drain(t, []string{"billing"}, consumer)
+	_, counts := rec.Snapshot()
 	for id, n := range counts {
 		if n != 1 {
 			t.Errorf("event %s handled %d times", id, n)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evgenhq/evgen/runtime"
+	amqptransport "github.com/evgenhq/evgen/runtime/transport/amqp"
 )
 
 // Headers the consumer adds to an event it dead-letters.
@@ -18,7 +19,7 @@ const (
 	HeaderDLQTime       = "x-evgen-dead-lettered-at"
 	// HeaderDLQUserID is the broker user that published the event (its
 	// AMQP user-id), when it said.
-	HeaderDLQUserID = "x-evgen-original-user-id"
+	HeaderDLQUserID = amqptransport.HeaderDLQUserID
 )
 
 // errUnknownEvent is the reason for dead-lettering an event type the

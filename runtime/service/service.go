@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // Service is one running evgen service: it declares its contract's
@@ -22,7 +23,7 @@ type Service struct {
 	cfg       Config
 	log       *slog.Logger
 	metrics   *metrics
-	transport binding
+	transport transport.Binding
 	publishes map[string]bool // routing keys of the contract's own events
 	consumes  map[string]bool // routing keys of consumed events
 	reactions *reactions      // the handlers' declared emits
@@ -65,11 +66,11 @@ type crashHooks struct {
 func New(cfg Config) (*Service, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("runtime: invalid config: %w", err)
+		return nil, fmt.Errorf("service: invalid config: %w", err)
 	}
 	m, err := newMetrics(cfg.Metrics)
 	if err != nil {
-		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
+		return nil, fmt.Errorf("service %s: %w", cfg.Contract.Service, err)
 	}
 	s := &Service{
 		cfg:       cfg,
@@ -83,10 +84,11 @@ func New(cfg Config) (*Service, error) {
 		workCtx:   context.Background(), // Run's own replaces it
 	}
 	s.reactions = newReactions(cfg.Contract, m.undeclaredEmits, s.log)
-	s.tracer = newTracer(cfg, s.transportEnv().consumer.queue)
-	s.transport, err = bindTransport(cfg.Transport, s.transportEnv())
+	env := s.transportEnv()
+	s.tracer = newTracer(cfg, env.Queue)
+	s.transport, err = cfg.Transport.Bind(env)
 	if err != nil {
-		return nil, fmt.Errorf("runtime: service %s: %w", cfg.Contract.Service, err)
+		return nil, fmt.Errorf("service %s: %w", cfg.Contract.Service, err)
 	}
 	return s, nil
 }
@@ -99,18 +101,8 @@ func routingKeys(events []runtime.EventInfo) map[string]bool {
 	return keys
 }
 
-func (s *Service) transportEnv() transportEnv {
-	n := names{s.cfg.Namespace}
-	env := transportEnv{service: s.cfg.Contract.Service, names: n, plan: Topology(s.cfg), cfg: s.cfg, log: s.log}
-	if len(s.cfg.Contract.Consumes) > 0 {
-		env.consumer = consumerInfo{
-			queue:           n.queue(s.cfg.Contract.Service),
-			deadLetterQueue: n.deadLetterQueue(s.cfg.Contract.Service),
-			prefetch:        s.cfg.Prefetch,
-		}
-	}
-	return env
-}
+// names are the broker names of the service's namespace.
+func (s *Service) names() names { return names{s.cfg.Namespace} }
 
 // Ready is closed once Run has declared the topology and started
 // consuming: from then on every event the service consumes is kept in its
@@ -177,7 +169,7 @@ func (s *Service) publish(ctx context.Context, op string, msgs []*message.Messag
 		defer cancel()
 	}
 	spans := s.tracer.startSends(ctx, op, msgs)
-	err := s.transport.publish(ctx, msgs)
+	err := s.transport.Publish(ctx, msgs)
 	spans.end(err)
 	if err != nil {
 		if errors.Is(err, ErrUnroutable) && s.cfg.EventLog.Disabled {
@@ -202,9 +194,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.start(); err != nil {
 		return err
 	}
-	defer s.transport.close()
+	defer s.transport.Close()
 	if err := s.cfg.Store.Migrate(ctx); err != nil {
-		return fmt.Errorf("runtime: service %s: migrate store: %w", s.cfg.Contract.Service, err)
+		return fmt.Errorf("service %s: migrate store: %w", s.cfg.Contract.Service, err)
 	}
 	if err := s.claimOutbox(ctx); err != nil {
 		return err
@@ -219,7 +211,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer func() { stopHelpers(); <-relayDone; <-pruneDone; <-resyncDone }()
 
 	if err := s.consume(ctx); err != nil {
-		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
+		return fmt.Errorf("service %s: %w", s.cfg.Contract.Service, err)
 	}
 	return nil
 }
@@ -229,7 +221,7 @@ func (s *Service) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running {
-		return fmt.Errorf("runtime: service %s: Run called twice", s.cfg.Contract.Service)
+		return fmt.Errorf("service %s: Run called twice", s.cfg.Contract.Service)
 	}
 	var missing []error
 	for _, e := range s.cfg.Contract.Consumes {
@@ -238,7 +230,7 @@ func (s *Service) start() error {
 		}
 	}
 	if err := errors.Join(missing...); err != nil {
-		return fmt.Errorf("runtime: service %s: %w", s.cfg.Contract.Service, err)
+		return fmt.Errorf("service %s: %w", s.cfg.Contract.Service, err)
 	}
 	s.running = true
 	return nil
@@ -287,4 +279,4 @@ func (s *Service) prune(ctx context.Context, done chan<- struct{}) {
 
 // Close releases the publisher connection of a service that published
 // without Run (Run releases it itself).
-func (s *Service) Close() error { return s.transport.close() }
+func (s *Service) Close() error { return s.transport.Close() }

@@ -26,7 +26,7 @@ func TestShutdownTimeoutLeavesStuckDeliveryForRedelivery(t *testing.T) {
 
 	var enter sync.Once
 	entered := make(chan runtime.Meta, 1)
-	stuck, _ := b.service(t, billingContract, store, func(c *service.Config) { c.ShutdownTimeout = shutdownTimeout })
+	stuck, _ := b.Service(t, billingContract, store, func(c *service.Config) { c.ShutdownTimeout = shutdownTimeout })
 	err := stuck.Register(runtime.On(func(_ context.Context, _ userRegistered, m runtime.Meta) error {
 		enter.Do(func() { entered <- m })
 		<-release // ignores its context, as a handler blocked in a call without one would
@@ -41,7 +41,7 @@ func TestShutdownTimeoutLeavesStuckDeliveryForRedelivery(t *testing.T) {
 	go func() { done <- stuck.Run(ctx) }()
 	ready(t, stuck)
 
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	const id = "0190c2a4-5b7e-7000-8000-00000000ab01"
 	if err := runtime.Publish(context.Background(), users, userRegistered{UserID: "u-stuck"}, runtime.WithID(id)); err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestShutdownTimeoutLeavesStuckDeliveryForRedelivery(t *testing.T) {
 		}
 	}
 
-	second, _ := b.service(t, billingContract, store)
+	second, _ := b.Service(t, billingContract, store)
 	got := make(chan runtime.Meta, 1)
 	apply := recordEffect(effects)
 	err = second.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
@@ -91,10 +91,10 @@ func TestShutdownTimeoutLeavesStuckDeliveryForRedelivery(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the event left unacked was not redelivered to a second instance within 15s")
 	}
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	q, err := b.channel(t).QueueDeclarePassive(b.ns+".billing", true, false, false, false, nil)
+	q, err := b.Channel(t).QueueDeclarePassive(b.NS+".billing", true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

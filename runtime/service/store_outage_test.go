@@ -122,7 +122,7 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 			t.Parallel()
 			b := newBroker(t)
 			o := newOutageDB(t)
-			svc, reg := b.service(t, billingContract, o.store, func(c *service.Config) {
+			svc, reg := b.Service(t, billingContract, o.store, func(c *service.Config) {
 				c.Concurrency = mode.concurrency
 				c.Retry = service.RetryPolicy{MaxAttempts: 5} // the defaults: 100 ms doubling
 			})
@@ -132,7 +132,7 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 			r := start(t, svc)
 			ready(t, svc)
 
-			users, _ := b.service(t, usersContract, memory.New())
+			users, _ := b.Service(t, usersContract, memory.New())
 			want := make([]string, n)
 			published := make(chan error, 1)
 			go func() {
@@ -177,11 +177,11 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 					t.Fatalf("not every event settled 60s after the outage: %s, %d rows", counts, len(got))
 				}
 			}
-			if err := r.stop(); err != nil {
+			if err := r.Stop(); err != nil {
 				t.Fatal(err)
 			}
-			ch := b.channel(t)
-			for _, q := range []string{b.ns + ".billing", b.ns + ".billing.dlq"} {
+			ch := b.Channel(t)
+			for _, q := range []string{b.NS + ".billing", b.NS + ".billing.dlq"} {
 				depth, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -258,14 +258,14 @@ func TestClassifyRealConnectionErrors(t *testing.T) {
 func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 	b := newBroker(t)
 	o := newOutageDB(t)
-	svc, reg := b.service(t, billingContract, o.store)
+	svc, reg := b.Service(t, billingContract, o.store)
 	if err := svc.Register(runtime.On(o.apply)); err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, svc)
 	ready(t, svc)
 	o.proxy.Cut()
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	if err := runtime.Publish(context.Background(), users, userRegistered{UserID: "u-held"}); err != nil {
 		t.Fatal(err)
 	}
@@ -273,13 +273,13 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 	if g := metric(t, reg, "evgen_store_unavailable"); g != 1 {
 		t.Errorf("evgen_store_unavailable = %v during the outage, want 1", g)
 	}
-	if err := r.stop(); err != nil {
+	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	// A quorum queue takes back the deliveries of a closed channel
 	// asynchronously: wait for the event to be back, then check that it is
 	// nowhere else.
-	ch := b.channel(t)
+	ch := b.Channel(t)
 	depth := func(q string) int {
 		d, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 		if err != nil {
@@ -287,8 +287,8 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 		}
 		return d.Messages
 	}
-	testenv.Eventually(t, 10*time.Second, "the held event back in "+b.ns+".billing", func() bool { return depth(b.ns+".billing") == 1 })
-	if n := depth(b.ns + ".billing.dlq"); n != 0 {
+	testenv.Eventually(t, 10*time.Second, "the held event back in "+b.NS+".billing", func() bool { return depth(b.NS+".billing") == 1 })
+	if n := depth(b.NS + ".billing.dlq"); n != 0 {
 		t.Errorf("the dead-letter queue holds %d events after a shutdown during the outage, want 0", n)
 	}
 
@@ -297,13 +297,13 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 	// not, so let the restarted service start on fresh ones.
 	o.store.DB().SetMaxIdleConns(0)
 	o.store.DB().SetMaxIdleConns(2)
-	again, reg2 := b.service(t, billingContract, o.store)
+	again, reg2 := b.Service(t, billingContract, o.store)
 	if err := again.Register(runtime.On(o.apply)); err != nil {
 		t.Fatal(err)
 	}
 	r2 := start(t, again)
 	testenv.Eventually(t, 10*time.Second, "the requeued event applied", func() bool { return metric(t, reg2, "evgen_events_consumed_total") == 1 })
-	if err := r2.stop(); err != nil {
+	if err := r2.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	if got, distinct := o.rows(t); len(got) != 1 || distinct != 1 {

@@ -1,17 +1,16 @@
 package service_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
@@ -73,32 +72,7 @@ func rcLogger() *slog.Logger {
 // called or the test ends.
 func (e *rcEnv) run(t *testing.T, svc *service.Service) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Error("Run did not return within 30s of cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("Run ended before ready: %v", err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("service not ready after 15s")
-	}
-	return stop
+	return servicetest.Run(t, svc)
 }
 
 // messages returns how many messages a classic queue holds.

@@ -3,63 +3,29 @@ package service
 import (
 	"fmt"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
-// TopologyPlan is the RabbitMQ topology a service declares at start-up.
-// Declaring is idempotent: every replica declares the same plan.
-type TopologyPlan struct {
-	Exchanges []ExchangeSpec
-	Queues    []QueueSpec
-	Bindings  []BindingSpec
-	// Unbindings are removed after Bindings are made: the service's queue
-	// to every lower version of each event it consumes. A consumer moved
-	// from v1 to v2 would otherwise keep its queue's v1 binding and receive
-	// each change twice, dead-lettering the v1 copy (it has no handler
-	// for it). Removing a binding that does not exist succeeds.
-	Unbindings []BindingSpec
-}
+// TopologyPlan is the RabbitMQ topology a service declares at start-up;
+// see transport.TopologyPlan, where the transports read it.
+type TopologyPlan = transport.TopologyPlan
 
-// ExchangeSpec is one durable topic exchange, owned by a producing service.
-type ExchangeSpec struct {
-	Name     string // "<namespace>.<producer>"
-	Producer string
-}
+// ExchangeSpec is one durable topic exchange; see transport.ExchangeSpec.
+type ExchangeSpec = transport.ExchangeSpec
 
-// QueueSpec is one durable queue: the consuming service's queue and
-// dead-letter queue, or the producing service's event log.
-type QueueSpec struct {
-	Name string
-	Type QueueType // StreamQueue for the event log
-	// DeadLetterTo names the queue that rejected deliveries fall into (the
-	// service's dead-letter queue); "" for the dead-letter queue itself.
-	DeadLetterTo string
-	// MaxAge and MaxBytes are the retention of a stream; zero otherwise.
-	MaxAge   time.Duration
-	MaxBytes int64
-	// Replicas is the number of nodes a quorum queue or stream is created
-	// on; 0 for the broker's default, and for classic queues.
-	Replicas int
-	// LeaderLocator picks the node leading a new quorum queue or stream;
-	// "" for classic queues, which take none.
-	LeaderLocator LeaderLocator
-}
+// QueueSpec is one durable queue; see transport.QueueSpec.
+type QueueSpec = transport.QueueSpec
 
-// BindingSpec binds a queue to events of an exchange: the service's queue
-// to one consumed event, or the event log to all of its producer's events.
-type BindingSpec struct {
-	Queue      string
-	Exchange   string
-	RoutingKey string // "<type>.v<version>", or "#" for the event log
-}
+// BindingSpec binds a queue to events of an exchange; see
+// transport.BindingSpec.
+type BindingSpec = transport.BindingSpec
 
 // StreamQueue is the queue type of a producer's event log. It is not a
 // valid Config.QueueType: consuming services read from classic or quorum
 // queues.
-const StreamQueue QueueType = "stream"
+const StreamQueue = transport.StreamQueue
 
 // Topology returns the plan cfg's service declares: its own exchange when it
 // publishes, the exchanges of the producers it consumes from (declared too,
@@ -141,38 +107,6 @@ func serviceQueue(cfg Config, name, deadLetterTo string) QueueSpec {
 	return q
 }
 
-// String renders the plan for people: one line per exchange, queue and
-// binding.
-func (p TopologyPlan) String() string {
-	var b strings.Builder
-	for _, e := range p.Exchanges {
-		fmt.Fprintf(&b, "exchange %s (topic, durable) for events of %s\n", e.Name, e.Producer)
-	}
-	for _, q := range p.Queues {
-		fmt.Fprintf(&b, "queue    %s (%s, durable)", q.Name, q.Type)
-		if q.Type == StreamQueue {
-			fmt.Fprintf(&b, ", event log kept %v or %d bytes", q.MaxAge, q.MaxBytes)
-		}
-		if q.Replicas > 0 {
-			fmt.Fprintf(&b, ", %d replicas", q.Replicas)
-		}
-		if q.LeaderLocator != "" && q.LeaderLocator != LeadersBrokerDefault {
-			fmt.Fprintf(&b, ", leader %s", q.LeaderLocator)
-		}
-		if q.DeadLetterTo != "" {
-			fmt.Fprintf(&b, ", rejected -> %s", q.DeadLetterTo)
-		}
-		b.WriteByte('\n')
-	}
-	for _, bd := range p.Bindings {
-		fmt.Fprintf(&b, "binding  %s <- %s : %s\n", bd.Queue, bd.Exchange, bd.RoutingKey)
-	}
-	for _, bd := range p.Unbindings {
-		fmt.Fprintf(&b, "unbind   %s <- %s : %s (a version no longer consumed)\n", bd.Queue, bd.Exchange, bd.RoutingKey)
-	}
-	return b.String()
-}
-
 // QueueNames returns the queue and the dead-letter queue of service in
 // namespace ("" means the default), for tools that reach a service's
 // queues without its Config; it checks both names first.
@@ -198,6 +132,10 @@ func (n names) queue(service string) string     { return n.namespace + "." + ser
 func (n names) deadLetterQueue(service string) string {
 	return n.namespace + "." + service + ".dlq"
 }
+
+// Exchange and EventLog give the names to transports (transport.Names).
+func (n names) Exchange(producer string) string { return n.exchange(producer) }
+func (n names) EventLog(producer string) string { return n.eventLog(producer) }
 
 // eventLog is the stream that keeps every event producer publishes.
 func (n names) eventLog(producer string) string { return n.namespace + "." + producer + ".log" }

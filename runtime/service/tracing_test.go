@@ -106,17 +106,17 @@ func wantAttrs(t *testing.T, sp sdktrace.ReadOnlySpan, want map[attribute.Key]st
 func TestTraceFollowsEventsThroughOutboxAndInboxes(t *testing.T) {
 	b := newBroker(t)
 	sp := newSpans(t)
-	users, _ := b.service(t, usersContract, memory.New(), sp.traced)
-	billing, _ := b.service(t, billingContract, memory.New(), sp.traced)
+	users, _ := b.Service(t, usersContract, memory.New(), sp.traced)
+	billing, _ := b.Service(t, billingContract, memory.New(), sp.traced)
 	if err := billing.Register(runtime.On(func(ctx context.Context, e userRegistered, _ runtime.Meta) error {
 		return runtime.Publish(ctx, service.TxPublisher(ctx), invoicePaid{InvoiceID: "inv-" + e.UserID})
 	})); err != nil {
 		t.Fatal(err)
 	}
-	shipping, _ := b.service(t, shippingContract, memory.New(), sp.traced)
+	shipping, _ := b.Service(t, shippingContract, memory.New(), sp.traced)
 	var got recorder
-	for _, h := range []runtime.EventHandler{got.handler(), runtime.On(func(_ context.Context, e invoicePaid, m runtime.Meta) error {
-		got.add(e.InvoiceID, m)
+	for _, h := range []runtime.EventHandler{got.Handler(), runtime.On(func(_ context.Context, e invoicePaid, m runtime.Meta) error {
+		got.Add(e.InvoiceID, m)
 		return nil
 	})} {
 		if err := shipping.Register(h); err != nil {
@@ -135,31 +135,31 @@ func TestTraceFollowsEventsThroughOutboxAndInboxes(t *testing.T) {
 		t.Fatal(err)
 	}
 	request.End()
-	testenv.Eventually(t, 20*time.Second, "both events in shipping", func() bool { return got.len() == 2 })
+	testenv.Eventually(t, 20*time.Second, "both events in shipping", func() bool { return got.Len() == 2 })
 
-	publish := sp.await(t, 1, "publish "+b.ns+".users", "", "")[0]
+	publish := sp.await(t, 1, "publish "+b.NS+".users", "", "")[0]
 	wantChild(t, publish, request.SpanContext())
 	wantAttrs(t, publish, map[attribute.Key]string{
 		"messaging.system": "rabbitmq", "messaging.operation.type": "send", "messaging.operation.name": "publish",
-		"messaging.destination.name": b.ns + ".users", "messaging.rabbitmq.destination.routing_key": "users.UserRegistered.v1",
+		"messaging.destination.name": b.NS + ".users", "messaging.rabbitmq.destination.routing_key": "users.UserRegistered.v1",
 		"messaging.message.id": msg.UUID,
 	})
-	inBilling := sp.await(t, 1, "process "+b.ns+".users", "messaging.consumer.group.name", "billing")[0]
+	inBilling := sp.await(t, 1, "process "+b.NS+".users", "messaging.consumer.group.name", "billing")[0]
 	wantChild(t, inBilling, publish.SpanContext())
 	wantAttrs(t, inBilling, map[attribute.Key]string{
-		"messaging.system": "rabbitmq", "messaging.operation.type": "process", "messaging.destination.name": b.ns + ".users",
+		"messaging.system": "rabbitmq", "messaging.operation.type": "process", "messaging.destination.name": b.NS + ".users",
 		"messaging.rabbitmq.destination.routing_key": "users.UserRegistered.v1", "messaging.message.id": msg.UUID,
 		"evgen.attempt": "1",
 	})
 	if inBilling.SpanKind() != trace.SpanKindConsumer || publish.SpanKind() != trace.SpanKindProducer {
 		t.Errorf("kinds: publish %v, process %v", publish.SpanKind(), inBilling.SpanKind())
 	}
-	relay := sp.await(t, 1, "relay "+b.ns+".billing", "", "")[0]
+	relay := sp.await(t, 1, "relay "+b.NS+".billing", "", "")[0]
 	wantChild(t, relay, inBilling.SpanContext())
 	wantAttrs(t, relay, map[attribute.Key]string{"messaging.operation.type": "send", "messaging.rabbitmq.destination.routing_key": "billing.InvoicePaid.v2"})
-	wantChild(t, sp.await(t, 1, "process "+b.ns+".billing", "messaging.consumer.group.name", "shipping")[0], relay.SpanContext())
-	wantChild(t, sp.await(t, 1, "process "+b.ns+".users", "messaging.consumer.group.name", "shipping")[0], publish.SpanContext())
-	ack := sp.await(t, 1, "ack "+b.ns+".billing", "messaging.message.id", msg.UUID)[0]
+	wantChild(t, sp.await(t, 1, "process "+b.NS+".billing", "messaging.consumer.group.name", "shipping")[0], relay.SpanContext())
+	wantChild(t, sp.await(t, 1, "process "+b.NS+".users", "messaging.consumer.group.name", "shipping")[0], publish.SpanContext())
+	ack := sp.await(t, 1, "ack "+b.NS+".billing", "messaging.message.id", msg.UUID)[0]
 	wantChild(t, ack, inBilling.SpanContext())
 	wantAttrs(t, ack, map[attribute.Key]string{"messaging.operation.type": "settle"})
 }
@@ -171,15 +171,15 @@ func TestTraceMarksRedeliveredDuplicate(t *testing.T) {
 	b := newBroker(t)
 	sp := newSpans(t)
 	st := memory.New() // the replicas share their inbox
-	users, _ := b.service(t, usersContract, memory.New(), sp.traced)
-	first, _ := b.service(t, billingContract, st, sp.traced)
+	users, _ := b.Service(t, usersContract, memory.New(), sp.traced)
+	first, _ := b.Service(t, billingContract, st, sp.traced)
 	crashed := make(chan struct{})
 	service.SetCrashHooks(first, service.CrashHooks{BeforeAck: func(runtime.Meta) {
 		close(crashed)
 		goruntime.Goexit() // the worker dies between commit and ack
 	}})
 	var handled recorder
-	if err := first.Register(handled.handler()); err != nil {
+	if err := first.Register(handled.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	r := start(t, first)
@@ -194,21 +194,21 @@ func TestTraceMarksRedeliveredDuplicate(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the worker never reached the crash point")
 	}
-	if err := r.stop(); err != nil { // closes the channel: the broker redelivers
+	if err := r.Stop(); err != nil { // closes the channel: the broker redelivers
 		t.Fatal(err)
 	}
-	second, _ := b.service(t, billingContract, st, sp.traced)
-	if err := second.Register(handled.handler()); err != nil {
+	second, _ := b.Service(t, billingContract, st, sp.traced)
+	if err := second.Register(handled.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	takeOver := start(t, second)
-	processed := sp.await(t, 2, "process "+b.ns+".users", "", "")
-	b.drain(t, []string{"billing"}, takeOver)
-	processed = sp.named("process "+b.ns+".users", "", "")
-	if len(processed) != 2 || handled.len() != 1 {
-		t.Fatalf("%d process spans, handler ran %d times; want 2 and 1", len(processed), handled.len())
+	processed := sp.await(t, 2, "process "+b.NS+".users", "", "")
+	b.Drain(t, []string{"billing"}, takeOver)
+	processed = sp.named("process "+b.NS+".users", "", "")
+	if len(processed) != 2 || handled.Len() != 1 {
+		t.Fatalf("%d process spans, handler ran %d times; want 2 and 1", len(processed), handled.Len())
 	}
-	publish := sp.named("publish "+b.ns+".users", "", "")[0]
+	publish := sp.named("publish "+b.NS+".users", "", "")[0]
 	for i, p := range processed {
 		wantChild(t, p, publish.SpanContext())
 		if want := []string{"", "true"}[i]; attr(p, "evgen.inbox.duplicate") != want {
@@ -227,8 +227,8 @@ func TestTraceMarksRedeliveredDuplicate(t *testing.T) {
 func TestTraceKeptThroughRetriesDeadLetterAndRedrive(t *testing.T) {
 	b := newBroker(t)
 	sp := newSpans(t)
-	users, _ := b.service(t, usersContract, memory.New(), sp.traced)
-	billing, _ := b.service(t, billingContract, memory.New(), sp.traced)
+	users, _ := b.Service(t, usersContract, memory.New(), sp.traced)
+	billing, _ := b.Service(t, billingContract, memory.New(), sp.traced)
 	var broken atomic.Bool
 	broken.Store(true)
 	if err := billing.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error {
@@ -246,13 +246,13 @@ func TestTraceKeptThroughRetriesDeadLetterAndRedrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	request.End()
-	dl := sp.await(t, 1, "dead_letter "+b.ns+".billing.dlq", "", "")[0]
-	publish := sp.named("publish "+b.ns+".users", "", "")[0]
+	dl := sp.await(t, 1, "dead_letter "+b.NS+".billing.dlq", "", "")[0]
+	publish := sp.named("publish "+b.NS+".users", "", "")[0]
 	wantChild(t, dl, publish.SpanContext())
 	if dl.Status().Code != codes.Error || attr(dl, "evgen.dead_letter.attempts") != "3" {
 		t.Errorf("dead_letter span: status %v, attempts %q; want an error after 3", dl.Status(), attr(dl, "evgen.dead_letter.attempts"))
 	}
-	attempts := sp.named("process "+b.ns+".users", "", "")
+	attempts := sp.named("process "+b.NS+".users", "", "")
 	if len(attempts) != fastRetry.MaxAttempts {
 		t.Fatalf("%d process spans, want one per attempt (%d)", len(attempts), fastRetry.MaxAttempts)
 	}
@@ -264,7 +264,7 @@ func TestTraceKeptThroughRetriesDeadLetterAndRedrive(t *testing.T) {
 	}
 
 	broken.Store(false)
-	letters, err := recovery.OpenDeadLetters(b.url, b.ns, "billing")
+	letters, err := recovery.OpenDeadLetters(b.URL, b.NS, "billing")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestTraceKeptThroughRetriesDeadLetterAndRedrive(t *testing.T) {
 		t.Fatalf("Redrive = %d, %v; want 1", n, err)
 	}
 	// Redriven to the queue itself, through the default exchange.
-	redriven := sp.await(t, 1, "process "+b.ns+".billing", "messaging.destination.name", "")[0]
+	redriven := sp.await(t, 1, "process "+b.NS+".billing", "messaging.destination.name", "")[0]
 	wantChild(t, redriven, publish.SpanContext())
 	if redriven.Status().Code == codes.Error {
 		t.Errorf("redriven delivery failed: %v", redriven.Status())
@@ -284,8 +284,8 @@ func TestTraceKeptThroughRetriesDeadLetterAndRedrive(t *testing.T) {
 // event carries no trace headers and a handler's context no span context.
 func TestNoTraceContextWhenTracingIsOff(t *testing.T) {
 	b := newBroker(t)
-	users, _ := b.service(t, usersContract, memory.New())
-	billing, _ := b.service(t, billingContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
+	billing, _ := b.Service(t, billingContract, memory.New())
 	valid := make(chan bool, 1)
 	if err := billing.Register(runtime.On(func(ctx context.Context, _ userRegistered, _ runtime.Meta) error {
 		valid <- trace.SpanContextFromContext(ctx).IsValid()
@@ -295,7 +295,7 @@ func TestNoTraceContextWhenTracingIsOff(t *testing.T) {
 	}
 	start(t, billing)
 	ready(t, billing)
-	b.bindSink(t, "users", "users.UserRegistered.v1")
+	b.BindSink(t, "users", "users.UserRegistered.v1")
 	if err := runtime.Publish(context.Background(), users, userRegistered{UserID: "u1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -307,10 +307,10 @@ func TestNoTraceContextWhenTracingIsOff(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the event was not handled")
 	}
-	ch := b.channel(t)
+	ch := b.Channel(t)
 	var headers map[string]any
 	testenv.Eventually(t, 10*time.Second, "the event in the sink queue", func() bool {
-		d, ok, err := ch.Get(b.ns+".sink", true)
+		d, ok, err := ch.Get(b.NS+".sink", true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -337,7 +337,7 @@ func TestTraceSettlesEachEventOnce(t *testing.T) {
 	users, _ := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New(), TracerProvider: sp.tp})
 	billing, _ := newService(t, service.Config{Contract: billingContract, Transport: service.InProcess(bus), Store: memory.New(), TracerProvider: sp.tp})
 	var got recorder
-	if err := billing.Register(got.handler()); err != nil {
+	if err := billing.Register(got.Handler()); err != nil {
 		t.Fatal(err)
 	}
 	start(t, billing)

@@ -1,13 +1,16 @@
 package service
 
 import (
-	"context"
-	"log/slog"
+	"maps"
+	"slices"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/transport"
+	amqptransport "github.com/evgenhq/evgen/runtime/transport/amqp"
+	"github.com/evgenhq/evgen/runtime/transport/inprocess"
 )
 
 // Transport carries a service's events: AMQP for RabbitMQ, InProcess for
@@ -15,47 +18,21 @@ import (
 // over a Watermill Pub/Sub, runtime/transport/jetstream over NATS).
 type Transport = transport.Transport
 
-// ownTransport is a transport of the engine's own (AMQP, InProcess): it
-// binds with the whole of the service's config, which transport.Env does
-// not carry (queue types, cluster placement, the event log), and offers
-// what sync and resync need. New binds these through bind, not Bind.
-type ownTransport interface {
-	bind(env transportEnv) (binding, error)
-}
+// AMQP returns the RabbitMQ transport for the broker at urls: one URL for
+// a single broker, or one per node of a cluster. It is amqp.New of
+// runtime/transport/amqp, whose doc says how it connects and fails over.
+func AMQP(urls ...string) Transport { return amqptransport.New(urls...) }
 
-// transportEnv is what a transport needs to know about the service it
-// carries events for.
-type transportEnv struct {
-	service  string
-	names    names
-	plan     TopologyPlan
-	cfg      Config
-	log      *slog.Logger
-	consumer consumerInfo
-}
+// InProcessBus is the in-memory broker that services in one process share
+// through InProcess; see inprocess.Bus.
+type InProcessBus = inprocess.Bus
 
-// consumerInfo is the queue a service consumes from, when it consumes.
-type consumerInfo struct {
-	queue, deadLetterQueue string
-	prefetch               int
-}
+// NewInProcessBus returns an empty bus for InProcess (inprocess.NewBus).
+func NewInProcessBus() *InProcessBus { return inprocess.NewBus() }
 
-// binding is a transport bound to one service.
-type binding interface {
-	// publish sends msgs and returns once the transport accepted them all
-	// (for AMQP: confirmed by the broker).
-	publish(ctx context.Context, msgs []*message.Message) error
-	// consume connects (retrying until ctx ends), declares the topology,
-	// calls ready once the topology is declared and the consumer started
-	// (the first time), and sends deliveries to out until ctx ends. It then
-	// stops the consumer, closes out, calls drain, which returns once the
-	// worker settled what it holds or gave up on it (so in-flight
-	// deliveries can still be acked), and releases its connection, which
-	// puts whatever is still unacked back on the queue.
-	consume(ctx context.Context, out chan<- *delivery, drain func(), ready func()) error
-	// close releases what publish opened.
-	close() error
-}
+// InProcess returns a transport over bus, for unit tests and for demos
+// without RabbitMQ; see inprocess.New.
+func InProcess(bus *InProcessBus) Transport { return inprocess.New(bus) }
 
 // Delivery is one event a transport took from the service's queue; see
 // transport.Delivery.
@@ -65,20 +42,41 @@ type Delivery = transport.Delivery
 // channel with it; see transport.AckThrougher.
 type AckThrougher = transport.AckThrougher
 
-// Unreadable is a Delivery that may not be a readable event: ReadError
-// says why not (nil when it is), and the engine dead-letters it with that
-// reason, without calling a handler.
-type Unreadable interface {
-	ReadError() error
-}
+// Unreadable is a Delivery that may not be a readable event; see
+// transport.Unreadable.
+type Unreadable = transport.Unreadable
 
 // UserIdentified is a Delivery whose transport says which broker user
-// published it (AMQP's user-id property, which RabbitMQ checks against
-// the publishing connection's user); "" when the publisher did not say.
-// The engine checks it when Config.PublisherUsers.Verify is set.
-type UserIdentified interface {
-	UserID() string
+// published it; see transport.UserIdentified.
+type UserIdentified = transport.UserIdentified
+
+// transportEnv is what the service's transport is told about it.
+func (s *Service) transportEnv() transport.Env {
+	n := s.names()
+	env := transport.Env{
+		Service: s.cfg.Contract.Service, Namespace: n.namespace,
+		Publishes:   len(s.cfg.Contract.Publishes) > 0,
+		Concurrency: s.cfg.Concurrency, Prefetch: s.cfg.Prefetch,
+		Logger: s.log, RetryDelay: s.cfg.Connect.delay,
+		Plan: Topology(s.cfg), Names: n, PublisherChannels: s.cfg.PublisherChannels,
+	}
+	if len(s.cfg.Contract.Consumes) > 0 {
+		env.Queue, env.DeadLetterQueue = n.queue(s.cfg.Contract.Service), n.deadLetterQueue(s.cfg.Contract.Service)
+	}
+	byProducer := map[string][]string{}
+	for _, c := range s.cfg.Contract.Consumes {
+		byProducer[c.Producer] = append(byProducer[c.Producer], runtime.RoutingKey(c.Type, c.Version))
+	}
+	for _, p := range slices.Sorted(maps.Keys(byProducer)) {
+		env.Subscriptions = append(env.Subscriptions, transport.Subscription{Producer: p, RoutingKeys: byProducer[p]})
+	}
+	return env
 }
+
+// capabilities is the binding whose optional interfaces
+// (transport.EventLog, QueueSender, QueueConsumer, BatchPublisher) sync,
+// resync and the outbox relay look for.
+func (s *Service) capabilities() any { return s.transport }
 
 // delivery is a Delivery as the worker holds it.
 type delivery struct {

@@ -36,6 +36,32 @@ type Env struct {
 	// RetryDelay is the wait before the attempt-th try to reach the broker
 	// (service.Config.Connect), for a transport that retries.
 	RetryDelay func(attempt int) time.Duration
+
+	// What a broker with RabbitMQ's model needs besides (the AMQP and
+	// in-process transports read it; others may ignore it).
+
+	// Plan is the topology the service declares (service.Topology): its
+	// exchanges, queues with their types and cluster placement, bindings.
+	Plan TopologyPlan
+	// Names gives the engine's broker names of the namespace's exchanges
+	// and event logs.
+	Names Names
+	// Queue and DeadLetterQueue are the queue the service consumes and
+	// the one its dead letters go to; "" when it consumes nothing.
+	Queue, DeadLetterQueue string
+	// PublisherChannels is how many channels publish at once
+	// (service.Config.PublisherChannels), for a transport that pipelines.
+	PublisherChannels int
+}
+
+// Names are the broker names the engine gives a namespace's exchanges and
+// logs (service.ExchangeName, service.EventLogName): the names the
+// topology plan holds, so that a transport routes to what was declared.
+type Names interface {
+	// Exchange is the exchange producer publishes its events to.
+	Exchange(producer string) string
+	// EventLog is the stream that keeps every event producer publishes.
+	EventLog(producer string) string
 }
 
 // Subscription is one producer a service consumes from.
@@ -83,6 +109,31 @@ type Delivery interface {
 	// no longer be acked, and the broker redelivers it, so handling it is
 	// wasted work.
 	Stale() bool
+}
+
+// Unreadable is a Delivery that may not be a readable event: ReadError
+// says why not (nil when it is), and the engine dead-letters it with that
+// reason, without calling a handler.
+type Unreadable interface {
+	ReadError() error
+}
+
+// UserIdentified is a Delivery whose transport says which broker user
+// published it (AMQP's user-id property, which RabbitMQ checks against
+// the publishing connection's user); "" when the publisher did not say.
+// The engine checks it when service.Config.PublisherUsers.Verify is set.
+type UserIdentified interface {
+	UserID() string
+}
+
+// BatchPublisher is a Binding that sends a batch of events at once, in
+// order, and reports each one's outcome: the outbox relay's batches
+// (service.PublishBatch). A Binding that is none gets them one at a time.
+type BatchPublisher interface {
+	// PublishEach sends msgs in their order and returns when each was
+	// accepted or failed; errs[i] is msgs[i]'s outcome. It tries once: the
+	// relay sends again what failed.
+	PublishEach(ctx context.Context, msgs []*message.Message) (errs []error)
 }
 
 // AckThrougher is a Delivery whose transport acks it and every earlier

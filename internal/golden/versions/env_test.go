@@ -1,16 +1,15 @@
 package versions_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
@@ -90,44 +89,14 @@ func (e *env) serviceWith(t *testing.T, c runtime.Contract, st store.Store) *ser
 		e.exchs[x.Name] = true
 	}
 	e.queues[e.ns+"."+c.Service+".resync"] = true
-	svc, err := service.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	return svc
+	return servicetest.New(t, cfg)
 }
 
 // run starts svc, waits until it is ready, and returns a stop that waits
 // for Run to return.
 func run(t *testing.T, svc *service.Service) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Error("Run did not return within 30s of cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("Run ended before ready: %v", err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("service not ready after 15s")
-	}
-	return stop
+	return servicetest.Run(t, svc)
 }
 
 func (e *env) cleanup(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 // the prefix of its errors and its dialect's statements.
 type Store struct {
 	DB *sql.DB
-	// Name prefixes every error: "pgstore".
+	// Name prefixes every error: the store's package, "postgres".
 	Name string
 	// Claim inserts an inbox row (consumer, producer, event_id), inserting
 	// nothing when the row exists, or a row of the event ID from before

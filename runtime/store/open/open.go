@@ -60,10 +60,10 @@ func Register(scheme string, opener Opener) {
 	openersMu.Lock()
 	defer openersMu.Unlock()
 	if opener == nil {
-		panic("storeopen: Register of a nil opener for scheme " + fmt.Sprintf("%q", scheme))
+		panic("open: Register of a nil opener for scheme " + fmt.Sprintf("%q", scheme))
 	}
 	if _, dup := openers[scheme]; dup {
-		panic(fmt.Sprintf("storeopen: Register called twice for scheme %q", scheme))
+		panic(fmt.Sprintf("open: Register called twice for scheme %q", scheme))
 	}
 	openers[scheme] = opener
 }
@@ -129,7 +129,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 	}
 	if err := st.Migrate(ctx); err != nil {
 		st.DB().Close()
-		return nil, fmt.Errorf("storeopen: create the inbox and outbox tables: %w", err)
+		return nil, fmt.Errorf("open: create the inbox and outbox tables: %w", err)
 	}
 	return st, nil
 }
@@ -138,7 +138,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 func open(ctx context.Context, dsn string, o options) (store.Store, error) {
 	scheme, _, isURL := strings.Cut(dsn, "://")
 	if strings.TrimSpace(dsn) == "" {
-		return nil, fmt.Errorf("storeopen: no database given: want a SQLite file path or a postgres:// URL")
+		return nil, fmt.Errorf("open: no database given: want a SQLite file path or a postgres:// URL")
 	}
 	if !isURL {
 		scheme = ""
@@ -168,7 +168,7 @@ func notRegistered(scheme string) error {
 		kind = "SQLite file paths"
 	}
 	if pkg, ok := storePackages[scheme]; ok {
-		return fmt.Errorf("storeopen: no store for %s in this program: import _ %q (in main) to open them", kind, pkg)
+		return fmt.Errorf("open: no store for %s in this program: import _ %q (in main) to open them", kind, pkg)
 	}
-	return fmt.Errorf("storeopen: database URL scheme %q is not supported: want a SQLite file path or a postgres:// URL (registered here: %v)", scheme, schemes())
+	return fmt.Errorf("open: database URL scheme %q is not supported: want a SQLite file path or a postgres:// URL (registered here: %v)", scheme, schemes())
 }

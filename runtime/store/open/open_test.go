@@ -29,7 +29,7 @@ func TestBadDSN(t *testing.T) {
 		{"bad port", "postgres://127.0.0.1:notaport/test", nil, "parse PostgreSQL URL"},
 		{"unreachable", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2", nil, "connect to PostgreSQL at 127.0.0.1:1"},
 		{"SQLite path with a query", filepath.Join(dir, "x.db") + "?mode=ro", nil, "want a file path without ? or #"},
-		{"SQLite in a missing directory", filepath.Join(dir, "no", "such", "x.db"), nil, "sqlitestore: open"},
+		{"SQLite in a missing directory", filepath.Join(dir, "no", "such", "x.db"), nil, "sqlite: open"},
 		{"bad table prefix", filepath.Join(dir, "y.db"), []open.Option{open.WithTablePrefix("Bad-Prefix")}, `table prefix "Bad-Prefix"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

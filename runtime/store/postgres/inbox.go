@@ -104,7 +104,7 @@ func (t *inboxTx) ClaimAll(ctx context.Context, consumer string, events []store.
 	t.q.held = true // the optimistic batch: its handlers' writes can wait for the commit
 	inserted, err := t.claimRows(ctx, consumer, producers, ids)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: claim %d events for %s: %w", len(events), consumer, err)
+		return nil, fmt.Errorf("postgres: claim %d events for %s: %w", len(events), consumer, err)
 	}
 	won := make([]bool, len(events))
 	for i, e := range events {

@@ -26,7 +26,7 @@ func openStore(ctx context.Context, dsn string, c open.Config) (store.Store, err
 	st, err := New(db, Options{Logger: c.Logger, TablePrefix: c.TablePrefix})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("storeopen: %w", err)
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return st, nil
 }
@@ -39,7 +39,7 @@ func openStore(ctx context.Context, dsn string, c open.Config) (store.Store, err
 func Open(ctx context.Context, dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("storeopen: parse PostgreSQL URL: %w", err)
+		return nil, fmt.Errorf("postgres: parse PostgreSQL URL: %w", err)
 	}
 	db := stdlib.OpenDB(*cfg)
 	if schema := firstSchema(cfg.RuntimeParams["search_path"]); schema != "" {
@@ -49,7 +49,7 @@ func Open(ctx context.Context, dsn string) (*sql.DB, error) {
 	}
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("storeopen: connect to PostgreSQL at %s:%d as %s, database %s: %w", cfg.Host, cfg.Port, cfg.User, cfg.Database, err)
+		return nil, fmt.Errorf("postgres: connect to PostgreSQL at %s:%d as %s, database %s: %w", cfg.Host, cfg.Port, cfg.User, cfg.Database, err)
 	}
 	return db, nil
 }

@@ -44,11 +44,11 @@ const (
 // commits, and never if it rolls back.
 func (s *Store) Publisher(tx *sql.Tx) runtime.Publisher {
 	if tx == nil {
-		return failing{errors.New("pgstore: outbox publisher needs the producer's transaction, got nil")}
+		return failing{errors.New("postgres: outbox publisher needs the producer's transaction, got nil")}
 	}
 	sqlPub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: s.schema}, s.log)
 	if err != nil {
-		return failing{fmt.Errorf("pgstore: outbox publisher: %w", err)}
+		return failing{fmt.Errorf("postgres: outbox publisher: %w", err)}
 	}
 	return txPublisher{forwarder.NewPublisher(sqlPub, forwarder.PublisherConfig{ForwarderTopic: outboxTopic})}
 }
@@ -71,7 +71,7 @@ func (p txPublisher) Publish(ctx context.Context, msgs ...*message.Message) erro
 		copies[i].SetContext(ctx)
 	}
 	if err := p.fwd.Publish(destination, copies...); err != nil {
-		return fmt.Errorf("pgstore: write to outbox: %w", err)
+		return fmt.Errorf("postgres: write to outbox: %w", err)
 	}
 	return nil
 }
@@ -93,7 +93,7 @@ func (s *Store) Backlog(ctx context.Context) ([]string, error) {
 		` ORDER BY o.transaction_id, o."offset"`
 	rows, err := s.db.QueryContext(ctx, q, relayGroup)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: outbox backlog: %w", err)
+		return nil, fmt.Errorf("postgres: outbox backlog: %w", err)
 	}
 	defer rows.Close()
 	var ids []string
@@ -101,15 +101,15 @@ func (s *Store) Backlog(ctx context.Context) ([]string, error) {
 		var env envelope
 		var payload []byte
 		if err := rows.Scan(&payload); err != nil {
-			return nil, fmt.Errorf("pgstore: outbox backlog: %w", err)
+			return nil, fmt.Errorf("postgres: outbox backlog: %w", err)
 		}
 		if err := json.Unmarshal(payload, &env); err != nil {
-			return nil, fmt.Errorf("pgstore: outbox backlog: envelope: %w", err)
+			return nil, fmt.Errorf("postgres: outbox backlog: envelope: %w", err)
 		}
 		ids = append(ids, env.UUID)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: outbox backlog: %w", err)
+		return nil, fmt.Errorf("postgres: outbox backlog: %w", err)
 	}
 	return ids, nil
 }

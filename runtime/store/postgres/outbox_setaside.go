@@ -55,13 +55,13 @@ func (s *Store) setAsideSchema() []sqlstore.Query {
 func (s *Store) setAside(ctx context.Context, tx *sql.Tx, m *message.Message, reason error) (bool, error) {
 	meta, err := sqlstore.MetadataJSON(m.Metadata)
 	if err != nil {
-		return false, fmt.Errorf("pgstore: set aside event %s: metadata: %w", m.UUID, err)
+		return false, fmt.Errorf("postgres: set aside event %s: metadata: %w", m.UUID, err)
 	}
 	q := `INSERT INTO ` + s.setAsideTable() + ` (id, payload, metadata, reason, set_aside_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
 	res, err := tx.ExecContext(ctx, q, m.UUID, []byte(m.Payload), meta, reason.Error(), time.Now().UnixNano())
 	if err != nil {
-		return false, fmt.Errorf("pgstore: set aside event %s: %w", m.UUID, err)
+		return false, fmt.Errorf("postgres: set aside event %s: %w", m.UUID, err)
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err

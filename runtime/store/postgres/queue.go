@@ -37,7 +37,7 @@ type Queuer interface {
 
 // ErrNoQueue is returned by Queue outside a handler, or in the handler of
 // a service whose store is not this package's.
-var ErrNoQueue = errors.New("pgstore: Queue needs the context of a handler of a service on the postgres store")
+var ErrNoQueue = errors.New("postgres: Queue needs the context of a handler of a service on the postgres store")
 
 // Queue adds a write (INSERT, UPDATE, DELETE: no result needed) to the
 // inbox transaction of the handler ctx belongs to, to be sent with the
@@ -64,11 +64,11 @@ type queue struct {
 func (s *Store) beginOnConn(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("pgstore: begin inbox transaction: %w", err)
+		return nil, nil, fmt.Errorf("postgres: begin inbox transaction: %w", err)
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, nil, errors.Join(fmt.Errorf("pgstore: begin inbox transaction: %w", err), conn.Close())
+		return nil, nil, errors.Join(fmt.Errorf("postgres: begin inbox transaction: %w", err), conn.Close())
 	}
 	return conn, tx, nil
 }
@@ -104,7 +104,7 @@ func (t *inboxTx) flush(ctx context.Context) error {
 		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
-		return fmt.Errorf("pgstore: %d queued handler writes: %w", b.Len(), err)
+		return fmt.Errorf("postgres: %d queued handler writes: %w", b.Len(), err)
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (t *inboxTx) release() error {
 	conn := t.q.conn
 	t.q.conn = nil
 	if err := conn.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
-		return fmt.Errorf("pgstore: release inbox connection: %w", err)
+		return fmt.Errorf("postgres: release inbox connection: %w", err)
 	}
 	return nil
 }

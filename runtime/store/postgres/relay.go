@@ -69,7 +69,7 @@ func (s *Store) Relay(ctx context.Context, pub runtime.Publisher) error {
 		case err != nil && ctx.Err() == nil:
 			retry = min(max(2*retry, 100*time.Millisecond), 5*time.Second)
 			wait = retry
-			s.opts.Logger.WarnContext(ctx, "pgstore: outbox relay failed, retrying", "error", err, "in", wait)
+			s.opts.Logger.WarnContext(ctx, "postgres: outbox relay failed, retrying", "error", err, "in", wait)
 		case err == nil:
 			retry = 0
 			if more {
@@ -111,7 +111,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (s *Store) initOffset(ctx context.Context) error {
 	qs, err := s.offset.BeforeSubscribingQueries(wsql.BeforeSubscribingQueriesParams{Topic: outboxTopic, ConsumerGroup: relayGroup})
 	if err != nil {
-		return fmt.Errorf("pgstore: relay offset: %w", err)
+		return fmt.Errorf("postgres: relay offset: %w", err)
 	}
 	return s.sql.InTx(ctx, "relay offset", func(tx *sql.Tx) error {
 		_, err := sqlstore.Exec(ctx, tx, shared(qs))
@@ -134,7 +134,7 @@ type outboxRow struct {
 func (s *Store) relayBatch(ctx context.Context, pub runtime.Publisher) (more bool, err error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: s.schema.SubscribeIsolationLevel()})
 	if err != nil {
-		return false, fmt.Errorf("pgstore: relay: begin: %w", err)
+		return false, fmt.Errorf("postgres: relay: begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -160,7 +160,7 @@ func (s *Store) relayBatch(ctx context.Context, pub runtime.Publisher) (more boo
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("pgstore: relay: mark %d events sent: %w", n, err)
+		return false, fmt.Errorf("postgres: relay: mark %d events sent: %w", n, err)
 	}
 	for _, i := range setAside {
 		store.ReportSetAside(pub, rows[i].msg, rows[i].reason)
@@ -173,7 +173,7 @@ func (s *Store) relayBatch(ctx context.Context, pub runtime.Publisher) (more boo
 
 func rollback(tx *sql.Tx) error {
 	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return fmt.Errorf("pgstore: relay: rollback: %w", err)
+		return fmt.Errorf("postgres: relay: rollback: %w", err)
 	}
 	return nil
 }
@@ -210,23 +210,23 @@ func (s *Store) send(ctx context.Context, pub runtime.Publisher, rows []outboxRo
 func (s *Store) readBatch(ctx context.Context, tx *sql.Tx) ([]outboxRow, error) {
 	q, err := s.schema.SelectQuery(wsql.SelectQueryParams{Topic: outboxTopic, ConsumerGroup: relayGroup, OffsetsAdapter: s.offset})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: relay: select query: %w", err)
+		return nil, fmt.Errorf("postgres: relay: select query: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, q.Query, q.Args...)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: relay: read outbox: %w", err)
+		return nil, fmt.Errorf("postgres: relay: read outbox: %w", err)
 	}
 	defer rows.Close()
 	var out []outboxRow
 	for rows.Next() {
 		row, err := s.schema.UnmarshalMessage(wsql.UnmarshalMessageParams{Row: rows})
 		if err != nil {
-			return nil, fmt.Errorf("pgstore: relay: read outbox: %w", err)
+			return nil, fmt.Errorf("postgres: relay: read outbox: %w", err)
 		}
 		out = append(out, unwrap(row))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: relay: read outbox: %w", err)
+		return nil, fmt.Errorf("postgres: relay: read outbox: %w", err)
 	}
 	return out, nil
 }
@@ -254,10 +254,10 @@ func unwrap(row wsql.Row) outboxRow {
 func (s *Store) ack(ctx context.Context, tx *sql.Tx, last wsql.Row) error {
 	q, err := s.offset.AckMessageQuery(wsql.AckMessageQueryParams{Topic: outboxTopic, LastRow: last, ConsumerGroup: relayGroup})
 	if err != nil {
-		return fmt.Errorf("pgstore: relay: ack query: %w", err)
+		return fmt.Errorf("postgres: relay: ack query: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, q.Query, q.Args...); err != nil {
-		return fmt.Errorf("pgstore: relay: mark sent: %w", err)
+		return fmt.Errorf("postgres: relay: mark sent: %w", err)
 	}
 	return nil
 }

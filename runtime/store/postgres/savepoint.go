@@ -31,7 +31,7 @@ func (t *inboxTx) Savepoint(ctx context.Context, name string) error {
 		return t.InboxTx.Savepoint(ctx, name)
 	}
 	if err := store.CheckSavepointName(name); err != nil {
-		return fmt.Errorf("pgstore: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
 	t.sp = name
 	return nil
@@ -72,7 +72,7 @@ func (t *inboxTx) Claim(ctx context.Context, consumer string, e store.EventRef) 
 		return br.Close()
 	})
 	if err != nil {
-		return false, fmt.Errorf("pgstore: claim event %s of %s for %s: %w", e.ID, e.Producer, consumer, err)
+		return false, fmt.Errorf("postgres: claim event %s of %s for %s: %w", e.ID, e.Producer, consumer, err)
 	}
 	return won, nil
 }

@@ -63,7 +63,7 @@ var _ interface {
 // New returns a Store on db. Call Migrate before use.
 func New(db *sql.DB, opts Options) (*Store, error) {
 	shared := sqlstore.Options(opts)
-	if err := shared.Prepare("pgstore", db); err != nil {
+	if err := shared.Prepare("postgres", db); err != nil {
 		return nil, err
 	}
 	opts = Options(shared)
@@ -85,7 +85,7 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 	}
 	s.sql = sqlstore.Store{
 		DB:          db,
-		Name:        "pgstore",
+		Name:        "postgres",
 		Claim:       s.claimQuery(),
 		SetPosition: s.setPositionQuery(),
 		GetPosition: `SELECT log_offset FROM ` + s.positionsTable() + ` WHERE consumer = $1 AND log = $2`,
@@ -116,11 +116,11 @@ func (s *Store) Retention() time.Duration { return s.opts.Retention }
 func (s *Store) Migrate(ctx context.Context) error {
 	queries, err := s.schema.SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams{Topic: outboxTopic})
 	if err != nil {
-		return fmt.Errorf("pgstore: outbox schema: %w", err)
+		return fmt.Errorf("postgres: outbox schema: %w", err)
 	}
 	offsets, err := s.offset.SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams{Topic: outboxTopic})
 	if err != nil {
-		return fmt.Errorf("pgstore: outbox offsets schema: %w", err)
+		return fmt.Errorf("postgres: outbox offsets schema: %w", err)
 	}
 	all := append(shared(queries), shared(offsets)...)
 	all = append(all, s.inboxSchema()...)
@@ -138,7 +138,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 func (s *Store) Drop(ctx context.Context) error {
 	q := fmt.Sprintf("DROP TABLE IF EXISTS %s, %s, %s, %s, %s, %s, %s", s.inbox, s.orderTable(), s.outbox, s.offsets, s.positionsTable(), s.setAsideTable(), s.ownerTable())
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("pgstore: drop tables: %w", err)
+		return fmt.Errorf("postgres: drop tables: %w", err)
 	}
 	return nil
 }

@@ -15,12 +15,12 @@ func init() { open.Register("", openStore) }
 func openStore(_ context.Context, path string, c open.Config) (store.Store, error) {
 	db, err := Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("storeopen: %w", err)
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	st, err := New(db, Options{Logger: c.Logger, TablePrefix: c.TablePrefix})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("storeopen: %w", err)
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return st, nil
 }

@@ -61,7 +61,7 @@ func (f failing) Publish(context.Context, ...*message.Message) error { return f.
 // commits, and never if it rolls back.
 func (s *Store) Publisher(tx *sql.Tx) runtime.Publisher {
 	if tx == nil {
-		return failing{errors.New("sqlitestore: outbox publisher needs the producer's transaction, got nil")}
+		return failing{errors.New("sqlite: outbox publisher needs the producer's transaction, got nil")}
 	}
 	return txPublisher{s: s, tx: tx}
 }
@@ -78,10 +78,10 @@ func (p txPublisher) Publish(ctx context.Context, msgs ...*message.Message) erro
 	for _, m := range msgs {
 		meta, err := json.Marshal(m.Metadata)
 		if err != nil {
-			return fmt.Errorf("sqlitestore: event %s metadata: %w", m.UUID, err)
+			return fmt.Errorf("sqlite: event %s metadata: %w", m.UUID, err)
 		}
 		if _, err := p.tx.ExecContext(ctx, q, m.UUID, []byte(m.Payload), string(meta), time.Now().UnixNano()); err != nil {
-			return fmt.Errorf("sqlitestore: write event %s to outbox: %w", m.UUID, err)
+			return fmt.Errorf("sqlite: write event %s to outbox: %w", m.UUID, err)
 		}
 	}
 	p.s.relay.poke()
@@ -92,7 +92,7 @@ func (s *Store) unsent(ctx context.Context, limit int) ([]outboxRow, error) {
 	q := `SELECT seq, id, payload, metadata FROM ` + s.outbox + ` WHERE sent_at IS NULL ORDER BY seq LIMIT ?`
 	rows, err := s.db.QueryContext(ctx, q, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: read outbox: %w", err)
+		return nil, fmt.Errorf("sqlite: read outbox: %w", err)
 	}
 	defer rows.Close()
 	var out []outboxRow
@@ -101,16 +101,16 @@ func (s *Store) unsent(ctx context.Context, limit int) ([]outboxRow, error) {
 		var id, meta string
 		var payload []byte
 		if err := rows.Scan(&r.seq, &id, &payload, &meta); err != nil {
-			return nil, fmt.Errorf("sqlitestore: read outbox: %w", err)
+			return nil, fmt.Errorf("sqlite: read outbox: %w", err)
 		}
 		r.msg = message.NewMessage(id, payload)
 		if err := json.Unmarshal([]byte(meta), &r.msg.Metadata); err != nil {
-			return nil, fmt.Errorf("sqlitestore: outbox row %d (event %s) metadata: %w", r.seq, id, err)
+			return nil, fmt.Errorf("sqlite: outbox row %d (event %s) metadata: %w", r.seq, id, err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: read outbox: %w", err)
+		return nil, fmt.Errorf("sqlite: read outbox: %w", err)
 	}
 	return out, nil
 }

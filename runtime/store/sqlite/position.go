@@ -24,7 +24,7 @@ func (s *Store) positionSchema() []string {
 }
 
 func (s *Store) setPositionQuery() string {
-	// Only forward, as in pgstore: replicas commit positions in any order.
+	// Only forward, as in postgres: replicas commit positions in any order.
 	return `INSERT INTO ` + s.positionsTable() + ` (consumer, log, log_offset, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (consumer, log) DO UPDATE SET log_offset = excluded.log_offset, updated_at = excluded.updated_at
 		WHERE log_offset < excluded.log_offset`

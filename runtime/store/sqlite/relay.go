@@ -31,7 +31,7 @@ func (s *Store) Relay(ctx context.Context, pub runtime.Publisher) error {
 		case err != nil && ctx.Err() == nil:
 			retry = min(max(2*retry, 100*time.Millisecond), 5*time.Second)
 			wait = retry
-			s.opts.Logger.WarnContext(ctx, "sqlitestore: outbox relay failed, retrying", "error", err, "in", wait)
+			s.opts.Logger.WarnContext(ctx, "sqlite: outbox relay failed, retrying", "error", err, "in", wait)
 		case err == nil:
 			retry = 0
 			if more {
@@ -115,7 +115,7 @@ func (s *Store) relayBatch(ctx context.Context, pub runtime.Publisher) (more boo
 func (s *Store) markSent(ctx context.Context, first, last int64) error {
 	q := `UPDATE ` + s.outbox + ` SET sent_at = ? WHERE seq BETWEEN ? AND ? AND sent_at IS NULL`
 	if _, err := s.db.ExecContext(ctx, q, time.Now().UnixNano(), first, last); err != nil {
-		return fmt.Errorf("sqlitestore: mark outbox rows %d to %d sent: %w", first, last, err)
+		return fmt.Errorf("sqlite: mark outbox rows %d to %d sent: %w", first, last, err)
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ import (
 // or it waits for itself forever.
 func Open(path string) (*sql.DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("sqlitestore: database path %q: want a file path without ? or #", path)
+		return nil, fmt.Errorf("sqlite: database path %q: want a file path without ? or #", path)
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
@@ -43,12 +43,12 @@ func Open(path string) (*sql.DB, error) {
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
 	if err := db.Ping(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return db, nil
 }
@@ -91,7 +91,7 @@ var _ interface {
 // New returns a Store on db, best opened with Open. Call Migrate before use.
 func New(db *sql.DB, opts Options) (*Store, error) {
 	shared := sqlstore.Options(opts)
-	if err := shared.Prepare("sqlitestore", db); err != nil {
+	if err := shared.Prepare("sqlite", db); err != nil {
 		return nil, err
 	}
 	s := &Store{
@@ -103,7 +103,7 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 	}
 	s.sql = sqlstore.Store{
 		DB:   db,
-		Name: "sqlitestore",
+		Name: "sqlite",
 		// Transactions that write are serialised by SQLite, so concurrent
 		// claims of one event cannot both win.
 		Claim:       s.claimQuery(),

@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
@@ -260,12 +261,7 @@ func sorted(ids []string) []string { return slices.Sorted(slices.Values(ids)) }
 
 func newService(t *testing.T, cfg service.Config) *service.Service {
 	t.Helper()
-	svc, err := service.New(cfg)
-	if err != nil {
-		t.Fatalf("NewService: %v", err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	return svc
+	return servicetest.New(t, cfg)
 }
 
 // run runs fn in the background; stop cancels it and fails t if it

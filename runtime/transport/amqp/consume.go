@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -10,13 +10,15 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
-// consume connects, declares the topology and feeds out until ctx ends,
+// Consume connects, declares the topology and feeds out until ctx ends,
 // reconnecting after the connection or channel is lost. Topology errors the
 // broker will keep returning (a queue declared with other arguments, access
 // refused) stop it with an error.
-func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, drain func(), ready func()) error {
+func (b *binding) Consume(ctx context.Context, out chan<- transport.Delivery, drain func(), ready func()) error {
 	var conn *amqp.Connection
 	// On the way out, stop feeding the worker and let it finish the
 	// deliveries it holds (their acks need the channel) before closing.
@@ -38,9 +40,9 @@ func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, drain f
 			if permanentAMQPError(err) {
 				return refused(err)
 			}
-			b.env.log.Warn("open consumer failed, reconnecting", "err", err)
+			b.env.Logger.Warn("open consumer failed, reconnecting", "err", err)
 			conn.Close()
-			if !sleep(ctx, b.env.cfg.Connect.delay(attempt)) {
+			if !sleep(ctx, b.env.RetryDelay(attempt)) {
 				return nil
 			}
 			continue
@@ -51,7 +53,7 @@ func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, drain f
 			sess.stop()
 			return nil
 		}
-		b.env.log.Warn("lost the consumer connection to RabbitMQ, reconnecting")
+		b.env.Logger.Warn("lost the consumer connection to RabbitMQ, reconnecting")
 		conn.Close()
 	}
 }
@@ -80,7 +82,7 @@ func refused(err error) error {
 
 // consumerSession is one channel consuming the service's queue.
 type consumerSession struct {
-	b          *amqpBinding
+	b          *binding
 	ch         *amqp.Channel
 	tag        string
 	deliveries <-chan amqp.Delivery // nil for a service that only publishes
@@ -89,32 +91,32 @@ type consumerSession struct {
 }
 
 // open declares the topology and starts consuming on a new channel.
-func (b *amqpBinding) open(conn *amqp.Connection) (*consumerSession, error) {
+func (b *binding) open(conn *amqp.Connection) (*consumerSession, error) {
 	ch, err := conn.Channel()
 	if err != nil {
 		return nil, fmt.Errorf("open channel: %w", err)
 	}
-	if err := declare(ch, b.env.plan); err != nil {
+	if err := declare(ch, b.env.Plan); err != nil {
 		return nil, err
 	}
 	s := &consumerSession{b: b, ch: ch, lost: conn.NotifyClose(make(chan *amqp.Error, 1))}
-	if b.env.consumer.queue == "" {
+	if b.env.Queue == "" {
 		return s, nil
 	}
-	if err := ch.Qos(b.env.consumer.prefetch, 0, false); err != nil {
+	if err := ch.Qos(b.env.Prefetch, 0, false); err != nil {
 		return nil, fmt.Errorf("set prefetch: %w", err)
 	}
-	s.tag = b.env.service + "-" + uuid.NewString()
-	s.deliveries, err = ch.Consume(b.env.consumer.queue, s.tag, false, false, false, false, nil)
+	s.tag = b.env.Service + "-" + uuid.NewString()
+	s.deliveries, err = ch.Consume(b.env.Queue, s.tag, false, false, false, false, nil)
 	if err != nil {
-		return nil, fmt.Errorf("consume queue %q: %w", b.env.consumer.queue, err)
+		return nil, fmt.Errorf("consume queue %q: %w", b.env.Queue, err)
 	}
 	return s, nil
 }
 
 // pump hands deliveries to out. It returns false when ctx ended and true
 // when the channel or connection was lost.
-func (s *consumerSession) pump(ctx context.Context, out chan<- *delivery) bool {
+func (s *consumerSession) pump(ctx context.Context, out chan<- transport.Delivery) bool {
 	for {
 		select {
 		case <-ctx.Done():
@@ -128,7 +130,7 @@ func (s *consumerSession) pump(ctx context.Context, out chan<- *delivery) bool {
 				return true
 			}
 			select {
-			case out <- s.wrap(d):
+			case out <- s.delivery(d):
 			case <-ctx.Done():
 				// Not handed over: the broker requeues it when the
 				// channel closes.
@@ -144,39 +146,33 @@ func (s *consumerSession) stop() {
 		return
 	}
 	if err := s.ch.Cancel(s.tag, false); err != nil {
-		s.b.env.log.Warn("cancel consumer", "err", err)
+		s.b.env.Logger.Warn("cancel consumer", "err", err)
 	}
 }
 
-// wrap turns an AMQP delivery into the worker's delivery.
-func (s *consumerSession) wrap(d amqp.Delivery) *delivery {
-	msg, err := Marshaler{}.Unmarshal(d)
-	return newDelivery(&amqpDelivery{d: d, msg: msg, s: s, readErr: err})
-}
-
-// amqpDelivery is one delivery from the service's queue; its methods
+// delivery is one delivery from the service's queue; its methods
 // settle it on the channel it came on.
-type amqpDelivery struct {
+type delivery struct {
 	d       amqp.Delivery
 	msg     *message.Message
 	s       *consumerSession
 	readErr error // why msg is not a readable event; nil when it is
 }
 
-func (a *amqpDelivery) Message() *message.Message { return a.msg }
-func (a *amqpDelivery) Exchange() string          { return a.d.Exchange }
-func (a *amqpDelivery) RoutingKey() string        { return a.d.RoutingKey }
-func (a *amqpDelivery) Ack() error                { return a.d.Ack(false) }
-func (a *amqpDelivery) AckThrough() error         { return a.d.Ack(true) }
-func (a *amqpDelivery) Nack(requeue bool) error   { return a.d.Nack(false, requeue) }
-func (a *amqpDelivery) Stale() bool               { return a.s.dead.Load() }
-func (a *amqpDelivery) ReadError() error          { return a.readErr }
-func (a *amqpDelivery) UserID() string            { return a.d.UserId }
+func (a *delivery) Message() *message.Message { return a.msg }
+func (a *delivery) Exchange() string          { return a.d.Exchange }
+func (a *delivery) RoutingKey() string        { return a.d.RoutingKey }
+func (a *delivery) Ack() error                { return a.d.Ack(false) }
+func (a *delivery) AckThrough() error         { return a.d.Ack(true) }
+func (a *delivery) Nack(requeue bool) error   { return a.d.Nack(false, requeue) }
+func (a *delivery) Stale() bool               { return a.s.dead.Load() }
+func (a *delivery) ReadError() error          { return a.readErr }
+func (a *delivery) UserID() string            { return a.d.UserId }
 
 // DeadLetter sends a copy to the service's dead-letter queue with
 // publisher confirms.
-func (a *amqpDelivery) DeadLetter(ctx context.Context, headers map[string]string) error {
-	dlq := a.s.b.env.consumer.deadLetterQueue
+func (a *delivery) DeadLetter(ctx context.Context, headers map[string]string) error {
+	dlq := a.s.b.env.DeadLetterQueue
 	return a.s.b.pub.send(ctx, []outgoing{{exchange: "", key: dlq, pub: deadLetterPublishing(a.d, headers)}})
 }
 

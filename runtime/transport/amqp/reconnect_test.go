@@ -1,4 +1,4 @@
-package service_test
+package amqp_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
@@ -24,43 +25,43 @@ import (
 func TestReconnectWithinTwoSecondsOfBrokerRestart(t *testing.T) {
 	const bound = 2 * time.Second
 	url := testenv.ExclusiveBroker(t)
-	b := brokerAt(t, url)
+	b := servicetest.BrokerAt(t, url)
 	// Runs before brokerAt's cleanup: the broker is up again whatever
 	// happened, and ready for the topology to be deleted.
 	t.Cleanup(func() {
-		if err := rabbitmqctl("start_app"); err != nil {
+		if err := servicetest.Rabbitmqctl("start_app"); err != nil {
 			t.Errorf("restart RabbitMQ: %v", err)
 		}
-		if err := rabbitmqctl("await_startup"); err != nil {
+		if err := servicetest.Rabbitmqctl("await_startup"); err != nil {
 			t.Errorf("await RabbitMQ: %v", err)
 		}
 	})
 
 	var handled, confirmed timeline
 	billingLog, usersLog := &attemptTap{}, &attemptTap{}
-	billing := defaultConnectService(t, b, billingContract, billingLog)
-	err := billing.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error {
+	billing := defaultConnectService(t, b, servicetest.BillingContract, billingLog)
+	err := billing.Register(runtime.On(func(context.Context, testenv.UserRegistered, runtime.Meta) error {
 		handled.add(time.Now())
 		return nil
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, billing)
-	ready(t, billing)
-	users := defaultConnectService(t, b, usersContract, usersLog)
+	servicetest.Start(t, billing)
+	servicetest.Ready(t, billing)
+	users := defaultConnectService(t, b, servicetest.UsersContract, usersLog)
 	stop := publishSteadily(users, &confirmed)
 	defer stop()
 
 	testenv.Eventually(t, 10*time.Second, "events flowing before the restart", func() bool { return confirmed.len() >= 10 && handled.len() >= 10 })
-	if err := rabbitmqctl("stop_app"); err != nil {
+	if err := servicetest.Rabbitmqctl("stop_app"); err != nil {
 		t.Fatal(err)
 	}
 	accepted := firstConnection(t, url)
 	testenv.Eventually(t, 60*time.Second, "both connections to back off to their longest wait", func() bool {
 		return billingLog.attempts("consumer") >= 8 && usersLog.attempts("publisher") >= 8
 	})
-	if err := rabbitmqctl("start_app"); err != nil {
+	if err := servicetest.Rabbitmqctl("start_app"); err != nil {
 		t.Fatal(err)
 	}
 	back := accepted()
@@ -77,17 +78,17 @@ func TestReconnectWithinTwoSecondsOfBrokerRestart(t *testing.T) {
 // defaultConnectService builds a service on b with the default connect
 // backoff (newService shortens it for other tests); its topology is deleted
 // when t ends.
-func defaultConnectService(t *testing.T, b *broker, c runtime.Contract, log slog.Handler) *service.Service {
+func defaultConnectService(t *testing.T, b *servicetest.Broker, c runtime.Contract, log slog.Handler) *service.Service {
 	t.Helper()
 	cfg := service.Config{
 		Contract:  c,
-		Transport: service.AMQP(b.url),
+		Transport: service.AMQP(b.URL),
 		Store:     memory.New(),
-		Namespace: b.ns,
+		Namespace: b.NS,
 		Logger:    slog.New(log),
 		Metrics:   prometheus.NewRegistry(),
 	}
-	b.plans = append(b.plans, service.Topology(cfg))
+	b.DeleteAtEnd(service.Topology(cfg))
 	svc, err := service.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +112,7 @@ func publishSteadily(p runtime.Publisher, confirmed *timeline) (stop func()) {
 			default:
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if runtime.Publish(ctx, p, userRegistered{UserID: fmt.Sprint(i)}) == nil {
+			if runtime.Publish(ctx, p, testenv.UserRegistered{UserID: fmt.Sprint(i)}) == nil {
 				confirmed.add(time.Now())
 			}
 			cancel()

@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
 // A channel error on one publisher channel must not close the connection:
@@ -20,18 +17,7 @@ import (
 // channel is reopened in place instead.
 func TestChannelErrorKeepsThePublisherConnection(t *testing.T) {
 	url := testenv.AMQPURL(t)
-	s, err := New(Config{
-		Contract:          runtime.Contract{Service: "publisher"},
-		Transport:         AMQP(url),
-		Store:             memory.New(),
-		Metrics:           prometheus.NewRegistry(),
-		PublisherChannels: 2,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	p := s.transport.(*amqpBinding).pub
+	p := testBinding(t, url, 2).pub
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pc, err := p.conn(ctx)
@@ -70,18 +56,7 @@ func TestChannelErrorKeepsThePublisherConnection(t *testing.T) {
 // that it is full only after the fact).
 func TestNackedChannelIsReplaced(t *testing.T) {
 	url := testenv.AMQPURL(t)
-	s, err := New(Config{
-		Contract:          runtime.Contract{Service: "publisher"},
-		Transport:         AMQP(url),
-		Store:             memory.New(),
-		Metrics:           prometheus.NewRegistry(),
-		PublisherChannels: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	p := s.transport.(*amqpBinding).pub
+	p := testBinding(t, url, 1).pub
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pc, err := p.conn(ctx)

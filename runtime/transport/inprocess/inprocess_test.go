@@ -1,4 +1,4 @@
-package service_test
+package inprocess_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
@@ -34,8 +35,8 @@ func (emailChanged) Validate() error    { return nil }
 var (
 	emailInfo = runtime.EventInfo{Producer: "users", Name: "EmailChanged", Type: "users.EmailChanged", Version: 1, Key: "user_id"}
 
-	usersMixedContract = runtime.Contract{Service: "users", Publishes: []runtime.EventInfo{usersInfo, emailInfo}}
-	crmContract        = runtime.Contract{Service: "crm", Consumes: []runtime.EventInfo{usersInfo, emailInfo}}
+	usersMixedContract = runtime.Contract{Service: "users", Publishes: []runtime.EventInfo{servicetest.UsersInfo, emailInfo}}
+	crmContract        = runtime.Contract{Service: "crm", Consumes: []runtime.EventInfo{servicetest.UsersInfo, emailInfo}}
 )
 
 // sequence records the order in which a service applied events, and how
@@ -81,7 +82,7 @@ func (s *sequence) handlers(hook func(string) error) []runtime.EventHandler {
 		return nil
 	}
 	return []runtime.EventHandler{
-		runtime.On(func(_ context.Context, e userRegistered, _ runtime.Meta) error { return rec(e.UserID) }),
+		runtime.On(func(_ context.Context, e testenv.UserRegistered, _ runtime.Meta) error { return rec(e.UserID) }),
 		runtime.On(func(_ context.Context, e emailChanged, _ runtime.Meta) error { return rec(e.Email) }),
 	}
 }
@@ -93,7 +94,7 @@ func mixed(i int) (runtime.Event, string) {
 	if i%3 == 0 || i%7 == 0 {
 		return emailChanged{UserID: "u", Email: v}, v
 	}
-	return userRegistered{UserID: v}, v
+	return testenv.UserRegistered{UserID: v}, v
 }
 
 // publishMixed publishes events from..to-1 of the mixed stream and returns
@@ -114,28 +115,16 @@ func publishMixed(t *testing.T, users *service.Service, from, to int) []string {
 // newCRM builds a crm service on bus and store recording into seq.
 func newCRM(t *testing.T, bus *service.InProcessBus, st store.Store, seq *sequence, hook func(string) error) *service.Service {
 	t.Helper()
-	crm, _ := newService(t, service.Config{Contract: crmContract, Transport: service.InProcess(bus), Store: st})
+	crm, _ := servicetest.Quiet(t, service.Config{Contract: crmContract, Transport: service.InProcess(bus), Store: st})
 	if err := runtime.RegisterAll(crm, seq.handlers(hook)...); err != nil {
 		t.Fatal(err)
 	}
 	return crm
 }
 
-// startReady starts svc and waits until it consumes.
-func startReady(t *testing.T, svc *service.Service) *running {
-	t.Helper()
-	r := start(t, svc)
-	select {
-	case <-svc.Ready():
-	case <-time.After(5 * time.Second):
-		t.Fatal("service not ready within 5s")
-	}
-	return r
-}
-
 func newMixedUsers(t *testing.T, bus *service.InProcessBus) *service.Service {
 	t.Helper()
-	users, _ := newService(t, service.Config{Contract: usersMixedContract, Transport: service.InProcess(bus), Store: memory.New()})
+	users, _ := servicetest.Quiet(t, service.Config{Contract: usersMixedContract, Transport: service.InProcess(bus), Store: memory.New()})
 	return users
 }
 
@@ -167,7 +156,7 @@ func checkOnceInOrder(t *testing.T, seq *sequence, want []string) {
 func TestInProcessKeepsPublishOrderAcrossEventTypes(t *testing.T) {
 	bus := service.NewInProcessBus()
 	var seq sequence
-	startReady(t, newCRM(t, bus, memory.New(), &seq, nil))
+	servicetest.StartReady(t, newCRM(t, bus, memory.New(), &seq, nil))
 	want := publishMixed(t, newMixedUsers(t, bus), 0, 1000)
 	drainBus(t, bus, "evgen.crm")
 	checkOnceInOrder(t, &seq, want)
@@ -177,10 +166,10 @@ func TestInProcessRestartedConsumerGetsMissedEventsInOrder(t *testing.T) {
 	bus := service.NewInProcessBus()
 	users, st := newMixedUsers(t, bus), memory.New()
 	var seq sequence
-	first := startReady(t, newCRM(t, bus, st, &seq, nil))
+	first := servicetest.StartReady(t, newCRM(t, bus, st, &seq, nil))
 	want := publishMixed(t, users, 0, 100)
 	drainBus(t, bus, "evgen.crm")
-	if err := first.stop(); err != nil {
+	if err := first.Stop(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -188,7 +177,7 @@ func TestInProcessRestartedConsumerGetsMissedEventsInOrder(t *testing.T) {
 	if n := len(bus.Waiting("evgen.crm")); n != 500 {
 		t.Fatalf("the stopped service's queue holds %d events, want the 500 published meanwhile", n)
 	}
-	startReady(t, newCRM(t, bus, st, &seq, nil))
+	servicetest.StartReady(t, newCRM(t, bus, st, &seq, nil))
 	drainBus(t, bus, "evgen.crm")
 	checkOnceInOrder(t, &seq, want)
 }
@@ -209,18 +198,18 @@ func TestInProcessShutdownMidStreamLosesNothing(t *testing.T) {
 		}
 		return nil
 	}
-	first := start(t, newCRM(t, bus, st, &seq, hook))
+	first := servicetest.Start(t, newCRM(t, bus, st, &seq, hook))
 	<-reached
-	first.cancel()
+	first.Cancel()
 	close(cancelled)
-	if err := first.stop(); err != nil {
+	if err := first.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	if applied, waiting := seq.len(), len(bus.Waiting("evgen.crm")); applied+waiting != len(want) {
 		t.Fatalf("after shutdown: %d applied + %d waiting in the queue, want %d", applied, waiting, len(want))
 	}
 
-	startReady(t, newCRM(t, bus, st, &seq, nil))
+	servicetest.StartReady(t, newCRM(t, bus, st, &seq, nil))
 	drainBus(t, bus, "evgen.crm")
 	checkOnceInOrder(t, &seq, want)
 }
@@ -228,29 +217,29 @@ func TestInProcessShutdownMidStreamLosesNothing(t *testing.T) {
 func TestInProcessFansOutToEachService(t *testing.T) {
 	bus := service.NewInProcessBus()
 	var billingSeen, shippingSeen sequence
-	billing, _ := newService(t, service.Config{Contract: billingContract, Transport: service.InProcess(bus), Store: memory.New()})
+	billing, _ := servicetest.Quiet(t, service.Config{Contract: servicetest.BillingContract, Transport: service.InProcess(bus), Store: memory.New()})
 	if err := billing.Register(billingSeen.handlers(nil)[0]); err != nil {
 		t.Fatal(err)
 	}
-	startReady(t, billing)
-	users, _ := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New()})
+	servicetest.StartReady(t, billing)
+	users, _ := servicetest.Quiet(t, service.Config{Contract: servicetest.UsersContract, Transport: service.InProcess(bus), Store: memory.New()})
 	var want []string
 	for i := range 50 {
 		want = append(want, fmt.Sprint(i))
-		if err := runtime.Publish(context.Background(), users, userRegistered{UserID: want[i]}); err != nil {
+		if err := runtime.Publish(context.Background(), users, testenv.UserRegistered{UserID: want[i]}); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	// Shipping starts after the events were published: the bus keeps them
 	// for a service that declares its queue later.
-	shipping, _ := newService(t, service.Config{Contract: shippingContract, Transport: service.InProcess(bus), Store: memory.New()})
+	shipping, _ := servicetest.Quiet(t, service.Config{Contract: servicetest.ShippingContract, Transport: service.InProcess(bus), Store: memory.New()})
 	err := runtime.RegisterAll(shipping, shippingSeen.handlers(nil)[0],
-		runtime.On(func(context.Context, invoicePaid, runtime.Meta) error { return nil }))
+		runtime.On(func(context.Context, servicetest.InvoicePaid, runtime.Meta) error { return nil }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	startReady(t, shipping)
+	servicetest.StartReady(t, shipping)
 	drainBus(t, bus, "evgen.billing", "evgen.shipping")
 	checkOnceInOrder(t, &billingSeen, want)
 	checkOnceInOrder(t, &shippingSeen, want)
@@ -260,21 +249,21 @@ func TestInProcessReplicasCompeteForTheirQueue(t *testing.T) {
 	bus := service.NewInProcessBus()
 	st := memory.New()
 	var seq sequence
-	a, regA := newService(t, service.Config{Contract: crmContract, Transport: service.InProcess(bus), Store: st})
-	b, regB := newService(t, service.Config{Contract: crmContract, Transport: service.InProcess(bus), Store: st})
+	a, regA := servicetest.Quiet(t, service.Config{Contract: crmContract, Transport: service.InProcess(bus), Store: st})
+	b, regB := servicetest.Quiet(t, service.Config{Contract: crmContract, Transport: service.InProcess(bus), Store: st})
 	for _, replica := range []*service.Service{a, b} {
 		if err := runtime.RegisterAll(replica, seq.handlers(nil)...); err != nil {
 			t.Fatal(err)
 		}
-		startReady(t, replica)
+		servicetest.StartReady(t, replica)
 	}
 	want := publishMixed(t, newMixedUsers(t, bus), 0, 200)
 	drainBus(t, bus, "evgen.crm")
-	if consumed := metric(t, regA, "evgen_events_consumed_total") + metric(t, regB, "evgen_events_consumed_total"); consumed != 200 {
+	if consumed := servicetest.Metric(t, regA, "evgen_events_consumed_total") + servicetest.Metric(t, regB, "evgen_events_consumed_total"); consumed != 200 {
 		t.Fatalf("the replicas consumed %v events, want 200", consumed)
 	}
 	// Each event was delivered to one replica: neither saw a duplicate.
-	if dups := metric(t, regA, "evgen_events_duplicates_total") + metric(t, regB, "evgen_events_duplicates_total"); dups != 0 {
+	if dups := servicetest.Metric(t, regA, "evgen_events_duplicates_total") + servicetest.Metric(t, regB, "evgen_events_duplicates_total"); dups != 0 {
 		t.Fatalf("%v deliveries were duplicates: the replicas did not compete", dups)
 	}
 	got := seq.get()
@@ -294,10 +283,10 @@ func TestInProcessDeadLetters(t *testing.T) {
 		}
 		return nil
 	}
-	startReady(t, newCRM(t, bus, memory.New(), &seq, hook))
+	servicetest.StartReady(t, newCRM(t, bus, memory.New(), &seq, hook))
 	users := newMixedUsers(t, bus)
 	publishMixed(t, users, 0, 3)
-	notJSON := encode(t, userRegistered{UserID: "x"})
+	notJSON := servicetest.Encode(t, testenv.UserRegistered{UserID: "x"})
 	notJSON.Payload = []byte("not json")
 	if err := users.Publish(context.Background(), notJSON); err != nil {
 		t.Fatal(err)
@@ -332,20 +321,20 @@ func TestInProcessDeadLetters(t *testing.T) {
 
 func TestInProcessDeliversThroughInbox(t *testing.T) {
 	bus := service.NewInProcessBus()
-	users, _ := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New()})
-	billing, reg := newService(t, service.Config{Contract: billingContract, Transport: service.InProcess(bus), Store: memory.New()})
-	var rec recorder
-	if err := runtime.RegisterAll(billing, rec.handler()); err != nil {
+	users, _ := servicetest.Quiet(t, service.Config{Contract: servicetest.UsersContract, Transport: service.InProcess(bus), Store: memory.New()})
+	billing, reg := servicetest.Quiet(t, service.Config{Contract: servicetest.BillingContract, Transport: service.InProcess(bus), Store: memory.New()})
+	var rec servicetest.Recorder
+	if err := runtime.RegisterAll(billing, rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
-	startReady(t, billing)
+	servicetest.StartReady(t, billing)
 	ctx := context.Background()
-	first := encode(t, userRegistered{UserID: "0"})
+	first := servicetest.Encode(t, testenv.UserRegistered{UserID: "0"})
 	if err := users.Publish(ctx, first); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i < 10; i++ {
-		if err := runtime.Publish(ctx, users, userRegistered{UserID: fmt.Sprint(i)}); err != nil {
+		if err := runtime.Publish(ctx, users, testenv.UserRegistered{UserID: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -354,10 +343,10 @@ func TestInProcessDeliversThroughInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	drainBus(t, bus, "evgen.billing")
-	if consumed, dups := metric(t, reg, "evgen_events_consumed_total"), metric(t, reg, "evgen_events_duplicates_total"); consumed != 10 || dups != 1 {
+	if consumed, dups := servicetest.Metric(t, reg, "evgen_events_consumed_total"), servicetest.Metric(t, reg, "evgen_events_duplicates_total"); consumed != 10 || dups != 1 {
 		t.Fatalf("%v events consumed and %v duplicates skipped, want 10 and 1", consumed, dups)
 	}
-	got, counts := rec.snapshot()
+	got, counts := rec.Snapshot()
 	if len(got) != 10 {
 		t.Fatalf("handled %d events, want 10", len(got))
 	}
@@ -370,10 +359,10 @@ func TestInProcessDeliversThroughInbox(t *testing.T) {
 
 func TestInProcessHandlerPublishesOnlyWhenItCommits(t *testing.T) {
 	bus := service.NewInProcessBus()
-	billing, _ := newService(t, service.Config{Contract: billingContract, Transport: service.InProcess(bus), Store: memory.New()})
+	billing, _ := servicetest.Quiet(t, service.Config{Contract: servicetest.BillingContract, Transport: service.InProcess(bus), Store: memory.New()})
 	attempts := 0
-	err := billing.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
-		if err := runtime.Publish(ctx, service.TxPublisher(ctx), invoicePaid{InvoiceID: e.UserID}); err != nil {
+	err := billing.Register(runtime.On(func(ctx context.Context, e testenv.UserRegistered, m runtime.Meta) error {
+		if err := runtime.Publish(ctx, service.TxPublisher(ctx), servicetest.InvoicePaid{InvoiceID: e.UserID}); err != nil {
 			return err
 		}
 		if attempts++; attempts == 1 {
@@ -384,9 +373,9 @@ func TestInProcessHandlerPublishesOnlyWhenItCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startReady(t, billing)
-	users, _ := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New()})
-	in := encode(t, userRegistered{UserID: "u1"})
+	servicetest.StartReady(t, billing)
+	users, _ := servicetest.Quiet(t, service.Config{Contract: servicetest.UsersContract, Transport: service.InProcess(bus), Store: memory.New()})
+	in := servicetest.Encode(t, testenv.UserRegistered{UserID: "u1"})
 	if err := users.Publish(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package service_test
+package amqp_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
@@ -26,18 +27,18 @@ func TestBrokerBlockedPublishMeetsItsDeadline(t *testing.T) {
 		publishTimeout = 2 * time.Second
 		slack          = time.Second
 	)
-	b := brokerAt(t, testenv.ExclusiveBroker(t))
+	b := servicetest.BrokerAt(t, testenv.ExclusiveBroker(t))
 	gate := make(chan struct{})
 	failed := make(chan time.Time, 64)
 	tap := &logTap{msg: "dead-lettering failed, requeueing", got: make(chan slog.Record, 64)}
 	// The events are over the default MaxEventBytes on purpose.
 	const maxEventBytes = 64 << 20
-	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) {
+	billing, _ := b.Service(t, servicetest.BillingContract, memory.New(), func(c *service.Config) {
 		c.PublishTimeout = publishTimeout
 		c.Logger = slog.New(tap)
 		c.MaxEventBytes = maxEventBytes
 	})
-	err := billing.Register(runtime.On(func(_ context.Context, _ userRegistered, _ runtime.Meta) error {
+	err := billing.Register(runtime.On(func(_ context.Context, _ testenv.UserRegistered, _ runtime.Meta) error {
 		<-gate
 		select {
 		case failed <- time.Now():
@@ -48,17 +49,17 @@ func TestBrokerBlockedPublishMeetsItsDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, billing)
-	ready(t, billing)
-	users, _ := b.service(t, usersContract, memory.New(), func(c *service.Config) {
+	servicetest.Start(t, billing)
+	servicetest.Ready(t, billing)
+	users, _ := b.Service(t, servicetest.UsersContract, memory.New(), func(c *service.Config) {
 		c.PublishTimeout = publishTimeout
 		c.MaxEventBytes = maxEventBytes
 	})
 
 	// Sent on the test's own connection, so that the services' publisher
 	// connections have carried nothing large when the alarm starts.
-	bigEvent, _ := service.Marshaler{}.Marshal(encode(t, userRegistered{UserID: "big-1", Email: strings.Repeat("x", 24<<20)}))
-	b.publishRaw(t, b.ns+".users", runtime.RoutingKey(usersInfo.Type, usersInfo.Version), bigEvent)
+	bigEvent, _ := service.Marshaler{}.Marshal(servicetest.Encode(t, testenv.UserRegistered{UserID: "big-1", Email: strings.Repeat("x", 24<<20)}))
+	b.PublishRaw(t, b.NS+".users", runtime.RoutingKey(servicetest.UsersInfo.Type, servicetest.UsersInfo.Version), bigEvent)
 	restore := blockPublishers(t)
 	close(gate)
 
@@ -79,7 +80,7 @@ func TestBrokerBlockedPublishMeetsItsDeadline(t *testing.T) {
 		t.Fatalf("the worker is still dead-lettering %v after the handler failed (PublishTimeout %v)", publishTimeout+slack, publishTimeout)
 	}
 
-	big := encode(t, userRegistered{UserID: "big-2", Email: strings.Repeat("y", 24<<20)})
+	big := servicetest.Encode(t, testenv.UserRegistered{UserID: "big-2", Email: strings.Repeat("y", 24<<20)})
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 	defer cancel()
 	began := time.Now()
@@ -99,10 +100,10 @@ func TestBrokerBlockedPublishMeetsItsDeadline(t *testing.T) {
 	restore()
 	after, cancelAfter := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancelAfter()
-	if err := users.Publish(after, encode(t, userRegistered{UserID: "after-the-alarm"})); err != nil {
+	if err := users.Publish(after, servicetest.Encode(t, testenv.UserRegistered{UserID: "after-the-alarm"})); err != nil {
 		t.Fatalf("Publish after the alarm cleared: %v", err)
 	}
-	b.takeDeadLetters(t, "billing", 1)
+	b.TakeDeadLetters(t, "billing", 1)
 }
 
 // blockPublishers raises a memory alarm on the broker, which blocks every
@@ -125,7 +126,7 @@ func blockPublishers(t *testing.T) (restore func()) {
 		awaitAlarms(t, func(alarms string) bool { return !strings.Contains(alarms, "memory") })
 	}
 	t.Cleanup(restore)
-	if err := rabbitmqctl("set_vm_memory_high_watermark", "0.0001"); err != nil {
+	if err := servicetest.Rabbitmqctl("set_vm_memory_high_watermark", "0.0001"); err != nil {
 		t.Fatal(err)
 	}
 	awaitAlarms(t, func(alarms string) bool { return strings.Contains(alarms, "memory") })

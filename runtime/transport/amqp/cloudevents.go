@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"encoding/base64"

@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -8,12 +8,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/evgenhq/evgen/internal/testenv"
-	"github.com/evgenhq/evgen/runtime"
-	"github.com/evgenhq/evgen/runtime/store/memory"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // A publish abandoned at its deadline leaves its return and confirm on the
@@ -76,25 +74,33 @@ func withHost(t *testing.T, u, host string) string {
 // channel, connected to url; closed when t ends.
 func onePublisherChannel(t *testing.T, url string) *confirmChannel {
 	t.Helper()
-	s, err := New(Config{
-		Contract:          runtime.Contract{Service: "publisher"},
-		Transport:         AMQP(url),
-		Store:             memory.New(),
-		Metrics:           prometheus.NewRegistry(),
-		PublisherChannels: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	b := testBinding(t, url, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pc, err := s.transport.(*amqpBinding).pub.conn(ctx)
+	pc, err := b.pub.conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return pc.chans[0].Load()
 }
+
+// testBinding is a binding of a service that only publishes, with
+// channels publisher channels, to the broker at url; closed when t ends.
+func testBinding(t *testing.T, url string, channels int) *binding {
+	t.Helper()
+	b, err := New(url).Bind(transport.Env{Service: "publisher", Names: testNames{}, PublisherChannels: channels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b.(*binding)
+}
+
+// testNames are the default namespace's names, as the engine gives them.
+type testNames struct{}
+
+func (testNames) Exchange(producer string) string { return "evgen." + producer }
+func (testNames) EventLog(producer string) string { return "evgen." + producer + ".log" }
 
 // declareTestQueue declares a queue of its own on the broker at url and
 // deletes it when t ends.

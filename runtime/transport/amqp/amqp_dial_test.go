@@ -1,10 +1,11 @@
-package service_test
+package amqp_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/memory"
@@ -23,7 +24,7 @@ func TestAMQPURLsAreCheckedAtNewService(t *testing.T) {
 		{"not a URL", []string{"amqp://127.0.0.1:5672/", "amqp://[::1"}, "AMQP URL 2 of 2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := service.New(service.Config{Contract: billingContract, Transport: service.AMQP(tc.urls...), Store: memory.New()})
+			_, err := service.New(service.Config{Contract: servicetest.BillingContract, Transport: service.AMQP(tc.urls...), Store: memory.New()})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("NewService: %v, want an error containing %q", err, tc.want)
 			}
@@ -38,22 +39,22 @@ func TestAMQPURLsAreCheckedAtNewService(t *testing.T) {
 // the next URL; the backoff (a minute here) waits only after every URL
 // failed.
 func TestDeadNodeIsSkippedWithoutBackoff(t *testing.T) {
-	b := newBroker(t)
+	b := servicetest.NewBroker(t)
 	slow := service.Backoff{Initial: time.Minute, Max: time.Minute}
-	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) {
-		c.Transport = service.AMQP("amqp://guest:guest@127.0.0.1:1/", b.url)
+	billing, _ := b.Service(t, servicetest.BillingContract, memory.New(), func(c *service.Config) {
+		c.Transport = service.AMQP("amqp://guest:guest@127.0.0.1:1/", b.URL)
 		c.Connect = slow
 	})
-	var rec recorder
-	if err := billing.Register(rec.handler()); err != nil {
+	var rec servicetest.Recorder
+	if err := billing.Register(rec.Handler()); err != nil {
 		t.Fatal(err)
 	}
-	start(t, billing)
-	ready(t, billing)
-	users, _ := b.service(t, usersContract, memory.New(), func(c *service.Config) {
-		c.Transport = service.AMQP("amqp://guest:guest@127.0.0.1:1/", b.url)
+	servicetest.Start(t, billing)
+	servicetest.Ready(t, billing)
+	users, _ := b.Service(t, servicetest.UsersContract, memory.New(), func(c *service.Config) {
+		c.Transport = service.AMQP("amqp://guest:guest@127.0.0.1:1/", b.URL)
 		c.Connect = slow
 	})
-	publishMany(t, users, 10, 1)
-	testenv.Eventually(t, 10*time.Second, "10 events handled", func() bool { return rec.len() >= 10 })
+	servicetest.PublishMany(t, users, 10, 1)
+	testenv.Eventually(t, 10*time.Second, "10 events handled", func() bool { return rec.Len() >= 10 })
 }

@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -22,7 +22,7 @@ type brokerNode struct {
 // parseNodes checks the URLs given to AMQP.
 func parseNodes(urls []string) ([]brokerNode, error) {
 	if len(urls) == 0 {
-		return nil, errors.New(`AMQP: no broker URL: pass at least one, e.g. service.AMQP("amqp://guest:guest@127.0.0.1:5672/")`)
+		return nil, errors.New(`no broker URL: pass at least one, e.g. service.AMQP("amqp://guest:guest@127.0.0.1:5672/")`)
 	}
 	nodes := make([]brokerNode, len(urls))
 	var errs []error
@@ -50,9 +50,9 @@ func redact(u string) string {
 // the one after the node role last connected to (which has just failed,
 // or the role would not dial again), and backs off only after a whole
 // round failed: a dead node is skipped at once.
-func (b *amqpBinding) dial(ctx context.Context, role string) (*amqp.Connection, error) {
+func (b *binding) dial(ctx context.Context, role string) (*amqp.Connection, error) {
 	cfg := amqp.Config{
-		Properties: amqp.Table{"connection_name": b.env.service + " " + role},
+		Properties: amqp.Table{"connection_name": b.env.Service + " " + role},
 		Heartbeat:  10 * time.Second,
 		Dial:       amqp.DefaultDial(5 * time.Second),
 	}
@@ -67,7 +67,7 @@ func (b *amqpBinding) dial(ctx context.Context, role string) (*amqp.Connection, 
 				return conn, nil
 			}
 			if i < len(b.nodes)-1 {
-				b.env.log.Log(ctx, levelForAttempt(round), "connect to RabbitMQ failed, trying the next node", "role", role, "node", b.nodes[n].addr, "attempt", attempt, "err", err)
+				b.env.Logger.Log(ctx, levelForAttempt(round), "connect to RabbitMQ failed, trying the next node", "role", role, "node", b.nodes[n].addr, "attempt", attempt, "err", err)
 			}
 			attempt++
 			if ctx.Err() != nil {
@@ -76,8 +76,8 @@ func (b *amqpBinding) dial(ctx context.Context, role string) (*amqp.Connection, 
 		}
 		// One line per attempt; the last of a round says how long the
 		// round's backoff waits (the tests read it too).
-		wait := b.env.cfg.Connect.delay(round)
-		b.env.log.Log(ctx, levelForAttempt(round), "connect to RabbitMQ failed, retrying", "role", role, "node", b.nodes[(first+len(b.nodes)-1)%len(b.nodes)].addr,
+		wait := b.env.RetryDelay(round)
+		b.env.Logger.Log(ctx, levelForAttempt(round), "connect to RabbitMQ failed, retrying", "role", role, "node", b.nodes[(first+len(b.nodes)-1)%len(b.nodes)].addr,
 			"attempt", attempt-1, "nodes", len(b.nodes), "round", round, "retry_in", wait, "err", err)
 		if !sleep(ctx, wait) {
 			return nil, fmt.Errorf("connect to RabbitMQ (%d attempts, last error: %v): %w", attempt-1, err, ctx.Err())
@@ -86,7 +86,7 @@ func (b *amqpBinding) dial(ctx context.Context, role string) (*amqp.Connection, 
 }
 
 // firstNode is the node role's next dial tries first.
-func (b *amqpBinding) firstNode(role string) int {
+func (b *binding) firstNode(role string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.next[role]
@@ -94,11 +94,11 @@ func (b *amqpBinding) firstNode(role string) int {
 
 // connected records that role connected to node n, so that its next dial,
 // after this connection fails, starts at the node after n.
-func (b *amqpBinding) connected(role string, n, attempts int) {
+func (b *binding) connected(role string, n, attempts int) {
 	b.mu.Lock()
 	b.next[role] = (n + 1) % len(b.nodes)
 	b.mu.Unlock()
 	if attempts > 1 || len(b.nodes) > 1 {
-		b.env.log.Info("connected to RabbitMQ", "role", role, "node", b.nodes[n].addr, "attempts", attempts)
+		b.env.Logger.Info("connected to RabbitMQ", "role", role, "node", b.nodes[n].addr, "attempts", attempts)
 	}
 }

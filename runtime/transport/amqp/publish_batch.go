@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// publishEach sends msgs, a relay's batch, on one channel in their order
+// PublishEach sends msgs, a relay's batch, on one channel in their order
 // and waits for all their confirms at once; errs[i] is msgs[i]'s outcome.
 // One channel, because RabbitMQ keeps the order of one channel's publishes
 // into a queue, and the outbox relay sends in commit order; send, which
 // spreads the events of one call over the channels, does not. It tries
 // once: the relay retries what failed.
-func (b *amqpBinding) publishEach(ctx context.Context, msgs []*message.Message) []error {
+func (b *binding) PublishEach(ctx context.Context, msgs []*message.Message) []error {
 	errs := make([]error, len(msgs))
 	var out []outgoing
 	var at []int // at[j] is the index in msgs of out[j]

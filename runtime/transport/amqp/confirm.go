@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 var errNotConfirmed = errors.New("broker did not confirm the event (nack, or channel closed)")
@@ -69,7 +71,7 @@ func openConfirmChannel(conn *amqp.Connection) (*confirmChannel, error) {
 
 func (c *confirmChannel) closed() bool { return c.ch.IsClosed() }
 
-// publish sends o and waits for its confirm: nil, ErrUnroutable, or an
+// publish sends o and waits for its confirm: nil, transport.ErrUnroutable, or an
 // error when the broker nacked, the channel closed or ctx ended.
 //
 // The write and the wait run on a goroutine of their own, because amqp091
@@ -160,7 +162,7 @@ func (c *confirmChannel) write(o outgoing) (*amqp.DeferredConfirmation, error) {
 }
 
 // awaitConfirm waits for dc, the confirm of the publish of id: nil,
-// ErrUnroutable, or errNotConfirmed.
+// transport.ErrUnroutable, or errNotConfirmed.
 func (c *confirmChannel) awaitConfirm(dc *amqp.DeferredConfirmation, id string) error {
 	ack := dc.Wait()
 	// Taken whatever the confirm said, so no return outlives its publish.
@@ -170,7 +172,7 @@ func (c *confirmChannel) awaitConfirm(dc *amqp.DeferredConfirmation, id string) 
 		c.retire()
 		return errNotConfirmed
 	case returned:
-		return ErrUnroutable
+		return transport.ErrUnroutable
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package service
+package amqp
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/transport"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -23,7 +24,7 @@ import (
 // RabbitMQ's own guidance for publisher confirms.
 type confirmPublisher struct {
 	dial func(ctx context.Context, role string) (*amqp.Connection, error)
-	env  transportEnv
+	env  transport.Env
 
 	lifetime context.Context // ends on close: stops reconnecting
 	stop     context.CancelFunc
@@ -35,7 +36,7 @@ type confirmPublisher struct {
 
 var errPublisherClosed = errors.New("publisher closed")
 
-func newConfirmPublisher(dial func(context.Context, string) (*amqp.Connection, error), env transportEnv) *confirmPublisher {
+func newConfirmPublisher(dial func(context.Context, string) (*amqp.Connection, error), env transport.Env) *confirmPublisher {
 	ctx, stop := context.WithCancel(context.Background())
 	return &confirmPublisher{dial: dial, env: env, lifetime: ctx, stop: stop}
 }
@@ -60,11 +61,11 @@ type outgoing struct {
 	pub           amqp.Publishing
 }
 
-// publish sends msgs and waits for all their confirms. Failures that a
+// Publish sends msgs and waits for all their confirms. Failures that a
 // reconnection can cure (a lost connection or channel, a broker nack) are
 // retried with the same event IDs until ctx ends; consumers' inboxes drop
 // any copy that had in fact arrived.
-func (b *amqpBinding) publish(ctx context.Context, msgs []*message.Message) error {
+func (b *binding) Publish(ctx context.Context, msgs []*message.Message) error {
 	out := make([]outgoing, len(msgs))
 	for i, msg := range msgs {
 		var err error
@@ -76,28 +77,28 @@ func (b *amqpBinding) publish(ctx context.Context, msgs []*message.Message) erro
 }
 
 // outgoing marshals msg and addresses it to its producer's exchange.
-func (b *amqpBinding) outgoing(msg *message.Message) (outgoing, error) {
+func (b *binding) outgoing(msg *message.Message) (outgoing, error) {
 	pub, err := Marshaler{}.Marshal(msg)
 	if err != nil {
 		return outgoing{}, runtime.Permanent(err) // the same metadata fails the same way every time
 	}
-	return outgoing{b.env.names.exchange(msg.Metadata.Get(runtime.HeaderSource)), runtime.RoutingKey(pub.Type, atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion))), pub}, nil
+	return outgoing{b.env.Names.Exchange(msg.Metadata.Get(runtime.HeaderSource)), runtime.RoutingKey(pub.Type, atoiOr0(msg.Metadata.Get(runtime.HeaderEventVersion))), pub}, nil
 }
 
 // send publishes out, retrying what failed for a reason other than
-// ErrUnroutable until ctx ends.
+// transport.ErrUnroutable until ctx ends.
 func (p *confirmPublisher) send(ctx context.Context, out []outgoing) error {
 	for attempt := 1; ; attempt++ {
 		var err error
 		out, err = p.sendOnce(ctx, out)
-		if err == nil || errors.Is(err, ErrUnroutable) {
+		if err == nil || errors.Is(err, transport.ErrUnroutable) {
 			return err
 		}
 		if ctx.Err() != nil || p.lifetime.Err() != nil {
 			return fmt.Errorf("publish not confirmed (%d attempts): %w", attempt, err)
 		}
-		p.env.log.Debug("publish failed, retrying", "attempt", attempt, "err", err)
-		if !sleep(ctx, p.env.cfg.Connect.delay(attempt)) {
+		p.env.Logger.Debug("publish failed, retrying", "attempt", attempt, "err", err)
+		if !sleep(ctx, p.env.RetryDelay(attempt)) {
 			return fmt.Errorf("publish not confirmed (%d attempts, last error: %v): %w", attempt, err, ctx.Err())
 		}
 	}
@@ -105,7 +106,7 @@ func (p *confirmPublisher) send(ctx context.Context, out []outgoing) error {
 
 // sendOnce publishes every event of out at once (each on its own
 // goroutine when there are several, so their confirms overlap) and returns
-// the events not confirmed with the first error, ErrUnroutable first.
+// the events not confirmed with the first error, transport.ErrUnroutable first.
 func (p *confirmPublisher) sendOnce(ctx context.Context, out []outgoing) ([]outgoing, error) {
 	pc, err := p.conn(ctx)
 	if err != nil {
@@ -134,7 +135,7 @@ func (p *confirmPublisher) sendOnce(ctx context.Context, out []outgoing) ([]outg
 			continue
 		}
 		retry = append(retry, out[i])
-		if first == nil || errors.Is(err, ErrUnroutable) {
+		if first == nil || errors.Is(err, transport.ErrUnroutable) {
 			first = err
 		}
 	}
@@ -213,13 +214,13 @@ func (p *confirmPublisher) connect() *pubConn {
 		if err != nil {
 			return nil
 		}
-		pc, err := openPubConn(conn, p.env.cfg.PublisherChannels)
+		pc, err := openPubConn(conn, p.env.PublisherChannels)
 		if err == nil {
 			return pc
 		}
-		p.env.log.Warn("open publisher channels failed, reconnecting", "err", err)
+		p.env.Logger.Warn("open publisher channels failed, reconnecting", "err", err)
 		closeConn(conn)
-		sleep(p.lifetime, p.env.cfg.Connect.delay(attempt))
+		sleep(p.lifetime, p.env.RetryDelay(attempt))
 	}
 	return nil
 }
