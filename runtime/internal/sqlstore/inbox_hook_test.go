@@ -43,7 +43,9 @@ func TestEveryWritingMethodRunsTheHook(t *testing.T) {
 			check: wantRows("inbox", 0),
 		},
 		"SetLogPosition": {
-			call:  func(ctx context.Context, tx *sqlstore.InboxTx) error { return tx.SetLogPosition(ctx, "billing", "users", 7) },
+			call: func(ctx context.Context, tx *sqlstore.InboxTx) error {
+				return tx.SetLogPosition(ctx, "billing", "users", 7)
+			},
 			check: wantRows("positions", 0),
 		},
 		"Advance": {
