@@ -18,11 +18,16 @@ import (
 // refused) stop it with an error.
 func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, drain func(), ready func()) error {
 	var conn *amqp.Connection
+	var sess *consumerSession
 	// On the way out, stop feeding the worker and let it finish the
-	// deliveries it holds (their acks need the channel) before closing.
+	// deliveries it holds (their acks need the channel) before closing,
+	// and send the acks still held for a multiple-ack.
 	defer func() {
 		close(out)
 		drain()
+		if sess != nil {
+			sess.acks.flush()
+		}
 		if conn != nil {
 			conn.Close()
 		}
@@ -33,7 +38,7 @@ func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, drain f
 		if err != nil {
 			return err
 		}
-		sess, err := b.open(conn)
+		sess, err = b.open(conn)
 		if err != nil {
 			if permanentAMQPError(err) {
 				return refused(err)
@@ -86,6 +91,7 @@ type consumerSession struct {
 	deliveries <-chan amqp.Delivery // nil for a service that only publishes
 	lost       <-chan *amqp.Error
 	dead       atomic.Bool
+	acks       *channelAcks // every delivery of ch is settled through it
 }
 
 // open declares the topology and starts consuming on a new channel.
@@ -97,7 +103,7 @@ func (b *amqpBinding) open(conn *amqp.Connection) (*consumerSession, error) {
 	if err := declare(ch, b.env.plan); err != nil {
 		return nil, err
 	}
-	s := &consumerSession{b: b, ch: ch, lost: conn.NotifyClose(make(chan *amqp.Error, 1))}
+	s := &consumerSession{b: b, ch: ch, lost: conn.NotifyClose(make(chan *amqp.Error, 1)), acks: newChannelAcks(ch.Ack, b.env.log)}
 	if b.env.consumer.queue == "" {
 		return s, nil
 	}
@@ -166,12 +172,15 @@ type amqpDelivery struct {
 func (a *amqpDelivery) Message() *message.Message { return a.msg }
 func (a *amqpDelivery) Exchange() string          { return a.d.Exchange }
 func (a *amqpDelivery) RoutingKey() string        { return a.d.RoutingKey }
-func (a *amqpDelivery) Ack() error                { return a.d.Ack(false) }
-func (a *amqpDelivery) AckThrough() error         { return a.d.Ack(true) }
-func (a *amqpDelivery) Nack(requeue bool) error   { return a.d.Nack(false, requeue) }
-func (a *amqpDelivery) Stale() bool               { return a.s.dead.Load() }
-func (a *amqpDelivery) ReadError() error          { return a.readErr }
-func (a *amqpDelivery) UserID() string            { return a.d.UserId }
+func (a *amqpDelivery) Ack() error                { return a.s.acks.ack(a.d.DeliveryTag) }
+func (a *amqpDelivery) AckLater() error           { return a.s.acks.ackLater(a.d.DeliveryTag) }
+func (a *amqpDelivery) AckThrough() error         { return a.s.acks.ackThrough(a.d.DeliveryTag) }
+func (a *amqpDelivery) Nack(requeue bool) error {
+	return a.s.acks.nack(a.d.DeliveryTag, func() error { return a.d.Nack(false, requeue) })
+}
+func (a *amqpDelivery) Stale() bool      { return a.s.dead.Load() }
+func (a *amqpDelivery) ReadError() error { return a.readErr }
+func (a *amqpDelivery) UserID() string   { return a.d.UserId }
 
 // DeadLetter sends a copy to the service's dead-letter queue with
 // publisher confirms.

@@ -65,6 +65,10 @@ type Delivery = transport.Delivery
 // channel with it; see transport.AckThrougher.
 type AckThrougher = transport.AckThrougher
 
+// AckDeferrer is a Delivery whose ack can wait to go with a later one; see
+// transport.AckDeferrer.
+type AckDeferrer = transport.AckDeferrer
+
 // Unreadable is a Delivery that may not be a readable event: ReadError
 // says why not (nil when it is), and the engine dead-letters it with that
 // reason, without calling a handler.
