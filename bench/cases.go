@@ -73,6 +73,18 @@ func allCases() []benchCase {
 			Run:     publishEvgenOutbox(sqliteInbox),
 		},
 		{
+			Name: "relay-drain-pg", Group: "publish", Ceiling: publishCeiling,
+			Targets: []target{atLeast(0.5, publishCeiling)},
+			About:   "the postgres outbox relay alone: -events transactions committed first, then benchpub starts; its relay's start to the last confirm",
+			Run:     relayDrain(postgresInbox),
+		},
+		{
+			Name: "relay-drain-sqlite", Group: "publish", Ceiling: publishCeiling,
+			Targets: []target{atLeast(0.4, publishCeiling)},
+			About:   "the same over the sqlite store",
+			Run:     relayDrain(sqliteInbox),
+		},
+		{
 			Name: consumeCeiling, Group: "consume", Ceiling: consumeCeiling,
 			About: "amqp091-go, prefetch 2x -batch, one PostgreSQL transaction per batch of up to -batch, statements pipelined (pgx batch), one multiple-ack",
 			Run:   consumeRaw(configuredBatch, (*env).pipelinedApplier),
