@@ -151,6 +151,11 @@ func allCases() []benchCase {
 			Run:     pipelineEvgen,
 		},
 		{
+			Name: "pipeline-examples-http", Group: "pipeline", Ceiling: pipelineCeiling,
+			About: "the example services as processes (users, billing; PostgreSQL, RabbitMQ): -concurrency clients register users over users' HTTP API, billing applies each UserRegistered; first request to billing's last apply (users' accepted rate in the JSON)",
+			Run:   pipelineHTTP,
+		},
+		{
 			Name: latencyCeiling, Group: "latency", Metric: p99Millis, Ceiling: latencyCeiling,
 			About: "publish-raw at -rate for -duration into consume-raw-pg-batch; publish to committed",
 			Run:   latencyRaw,
