@@ -68,6 +68,7 @@ func TestSmoke(t *testing.T) {
 	}
 	assertRoutesGone(t, e)
 	assertTablesGone(t, e)
+	assertSchemasGone(t, e)
 }
 
 func expectedEvents(cfg config, group string) int {
@@ -132,5 +133,23 @@ func assertTablesGone(t *testing.T, e *env) {
 	}
 	if len(left) > 0 {
 		t.Errorf("tables left behind: %v", left)
+	}
+}
+
+// assertSchemasGone fails t for a schema of this process's runs left
+// behind (pipeline-examples-http gives each service one).
+func assertSchemasGone(t *testing.T, e *env) {
+	t.Helper()
+	db, err := e.sqlDB(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left string
+	pattern := fmt.Sprintf(`bench\_%%\_%d\_%%`, os.Getpid())
+	if err := db.QueryRow(`SELECT coalesce(string_agg(nspname, ', '), '') FROM pg_namespace WHERE nspname LIKE $1`, pattern).Scan(&left); err != nil {
+		t.Fatalf("list schemas: %v", err)
+	}
+	if left != "" {
+		t.Errorf("schemas left behind: %s", left)
 	}
 }

@@ -73,6 +73,18 @@ func allCases() []benchCase {
 			Run:     publishEvgenOutbox(sqliteInbox),
 		},
 		{
+			Name: "relay-drain-pg", Group: "publish", Ceiling: publishCeiling,
+			Targets: []target{atLeast(0.5, publishCeiling)},
+			About:   "the postgres outbox relay alone: -events transactions committed first, then benchpub starts; its relay's start to the last confirm",
+			Run:     relayDrain(postgresInbox),
+		},
+		{
+			Name: "relay-drain-sqlite", Group: "publish", Ceiling: publishCeiling,
+			Targets: []target{atLeast(0.4, publishCeiling)},
+			About:   "the same over the sqlite store",
+			Run:     relayDrain(sqliteInbox),
+		},
+		{
 			Name: consumeCeiling, Group: "consume", Ceiling: consumeCeiling,
 			About: "amqp091-go, prefetch 2x -batch, one PostgreSQL transaction per batch of up to -batch, statements pipelined (pgx batch), one multiple-ack",
 			Run:   consumeRaw(configuredBatch, (*env).pipelinedApplier),
@@ -137,6 +149,11 @@ func allCases() []benchCase {
 			Targets: []target{atLeast(0.4, pipelineCeiling)},
 			About:   "-concurrency writers commit a state row and the event through the postgres outbox; benchpub's relay sends them; benchsub applies them through the postgres inbox, Concurrency -consumers, its write queued (postgres.Queue); first write to last commit on the consumer's side",
 			Run:     pipelineEvgen,
+		},
+		{
+			Name: "pipeline-examples-http", Group: "pipeline", Ceiling: pipelineCeiling,
+			About: "the example services as processes (users, billing; PostgreSQL, RabbitMQ): -concurrency clients register users over users' HTTP API, billing applies each UserRegistered; first request to billing's last apply (users' accepted rate in the JSON)",
+			Run:   pipelineHTTP,
 		},
 		{
 			Name: latencyCeiling, Group: "latency", Metric: p99Millis, Ceiling: latencyCeiling,

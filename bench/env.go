@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +28,10 @@ type env struct {
 	admin      *amqp.Connection
 	routes     []route                // every route declared, so a test can check they are gone
 	evgenPlans []service.TopologyPlan // likewise for the evgen cases' topologies
+
+	binOnce sync.Once // builds the example services' binaries for pipeline-examples-http
+	binDir  string
+	binErr  error
 }
 
 func newEnv(cfg config, log io.Writer) *env { return &env{cfg: cfg, log: log} }
@@ -122,5 +127,8 @@ func (e *env) close() {
 	}
 	if e.admin != nil {
 		e.admin.Close()
+	}
+	if e.binDir != "" {
+		os.RemoveAll(e.binDir)
 	}
 }

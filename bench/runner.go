@@ -124,6 +124,9 @@ func describe(m metric, r result) string {
 		if r.P99 > 0 {
 			s += fmt.Sprintf(", lag p50 %.2f ms, p99 %.2f ms, writers alone %d/s", ms(r.P50), ms(r.P99), r.Extra["writers_per_s"])
 		}
+		if v, ok := r.Extra["accepted_per_s"]; ok {
+			s += fmt.Sprintf(", %d/s accepted over HTTP", v)
+		}
 		return s
 	}
 }

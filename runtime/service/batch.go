@@ -105,15 +105,20 @@ func (s *Service) handleBatch(ctx context.Context, batch []*delivery) {
 }
 
 // ackAll settles the committed events of a batch: the events their
-// handlers published are released to the outbox, and each is acked.
+// handlers published are released to the outbox, and each is acked; where
+// the transport can, the acks go out together with the last one's.
 func (s *Service) ackAll(ctx context.Context, applied []batchItem) {
 	if len(applied) == 0 {
 		return
 	}
 	defer s.tracer.startSettle(applied).End()
-	for _, it := range applied {
+	for i, it := range applied {
 		s.releaseHeld(ctx, it.d)
-		s.ack(it.d, it.m)
+		ack := it.d.Ack
+		if later, ok := it.d.Delivery.(AckDeferrer); ok && i < len(applied)-1 {
+			ack = later.AckLater
+		}
+		s.settle(it.d, it.m, ack)
 	}
 }
 

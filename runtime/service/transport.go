@@ -46,6 +46,10 @@ type AckThrougher = transport.AckThrougher
 // transport.Unreadable.
 type Unreadable = transport.Unreadable
 
+// AckDeferrer is a Delivery whose ack can wait to go with a later one; see
+// transport.AckDeferrer.
+type AckDeferrer = transport.AckDeferrer
+
 // UserIdentified is a Delivery whose transport says which broker user
 // published it; see transport.UserIdentified.
 type UserIdentified = transport.UserIdentified

@@ -142,3 +142,13 @@ type BatchPublisher interface {
 type AckThrougher interface {
 	AckThrough() error
 }
+
+// AckDeferrer is a Delivery whose transport can hold its ack to send it in
+// one frame with later ones of its channel (AMQP's multiple-ack, once every
+// earlier delivery is settled). Concurrent mode settles a committed batch
+// with AckLater for every delivery but the last, and Ack for that one.
+type AckDeferrer interface {
+	// AckLater settles the delivery as Ack does; the transport sends the
+	// ack with a later one, or on its own within milliseconds.
+	AckLater() error
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/evgenhq/evgen/runtime/store"
@@ -18,6 +19,11 @@ var (
 type InboxTx struct {
 	tx *sql.Tx
 	s  *Store
+	// before runs ahead of every statement the unit of work sends, and
+	// before SQL hands the transaction to a handler; see Wrap.
+	before func(context.Context) error
+	ctx    context.Context // the unit of work's, for the hook SQL runs
+	err    error           // the hook failed in SQL, which returns no error: Commit does
 }
 
 // Begin opens the database transaction an inbox unit of work runs in.
@@ -30,8 +36,24 @@ func (s *Store) Begin(ctx context.Context) (*InboxTx, error) {
 }
 
 // Wrap makes an inbox unit of work of tx, a transaction the store's own
-// code began on a connection it holds.
-func (s *Store) Wrap(tx *sql.Tx) *InboxTx { return &InboxTx{tx: tx, s: s} }
+// code began on a connection it holds. before, if not nil, runs ahead of
+// every statement the unit of work sends (and, with ctx, before SQL hands
+// the transaction to a handler); its error is the method's. It is in
+// this type rather than in a wrapper that overrides each writing method
+// so that a writing method added here cannot skip it: pgstore holds a
+// savepoint there to send it with the next claim, and any other statement
+// must send it first to keep the statements in order.
+func (s *Store) Wrap(ctx context.Context, tx *sql.Tx, before func(context.Context) error) *InboxTx {
+	return &InboxTx{tx: tx, s: s, before: before, ctx: ctx}
+}
+
+// ready runs the before-statement hook, if any.
+func (t *InboxTx) ready(ctx context.Context) error {
+	if t.before == nil {
+		return nil
+	}
+	return t.before(ctx)
+}
 
 // Claim inserts the inbox row. A row that exists already, committed or
 // earlier in this transaction, inserts nothing: a duplicate; so does a row
@@ -39,6 +61,9 @@ func (s *Store) Wrap(tx *sql.Tx) *InboxTx { return &InboxTx{tx: tx, s: s} }
 // (see each store's Claim statement). Which of two concurrent claims wins
 // is the database's to decide.
 func (t *InboxTx) Claim(ctx context.Context, consumer string, e store.EventRef) (bool, error) {
+	if err := t.ready(ctx); err != nil {
+		return false, err
+	}
 	res, err := t.tx.ExecContext(ctx, t.s.Claim, t.s.args(consumer, e.Producer, e.ID)...)
 	if err != nil {
 		return false, fmt.Errorf("%s: claim event %s of %s for %s: %w", t.s.Name, e.ID, e.Producer, consumer, err)
@@ -52,14 +77,23 @@ func (t *InboxTx) Claim(ctx context.Context, consumer string, e store.EventRef) 
 
 // SetLogPosition records consumer's position in log in the transaction.
 func (t *InboxTx) SetLogPosition(ctx context.Context, consumer, log string, offset int64) error {
+	if err := t.ready(ctx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(ctx, t.s.SetPosition, t.s.args(consumer, log, offset)...); err != nil {
 		return fmt.Errorf("%s: set position of %s in %s to %d: %w", t.s.Name, consumer, log, offset, err)
 	}
 	return nil
 }
 
-// SQL is the transaction for the handler's own writes.
-func (t *InboxTx) SQL() *sql.Tx { return t.tx }
+// SQL is the transaction for the handler's own writes. SQL cannot
+// return the hook's error, so Commit does.
+func (t *InboxTx) SQL() *sql.Tx {
+	if err := t.ready(t.ctx); err != nil && t.err == nil {
+		t.err = err
+	}
+	return t.tx
+}
 
 // Savepoint sets an SQL savepoint; name must be a plain identifier.
 func (t *InboxTx) Savepoint(ctx context.Context, name string) error {
@@ -76,14 +110,22 @@ func (t *InboxTx) exec(ctx context.Context, stmt, name string) error {
 	if err := store.CheckSavepointName(name); err != nil {
 		return fmt.Errorf("%s: %w", t.s.Name, err)
 	}
+	if err := t.ready(ctx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(ctx, stmt+name); err != nil {
 		return fmt.Errorf("%s: %s%s: %w", t.s.Name, stmt, name, err)
 	}
 	return nil
 }
 
-// Commit commits the claims with the handler's writes.
+// Commit commits the claims with the handler's writes, or rolls them back
+// if the hook failed in SQL: a handler's statement may then have run out
+// of its order.
 func (t *InboxTx) Commit() error {
+	if t.err != nil {
+		return errors.Join(t.err, t.Rollback())
+	}
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit inbox transaction: %w", t.s.Name, err)
 	}

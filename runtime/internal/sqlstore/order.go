@@ -14,6 +14,9 @@ var _ store.OrderTx = (*InboxTx)(nil)
 // value; see store.OrderTx. Which of two concurrent transactions records
 // first is the database's to decide, as with claims.
 func (t *InboxTx) Advance(ctx context.Context, consumer string, k store.OrderKey, value int64) (bool, error) {
+	if err := t.ready(ctx); err != nil {
+		return false, err
+	}
 	res, err := t.tx.ExecContext(ctx, t.s.Advance, t.s.args(consumer, k.Producer, k.Field, k.Value, value)...)
 	if err == nil {
 		var n int64

@@ -64,17 +64,18 @@ func (s *Store) Begin(ctx context.Context) (store.InboxTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &inboxTx{
-		InboxTx: s.sql.Wrap(tx),
-		ctx:     ctx,
-		q:       queue{conn: conn},
-		pgx:     pgxDriver(conn),
-		claim:   s.claimQuery(),
+	t := &inboxTx{
+		ctx:   ctx,
+		q:     queue{conn: conn},
+		pgx:   pgxDriver(conn),
+		claim: s.claimQuery(),
 		claimAll: `INSERT INTO ` + s.inbox + ` (consumer, producer, event_id)
 			SELECT $1::text, u.producer, u.event_id FROM unnest($2::text[], $3::text[]) AS u(producer, event_id)
 			WHERE NOT EXISTS (SELECT 1 FROM ` + s.inbox + ` o WHERE o.consumer = $1::text AND o.producer = '' AND o.event_id = u.event_id)
 			ON CONFLICT DO NOTHING RETURNING producer, event_id`,
-	}, nil
+	}
+	t.InboxTx = s.sql.Wrap(ctx, tx, t.sendSavepoint)
+	return t, nil
 }
 
 var _ store.BatchClaimer = (*inboxTx)(nil)
@@ -87,7 +88,6 @@ type inboxTx struct {
 	q        queue
 	pgx      bool   // the connection is pgx's: writes and savepoints can be batched
 	sp       string // a savepoint held to travel with the claim after it
-	err      error  // sending the held savepoint failed where no error could be returned
 	claim    string
 	claimAll string
 }

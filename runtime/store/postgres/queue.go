@@ -114,8 +114,8 @@ func (t *inboxTx) flush(ctx context.Context) error {
 // dropped: nothing came after it.
 func (t *inboxTx) Commit() error {
 	t.sp = ""
-	err := errors.Join(t.err, t.flush(t.ctx))
-	if err != nil {
+	var err error
+	if err = t.flush(t.ctx); err != nil {
 		err = errors.Join(err, t.InboxTx.Rollback())
 	} else {
 		err = t.InboxTx.Commit()

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +15,9 @@ import (
 // no answer the runtime waits for, so the store holds it and sends it with
 // the claim after it, in one pgx batch; an error of either is the store's,
 // as it was. Any other use of the transaction sends a held savepoint
-// first, so statements keep their order.
+// first, so statements keep their order: sendSavepoint is the
+// before-statement hook of the shared sqlstore.InboxTx, which runs it
+// ahead of each of its statements.
 
 // Savepoint sends the held writes, then holds the savepoint for the next
 // claim (sets it at once without the pgx driver).
@@ -75,40 +76,4 @@ func (t *inboxTx) Claim(ctx context.Context, consumer string, e store.EventRef) 
 		return false, fmt.Errorf("postgres: claim event %s of %s for %s: %w", e.ID, e.Producer, consumer, err)
 	}
 	return won, nil
-}
-
-// RollbackTo sends a held savepoint first: it may be the one returned to.
-func (t *inboxTx) RollbackTo(ctx context.Context, name string) error {
-	if err := t.sendSavepoint(ctx); err != nil {
-		return err
-	}
-	return t.InboxTx.RollbackTo(ctx, name)
-}
-
-// SQL sends a held savepoint before the handler writes; SQL cannot return
-// its error, so Commit does.
-func (t *inboxTx) SQL() *sql.Tx {
-	if err := t.sendSavepoint(t.ctx); err != nil && t.err == nil {
-		t.err = err
-	}
-	return t.InboxTx.SQL()
-}
-
-// SetLogPosition sends a held savepoint first.
-func (t *inboxTx) SetLogPosition(ctx context.Context, consumer, log string, offset int64) error {
-	if err := t.sendSavepoint(ctx); err != nil {
-		return err
-	}
-	return t.InboxTx.SetLogPosition(ctx, consumer, log, offset)
-}
-
-// Advance sends a held savepoint first, so that RollbackTo undoes the
-// order value with the claim (store.OrderTx). Every method of the embedded
-// sqlstore.InboxTx that writes must do the same, or its write lands before
-// a savepoint it follows in the code.
-func (t *inboxTx) Advance(ctx context.Context, consumer string, k store.OrderKey, value int64) (bool, error) {
-	if err := t.sendSavepoint(ctx); err != nil {
-		return false, err
-	}
-	return t.InboxTx.Advance(ctx, consumer, k, value)
 }

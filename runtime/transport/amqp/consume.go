@@ -20,11 +20,16 @@ import (
 // refused) stop it with an error.
 func (b *binding) Consume(ctx context.Context, out chan<- transport.Delivery, drain func(), ready func()) error {
 	var conn *amqp.Connection
+	var sess *consumerSession
 	// On the way out, stop feeding the worker and let it finish the
-	// deliveries it holds (their acks need the channel) before closing.
+	// deliveries it holds (their acks need the channel) before closing,
+	// and send the acks still held for a multiple-ack.
 	defer func() {
 		close(out)
 		drain()
+		if sess != nil {
+			sess.acks.flush()
+		}
 		if conn != nil {
 			conn.Close()
 		}
@@ -35,7 +40,7 @@ func (b *binding) Consume(ctx context.Context, out chan<- transport.Delivery, dr
 		if err != nil {
 			return err
 		}
-		sess, err := b.open(conn)
+		sess, err = b.open(conn)
 		if err != nil {
 			if permanentAMQPError(err) {
 				return refused(err)
@@ -88,6 +93,7 @@ type consumerSession struct {
 	deliveries <-chan amqp.Delivery // nil for a service that only publishes
 	lost       <-chan *amqp.Error
 	dead       atomic.Bool
+	acks       *channelAcks // every delivery of ch is settled through it
 }
 
 // open declares the topology and starts consuming on a new channel.
@@ -99,7 +105,7 @@ func (b *binding) open(conn *amqp.Connection) (*consumerSession, error) {
 	if err := declare(ch, b.env.Plan); err != nil {
 		return nil, err
 	}
-	s := &consumerSession{b: b, ch: ch, lost: conn.NotifyClose(make(chan *amqp.Error, 1))}
+	s := &consumerSession{b: b, ch: ch, lost: conn.NotifyClose(make(chan *amqp.Error, 1)), acks: newChannelAcks(ch.Ack, b.env.Logger)}
 	if b.env.Queue == "" {
 		return s, nil
 	}
@@ -162,12 +168,15 @@ type delivery struct {
 func (a *delivery) Message() *message.Message { return a.msg }
 func (a *delivery) Exchange() string          { return a.d.Exchange }
 func (a *delivery) RoutingKey() string        { return a.d.RoutingKey }
-func (a *delivery) Ack() error                { return a.d.Ack(false) }
-func (a *delivery) AckThrough() error         { return a.d.Ack(true) }
-func (a *delivery) Nack(requeue bool) error   { return a.d.Nack(false, requeue) }
-func (a *delivery) Stale() bool               { return a.s.dead.Load() }
-func (a *delivery) ReadError() error          { return a.readErr }
-func (a *delivery) UserID() string            { return a.d.UserId }
+func (a *delivery) Ack() error                { return a.s.acks.ack(a.d.DeliveryTag) }
+func (a *delivery) AckLater() error           { return a.s.acks.ackLater(a.d.DeliveryTag) }
+func (a *delivery) AckThrough() error         { return a.s.acks.ackThrough(a.d.DeliveryTag) }
+func (a *delivery) Nack(requeue bool) error {
+	return a.s.acks.nack(a.d.DeliveryTag, func() error { return a.d.Nack(false, requeue) })
+}
+func (a *delivery) Stale() bool      { return a.s.dead.Load() }
+func (a *delivery) ReadError() error { return a.readErr }
+func (a *delivery) UserID() string   { return a.d.UserId }
 
 // DeadLetter sends a copy to the service's dead-letter queue with
 // publisher confirms.

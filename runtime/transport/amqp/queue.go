@@ -63,7 +63,7 @@ func (b *binding) ConsumeQueue(ctx context.Context, queue string, handle func(co
 	if err != nil {
 		return fmt.Errorf("consume queue %q: %w", spec.Name, err)
 	}
-	s := &consumerSession{b: b, ch: ch}
+	s := &consumerSession{b: b, ch: ch, acks: newChannelAcks(ch.Ack, b.env.Logger)}
 	for {
 		select {
 		case <-ctx.Done():
