@@ -112,62 +112,27 @@ func (o Options) config(url, service string, log *slog.Logger) (pubsub.Config, e
 	}
 	return pubsub.Config{
 		Publisher:       pub,
-		Subscriber:      func(group string) (message.Subscriber, error) { return o.subscriber(url, group, wlog) },
+		Subscriber:      func(group string) (message.Subscriber, error) { return o.subscriber(url, group, log) },
 		DeadLetterTopic: o.DeadLetterTopic,
 		Prepare:         func(ctx context.Context, t pubsub.Topics) error { return o.prepare(ctx, js, t) },
 	}, nil
 }
 
 // subscriber returns a subscriber on a connection of its own whose
-// subscriptions share group's durable consumer.
-func (o Options) subscriber(url, group string, log watermill.LoggerAdapter) (message.Subscriber, error) {
-	closed := make(chan struct{})
-	nc, err := o.connect(url, group, nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+// subscriptions share group's durable consumers.
+func (o Options) subscriber(url, group string, log *slog.Logger) (message.Subscriber, error) {
+	nc, err := o.connect(url, group)
 	if err != nil {
 		return nil, err
 	}
-	durable := durableName(group)
-	sub, err := wmnats.NewSubscriberWithNatsConn(nc, wmnats.SubscriberSubscriptionConfig{
-		Unmarshaler:       Marshaler{},
-		NakDelay:          wmnats.NewStaticDelay(o.NakDelay),
-		QueueGroupPrefix:  durable,
-		SubscribersCount:  1,
-		AckWaitTimeout:    o.AckWait,
-		SubjectCalculator: wmnats.DefaultSubjectCalculator,
-		JetStream: wmnats.JetStreamConfig{
-			DurablePrefix: durable,
-			SubscribeOptions: []nats.SubOpt{
-				nats.AckExplicit(), nats.AckWait(o.AckWait), nats.MaxAckPending(o.MaxAckPending), nats.DeliverNew(),
-			},
-		},
-	}, log)
+	sub, err := o.newSubscriber(nc, group, log)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("JetStream subscriber for %s: %w", group, err)
 	}
-	return drained{sub, closed}, nil
+	return sub, nil
 }
 
-// drainTimeout bounds the wait for a subscriber's connection to close.
+// drainTimeout bounds the wait for a subscription to drain, and for the
+// server to confirm the acks and nacks before the connection closes.
 const drainTimeout = 5 * time.Second
-
-// drained is a subscriber whose Close returns once its connection closed.
-// watermill-nats' Close only starts draining the connection; until the
-// server saw the subscriptions end it may still send the consumer's next
-// event to them, which nats.go then drops, and JetStream redelivers it
-// only after AckWait, sending nothing else meanwhile.
-type drained struct {
-	*wmnats.Subscriber
-	closed <-chan struct{}
-}
-
-// Close closes the subscriber and waits, at most drainTimeout, until its
-// connection closed.
-func (d drained) Close() error {
-	err := d.Subscriber.Close()
-	select {
-	case <-d.closed:
-	case <-time.After(drainTimeout):
-	}
-	return err
-}
