@@ -179,3 +179,32 @@ func TestGracefulRestartKeepsFlowing(t *testing.T) {
 		return n == 2*batch
 	})
 }
+
+// Billing restarted with other AckWait and MaxAckPending runs with them:
+// its durable consumer is updated, and keeps its place in the stream.
+func TestChangedOptionsTakeEffect(t *testing.T) {
+	b := newBroker(t)
+	st := memory.New()
+	var billing tt.Applied
+	first := b.service(t, tt.BillingContract, st, opts)
+	tt.Register(t, first, billing.RegisteredHandler())
+	tt.Run(t, first)()
+	users := b.service(t, tt.UsersContract, memory.New(), opts)
+	tt.Publish(t, users, tt.UserRegistered{UserID: "while-stopped"}, runtime.WithID("while-stopped"))
+
+	changed := jetstream.Options{AckWait: 7 * time.Second, MaxAckPending: 16}
+	again := b.service(t, tt.BillingContract, st, changed)
+	tt.Register(t, again, billing.RegisteredHandler())
+	tt.Run(t, again)
+	testenv.Eventually(t, 10*time.Second, "billing to apply the event published while it was stopped", func() bool {
+		n, _ := billing.Counts()
+		return n == 1
+	})
+	info, err := b.js.ConsumerInfo(jetstream.StreamName(b.namespace+".users"), b.namespace+"_billing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.AckWait != changed.AckWait || info.Config.MaxAckPending != changed.MaxAckPending {
+		t.Errorf("billing's consumer has AckWait %s, MaxAckPending %d; want %s, %d", info.Config.AckWait, info.Config.MaxAckPending, changed.AckWait, changed.MaxAckPending)
+	}
+}

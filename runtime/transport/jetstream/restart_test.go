@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // Billing is stopped gracefully in the middle of a backlog, so that
 // JetStream pushes it the next events as it stops, and started again: it
 // goes on at once with the rest, well within AckWait (30 s by default),
-// and applies every event once. The subscriber must hand nothing back to
+// and applies every event once, in publish order, also with more than one
+// event in flight. The subscriber must hand nothing back to
 // AckWait: with one event in flight JetStream would send nothing else
 // until it passed, with more it would redeliver the held ones after the
 // newer ones.
@@ -69,5 +71,8 @@ func gracefulStopUnderLoad(t *testing.T, o jetstream.Options) {
 	testenv.Eventually(t, 15*time.Second, "billing's consumer to be drained", func() bool { return b.drained(t, "users", "billing") })
 	if n, d := billing.Counts(); n != events || d != events {
 		t.Errorf("billing applied %d events (%d distinct), want all %d once", n, d, events)
+	}
+	if got := billing.Snapshot(); !slices.IsSorted(got) {
+		t.Errorf("billing applied the events out of publish order: %v", got)
 	}
 }

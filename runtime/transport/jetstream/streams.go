@@ -15,7 +15,7 @@ import (
 // rather than by the subscriptions because nats.go deletes a consumer its
 // subscription created when that subscription ends (watermill-nats ends
 // them at Close): the consumer would forget its place whenever the
-// service stopped. A consumer found on subscribing is left alone.
+// service stopped.
 func (o Options) prepare(ctx context.Context, js nats.JetStreamContext, t pubsub.Topics) error {
 	if err := o.ensureStreams(ctx, js, t.All()); err != nil {
 		return err
@@ -28,9 +28,8 @@ func (o Options) prepare(ctx context.Context, js nats.JetStreamContext, t pubsub
 	return nil
 }
 
-// consumerConfig is the durable push consumer of a group on one stream.
-// The subscription options in subscriber ask for the same settings: nats.go
-// refuses to bind to a consumer whose settings differ from them.
+// consumerConfig is the durable push consumer of a group on one stream,
+// to which the group's subscriptions bind.
 func (o Options) consumerConfig(durable string) *nats.ConsumerConfig {
 	return &nats.ConsumerConfig{
 		Durable:        durable,
@@ -43,18 +42,35 @@ func (o Options) consumerConfig(durable string) *nats.ConsumerConfig {
 	}
 }
 
-// ensureConsumer creates durable on topic's stream unless it exists.
+// ensureConsumer creates durable on topic's stream unless it exists, and
+// updates an existing one whose AckWait or MaxAckPending differ from
+// o's: the subscriptions bind to the consumer as it is, so without the
+// update a change of Options would not take effect.
 func (o Options) ensureConsumer(ctx context.Context, js nats.JetStreamContext, topic, durable string) error {
 	stream := StreamName(topic)
-	_, err := js.ConsumerInfo(stream, durable, nats.Context(ctx))
+	info, err := js.ConsumerInfo(stream, durable, nats.Context(ctx))
 	if err == nil {
-		return nil
+		return o.updateConsumer(ctx, js, info)
 	}
 	if !errors.Is(err, nats.ErrConsumerNotFound) {
 		return fmt.Errorf("look up consumer %s of stream %s: %w", durable, stream, err)
 	}
 	if _, err := js.AddConsumer(stream, o.consumerConfig(durable), nats.Context(ctx)); err != nil && !errors.Is(err, nats.ErrConsumerNameAlreadyInUse) {
 		return fmt.Errorf("create consumer %s of stream %s: %w", durable, stream, err)
+	}
+	return nil
+}
+
+// updateConsumer sets o's AckWait and MaxAckPending on the consumer
+// info describes, when they differ; its place in the stream stays.
+func (o Options) updateConsumer(ctx context.Context, js nats.JetStreamContext, info *nats.ConsumerInfo) error {
+	cfg := info.Config
+	if cfg.AckWait == o.AckWait && cfg.MaxAckPending == o.MaxAckPending {
+		return nil
+	}
+	cfg.AckWait, cfg.MaxAckPending = o.AckWait, o.MaxAckPending
+	if _, err := js.UpdateConsumer(info.Stream, &cfg, nats.Context(ctx)); err != nil {
+		return fmt.Errorf("update consumer %s of stream %s to AckWait %s, MaxAckPending %d: %w", info.Name, info.Stream, o.AckWait, o.MaxAckPending, err)
 	}
 	return nil
 }

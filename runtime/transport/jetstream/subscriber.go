@@ -118,12 +118,12 @@ type subscription struct {
 func (sub *subscription) handle(m *nats.Msg) {
 	stopped, ok := sub.enter()
 	if !ok {
-		sub.nak(m) // after the drain: cannot happen, nats.go delivers nothing more
+		sub.nakNow(m) // after the drain: nats.go delivers nothing more, but if it did
 		return
 	}
 	defer sub.handling.Done()
 	if stopped {
-		sub.nak(m)
+		sub.nakNow(m)
 		return
 	}
 	msg, _ := Marshaler{}.Unmarshal(m) // never fails
@@ -133,7 +133,7 @@ func (sub *subscription) handle(m *nats.Msg) {
 	select {
 	case sub.out <- msg:
 	case <-sub.stopping:
-		sub.nak(m)
+		sub.nakNow(m)
 		return
 	}
 	sub.settle(m, msg)
@@ -165,14 +165,26 @@ func (sub *subscription) settle(m *nats.Msg, msg *message.Message) {
 	case <-msg.Nacked():
 		sub.nak(m)
 	case <-sub.stopping:
-		sub.nak(m)
+		sub.nakNow(m)
 	case <-timeout.C:
 	}
 }
 
-// nak asks JetStream to redeliver m after the nak delay.
+// nak asks JetStream to redeliver m after the nak delay: m was nacked by
+// the engine, or by pubsub while the service stops and the subscription
+// still runs, which would otherwise get it straight back.
 func (sub *subscription) nak(m *nats.Msg) {
 	if err := m.NakWithDelay(sub.s.nakDelay); err != nil {
+		sub.s.warn("nak", m.Header.Get(nats.MsgIdHdr), err) // redelivered after AckWait
+	}
+}
+
+// nakNow asks JetStream to redeliver m at once: the subscription drains
+// and receives nothing more, and a nacked event goes to the front of what
+// the consumer delivers next, ahead of newer ones, where a delayed one
+// would not while its delay runs.
+func (sub *subscription) nakNow(m *nats.Msg) {
+	if err := m.Nak(); err != nil {
 		sub.s.warn("nak", m.Header.Get(nats.MsgIdHdr), err) // redelivered after AckWait
 	}
 }
