@@ -21,7 +21,7 @@ import (
 // opts redeliver quickly what a stopped consumer left unacked.
 var opts = jetstream.Options{AckWait: 3 * time.Second}
 
-func (b *broker) service(t *testing.T, c runtime.Contract, st store.Store, o jetstream.Options) *service.Service {
+func (b *broker) service(t testing.TB, c runtime.Contract, st store.Store, o jetstream.Options) *service.Service {
 	t.Helper()
 	return tt.NewService(t, service.Config{Contract: c, Transport: jetstream.New(b.url, o), Store: st, Namespace: b.namespace})
 }

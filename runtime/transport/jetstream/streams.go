@@ -42,35 +42,20 @@ func (o Options) consumerConfig(durable string) *nats.ConsumerConfig {
 	}
 }
 
-// ensureConsumer creates durable on topic's stream unless it exists, and
-// updates an existing one whose AckWait or MaxAckPending differ from
-// o's: the subscriptions bind to the consumer as it is, so without the
-// update a change of Options would not take effect.
+// ensureConsumer creates durable on topic's stream unless it exists. Each
+// subscription brings an existing one to the options' settings
+// (subscriber.reconcile).
 func (o Options) ensureConsumer(ctx context.Context, js nats.JetStreamContext, topic, durable string) error {
 	stream := StreamName(topic)
-	info, err := js.ConsumerInfo(stream, durable, nats.Context(ctx))
+	_, err := js.ConsumerInfo(stream, durable, nats.Context(ctx))
 	if err == nil {
-		return o.updateConsumer(ctx, js, info)
+		return nil
 	}
 	if !errors.Is(err, nats.ErrConsumerNotFound) {
 		return fmt.Errorf("look up consumer %s of stream %s: %w", durable, stream, err)
 	}
 	if _, err := js.AddConsumer(stream, o.consumerConfig(durable), nats.Context(ctx)); err != nil && !errors.Is(err, nats.ErrConsumerNameAlreadyInUse) {
 		return fmt.Errorf("create consumer %s of stream %s: %w", durable, stream, err)
-	}
-	return nil
-}
-
-// updateConsumer sets o's AckWait and MaxAckPending on the consumer
-// info describes, when they differ; its place in the stream stays.
-func (o Options) updateConsumer(ctx context.Context, js nats.JetStreamContext, info *nats.ConsumerInfo) error {
-	cfg := info.Config
-	if cfg.AckWait == o.AckWait && cfg.MaxAckPending == o.MaxAckPending {
-		return nil
-	}
-	cfg.AckWait, cfg.MaxAckPending = o.AckWait, o.MaxAckPending
-	if _, err := js.UpdateConsumer(info.Stream, &cfg, nats.Context(ctx)); err != nil {
-		return fmt.Errorf("update consumer %s of stream %s to AckWait %s, MaxAckPending %d: %w", info.Name, info.Stream, o.AckWait, o.MaxAckPending, err)
 	}
 	return nil
 }

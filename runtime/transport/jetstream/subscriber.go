@@ -34,12 +34,12 @@ type subscriber struct {
 	nc      *nats.Conn
 	js      nats.JetStreamContext
 	durable string
-	// ackWait is how long a handed-over event waits for its ack before
-	// the subscriber gives up on it (JetStream redelivers it then);
-	// nakDelay is how long JetStream waits before redelivering a nacked
-	// one.
-	ackWait, nakDelay time.Duration
-	log               *slog.Logger
+	// opts give AckWait, how long a handed-over event waits for its ack
+	// before the subscriber gives up on it (JetStream redelivers it
+	// then), NakDelay, how long JetStream waits before redelivering a
+	// nacked one, and the consumer's MaxAckPending.
+	opts Options
+	log  *slog.Logger
 
 	closing chan struct{}
 	once    sync.Once
@@ -55,7 +55,7 @@ func (o Options) newSubscriber(nc *nats.Conn, group string, log *slog.Logger) (*
 	}
 	return &subscriber{
 		nc: nc, js: js, durable: durableName(group),
-		ackWait: o.AckWait, nakDelay: o.NakDelay, log: log, closing: make(chan struct{}),
+		opts: o, log: log, closing: make(chan struct{}),
 	}, nil
 }
 
@@ -66,6 +66,17 @@ func (o Options) newSubscriber(nc *nats.Conn, group string, log *slog.Logger) (*
 func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	sub := &subscription{s: s, ctx: ctx, out: make(chan *message.Message), stopping: make(chan struct{})}
 	stream := StreamName(topic)
+	info, err := s.js.ConsumerInfo(stream, s.durable, nats.Context(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("look up consumer %s of stream %s: %w", s.durable, stream, err)
+	}
+	until, err := s.reconcile(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	if until > 0 {
+		sub.recovery = &recovery{s: s, stream: stream, until: until}
+	}
 	ns, err := s.js.QueueSubscribe(topic, s.durable, sub.handle, nats.Bind(stream, s.durable), nats.ManualAck())
 	if err != nil {
 		return nil, fmt.Errorf("bind to consumer %s of stream %s: %w", s.durable, stream, err)
@@ -100,6 +111,9 @@ type subscription struct {
 	s   *subscriber
 	ctx context.Context
 	out chan *message.Message
+	// recovery, when not nil, gives the consumer its MaxAckPending back
+	// once the events a dead replica held are acked (orphans.go).
+	recovery *recovery
 
 	// stopping closes when the subscription starts to drain: from then
 	// on handle nacks. mu guards stopped and closed (out is closed, or
@@ -155,12 +169,16 @@ func (sub *subscription) enter() (stopped, ok bool) {
 // within AckWait is left to JetStream, which redelivers it; one still
 // unsettled when the subscription stops is nacked.
 func (sub *subscription) settle(m *nats.Msg, msg *message.Message) {
-	timeout := time.NewTimer(sub.s.ackWait)
+	timeout := time.NewTimer(sub.s.opts.AckWait)
 	defer timeout.Stop()
 	select {
 	case <-msg.Acked():
 		if err := m.Ack(); err != nil {
 			sub.s.warn("ack", msg.UUID, err) // redelivered after AckWait, skipped by the inbox
+			return
+		}
+		if meta, err := m.Metadata(); err == nil {
+			sub.recovery.acked(meta.Sequence.Stream)
 		}
 	case <-msg.Nacked():
 		sub.nak(m)
@@ -174,7 +192,7 @@ func (sub *subscription) settle(m *nats.Msg, msg *message.Message) {
 // the engine, or by pubsub while the service stops and the subscription
 // still runs, which would otherwise get it straight back.
 func (sub *subscription) nak(m *nats.Msg) {
-	if err := m.NakWithDelay(sub.s.nakDelay); err != nil {
+	if err := m.NakWithDelay(sub.s.opts.NakDelay); err != nil {
 		sub.s.warn("nak", m.Header.Get(nats.MsgIdHdr), err) // redelivered after AckWait
 	}
 }
