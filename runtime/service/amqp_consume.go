@@ -149,10 +149,7 @@ func (s *consumerSession) stop() {
 }
 
 // wrap turns an AMQP delivery into the worker's delivery.
-func (s *consumerSession) wrap(d amqp.Delivery) *delivery {
-	msg, err := Marshaler{}.Unmarshal(d)
-	return newDelivery(&amqpDelivery{d: d, msg: msg, s: s, readErr: err})
-}
+func (s *consumerSession) wrap(d amqp.Delivery) *delivery { return newDelivery(s.delivery(d)) }
 
 // amqpDelivery is one delivery from the service's queue; its methods
 // settle it on the channel it came on.

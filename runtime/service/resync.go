@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/evgenhq/evgen/runtime"
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
-	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // Re-announcing current state. When a producer's log no longer reaches
@@ -65,9 +67,9 @@ type resyncRequest struct {
 // any event. The request carries the correlation ID of the handler it is
 // sent from, or a new one, which every answer carries too.
 func (s *Service) RequestResync(ctx context.Context, producer string, keys ...string) error {
-	b, ok := s.transport.(*amqpBinding)
+	qs, ok := s.capabilities().(transport.QueueSender)
 	if !ok {
-		return fmt.Errorf("runtime: service %s: resync from %s: needs the AMQP transport", s.cfg.Contract.Service, producer)
+		return fmt.Errorf("runtime: service %s: resync from %s: %w", s.cfg.Contract.Service, producer, ErrNoResync)
 	}
 	req := resyncRequest{Service: s.cfg.Contract.Service, Keys: keys}
 	for _, e := range s.cfg.Contract.Consumes {
@@ -87,12 +89,10 @@ func (s *Service) RequestResync(ctx context.Context, producer string, keys ...st
 	if in, ok := runtime.IncomingMeta(ctx); ok && in.CorrelationID != "" {
 		corr = in.CorrelationID
 	}
-	pub := amqp.Publishing{
-		MessageId: id, CorrelationId: corr, ContentType: runtime.ContentType, DeliveryMode: amqp.Persistent, Body: body,
-		Headers: amqp.Table{runtime.HeaderCorrelationID: corr},
-	}
-	queue := b.env.names.resyncQueue(producer)
-	if err := b.pub.send(ctx, []outgoing{{exchange: "", key: queue, pub: pub}}); err != nil {
+	msg := message.NewMessage(id, body)
+	msg.Metadata.Set(runtime.HeaderCorrelationID, corr)
+	queue := s.names().resyncQueue(producer)
+	if err := qs.SendToQueue(ctx, queue, []*message.Message{msg}); err != nil {
 		return fmt.Errorf("runtime: service %s: send resync request to %s (queue %s; has %s ever run?): %w", s.cfg.Contract.Service, producer, queue, producer, err)
 	}
 	s.log.Info("resync requested", "producer", producer, "keys", len(keys), "request_id", id)

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"github.com/evgenhq/evgen/runtime"
-	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // headerResyncRequest marks an answer to a resync request with the
@@ -19,56 +21,22 @@ const headerResyncRequest = "x-evgen-resync-request"
 const resyncBatch = 200
 
 // serveResync answers resync requests from the service's resync queue
-// until ctx ends, reconnecting when the connection is lost. A service that
-// publishes nothing, or runs on the in-process transport, has no queue.
+// until ctx ends, consuming again when the consumer is lost. A service
+// that publishes nothing, or whose transport consumes no single queue
+// (the in-process one), has no queue.
 func (s *Service) serveResync(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
-	b, ok := s.transport.(*amqpBinding)
+	qc, ok := s.capabilities().(transport.QueueConsumer)
 	if !ok || len(s.cfg.Contract.Publishes) == 0 {
 		return
 	}
+	queue := s.names().resyncQueue(s.cfg.Contract.Service)
 	for attempt := 1; ctx.Err() == nil; attempt++ {
-		conn, err := b.dial(ctx, "resync")
-		if err != nil {
-			return
-		}
-		if err := s.consumeResync(ctx, b, conn); err != nil && ctx.Err() == nil {
+		if err := qc.ConsumeQueue(ctx, queue, s.settleResync); err != nil && ctx.Err() == nil {
 			s.log.Warn("resync requests: consumer stopped, reconnecting", "err", err)
 			sleep(ctx, s.cfg.Connect.delay(attempt))
 		} else {
 			attempt = 0
-		}
-		conn.Close()
-	}
-}
-
-// consumeResync answers requests one at a time until ctx ends (nil) or the
-// channel is lost.
-func (s *Service) consumeResync(ctx context.Context, b *amqpBinding, conn *amqp.Connection) error {
-	ch, err := conn.Channel()
-	if err != nil {
-		return fmt.Errorf("open channel: %w", err)
-	}
-	queue := serviceQueue(s.cfg, b.env.names.resyncQueue(s.cfg.Contract.Service), "")
-	if _, err := ch.QueueDeclare(queue.Name, true, false, false, false, queueArgs(queue)); err != nil {
-		return fmt.Errorf("declare queue %q: %w", queue.Name, err)
-	}
-	if err := ch.Qos(1, 0, false); err != nil {
-		return fmt.Errorf("set prefetch: %w", err)
-	}
-	deliveries, err := ch.Consume(queue.Name, "", false, false, false, false, nil)
-	if err != nil {
-		return fmt.Errorf("consume queue %q: %w", queue.Name, err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case d, ok := <-deliveries:
-			if !ok {
-				return errors.New("resync queue consumer closed")
-			}
-			s.settleResync(ctx, d)
 		}
 	}
 }
@@ -79,49 +47,53 @@ func (s *Service) consumeResync(ctx context.Context, b *amqpBinding, conn *amqp.
 // request is dropped with an ERROR log and counted, so that one request
 // that keeps failing does not block every later one. The requester may
 // ask again. Shutdown during a wait puts the request back on the queue.
-func (s *Service) settleResync(ctx context.Context, d amqp.Delivery) {
+func (s *Service) settleResync(ctx context.Context, d transport.Delivery) {
+	req := d.Message()
 	for attempt := 1; ; attempt++ {
-		n, err := s.answerResync(ctx, d)
+		n, err := s.answerResync(ctx, req)
 		if err == nil {
-			s.log.Info("resync request answered", "request_id", d.MessageId, "events", n)
+			s.log.Info("resync request answered", "request_id", req.UUID, "events", n)
 			s.ackResync(d)
 			return
 		}
 		if runtime.IsPermanent(err) || attempt >= s.cfg.Retry.MaxAttempts {
-			s.log.Error("resync request dropped; the requester may ask again", "request_id", d.MessageId, "attempts", attempt, "err", err)
+			s.log.Error("resync request dropped; the requester may ask again", "request_id", req.UUID, "attempts", attempt, "err", err)
 			s.metrics.resyncDropped.WithLabelValues(s.cfg.Contract.Service).Inc()
 			s.ackResync(d)
 			return
 		}
 		wait := s.cfg.Retry.delay(attempt)
-		s.log.Warn("resync request failed, retrying", "request_id", d.MessageId, "attempt", attempt, "retry_in", wait, "err", err)
+		s.log.Warn("resync request failed, retrying", "request_id", req.UUID, "attempt", attempt, "retry_in", wait, "err", err)
 		if !sleep(ctx, wait) {
-			if err := d.Nack(false, true); err != nil {
-				s.log.Warn("requeue resync request", "request_id", d.MessageId, "err", err)
+			if err := d.Nack(true); err != nil {
+				s.log.Warn("requeue resync request", "request_id", req.UUID, "err", err)
 			}
 			return
 		}
 	}
 }
 
-func (s *Service) ackResync(d amqp.Delivery) {
-	if err := d.Ack(false); err != nil {
-		s.log.Warn("ack resync request", "request_id", d.MessageId, "err", err)
+func (s *Service) ackResync(d transport.Delivery) {
+	if err := d.Ack(); err != nil {
+		s.log.Warn("ack resync request", "request_id", d.Message().UUID, "err", err)
 	}
 }
 
-// answerResync publishes the requested snapshots to the requester's queue
-// and returns how many events it sent.
-func (s *Service) answerResync(ctx context.Context, d amqp.Delivery) (int, error) {
+// answerResync publishes the snapshots request asks for to the
+// requester's queue and returns how many events it sent.
+func (s *Service) answerResync(ctx context.Context, request *message.Message) (int, error) {
 	var req resyncRequest
-	if err := json.Unmarshal(d.Body, &req); err != nil {
+	if err := json.Unmarshal(request.Payload, &req); err != nil {
 		return 0, runtime.Permanent(fmt.Errorf("decode request: %w", err))
 	}
 	if !namePattern.MatchString(req.Service) {
 		return 0, runtime.Permanent(fmt.Errorf("request names no valid service (%q)", req.Service))
 	}
-	b := s.transport.(*amqpBinding)
-	a := &resyncAnswer{ctx: ctx, s: s, b: b, reply: b.env.names.queue(req.Service), request: d}
+	qs, ok := s.capabilities().(transport.QueueSender)
+	if !ok {
+		return 0, runtime.Permanent(ErrNoResync)
+	}
+	a := &resyncAnswer{ctx: ctx, s: s, qs: qs, reply: s.names().queue(req.Service), request: request}
 	for _, key := range req.Events {
 		p, ok := s.snapshotProvider(key)
 		if !ok {
@@ -162,33 +134,29 @@ func (s *Service) snapshotKeys() []string {
 type resyncAnswer struct {
 	ctx     context.Context
 	s       *Service
-	b       *amqpBinding
+	qs      transport.QueueSender
 	reply   string
-	request amqp.Delivery
-	batch   []outgoing
+	request *message.Message
+	batch   []*message.Message
 	sent    int
 }
 
 // add encodes e as a new event in the request's conversation.
 func (a *resyncAnswer) add(e runtime.Event) error {
-	corr := a.request.CorrelationId
+	corr := a.request.Metadata.Get(runtime.HeaderCorrelationID)
 	if corr == "" {
-		corr = a.request.MessageId
+		corr = a.request.UUID
 	}
 	msg, err := runtime.NewMessage(a.ctx, e, runtime.WithCorrelationID(corr))
 	if err != nil {
 		return err
 	}
-	msg.Metadata[runtime.HeaderCausationID] = a.request.MessageId
-	msg.Metadata[headerResyncRequest] = a.request.MessageId
+	msg.Metadata[runtime.HeaderCausationID] = a.request.UUID
+	msg.Metadata[headerResyncRequest] = a.request.UUID
 	if err := a.s.stamp(msg); err != nil {
 		return err
 	}
-	pub, err := Marshaler{}.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	a.batch = append(a.batch, outgoing{exchange: "", key: a.reply, pub: pub})
+	a.batch = append(a.batch, msg)
 	if len(a.batch) >= resyncBatch {
 		return a.flush(a.ctx)
 	}
@@ -203,7 +171,7 @@ func (a *resyncAnswer) flush(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.s.cfg.PublishTimeout)
 	defer cancel()
-	err := a.b.pub.send(ctx, a.batch)
+	err := a.qs.SendToQueue(ctx, a.reply, a.batch)
 	if errors.Is(err, ErrUnroutable) {
 		return runtime.Permanent(fmt.Errorf("requester's queue %s does not exist: %w", a.reply, err))
 	}

@@ -99,8 +99,11 @@ func routingKeys(events []runtime.EventInfo) map[string]bool {
 	return keys
 }
 
+// names are the broker names of the service's namespace.
+func (s *Service) names() names { return names{s.cfg.Namespace} }
+
 func (s *Service) transportEnv() transportEnv {
-	n := names{s.cfg.Namespace}
+	n := s.names()
 	env := transportEnv{service: s.cfg.Contract.Service, names: n, plan: Topology(s.cfg), cfg: s.cfg, log: s.log}
 	if len(s.cfg.Contract.Consumes) > 0 {
 		env.consumer = consumerInfo{

@@ -8,14 +8,14 @@ import (
 
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
-	"github.com/google/uuid"
-	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
-// ErrNoEventLog is returned by Sync when the producer keeps no event log:
-// the transport is the in-process one, or the producer never declared its
-// log (it has not run with a runtime that does, or Config.EventLog.Disabled).
-var ErrNoEventLog = errors.New("no event log to sync from")
+// ErrNoEventLog is wrapped in Sync's error when there is no event log
+// to read: the transport keeps none (the in-process one), or the producer
+// never declared its log (it has not run with a runtime that does, or
+// Config.EventLog.Disabled). It is transport.ErrNoEventLog.
+var ErrNoEventLog = transport.ErrNoEventLog
 
 // syncDefaults fills in what opts leaves zero.
 func syncDefaults(o *runtime.SyncOptions) {
@@ -43,8 +43,9 @@ func syncDefaults(o *runtime.SyncOptions) {
 // Sync may run before Run, which keeps the log's order strictly, or while
 // Run is consuming, in which case live events can be applied before older
 // ones from the log: handlers that compare per-entity versions stay
-// correct either way. It needs the AMQP transport; the in-process one has
-// no log (ErrNoEventLog).
+// correct either way. It needs a transport that keeps an event log (a
+// transport.EventLog: service.AMQP does, in a RabbitMQ stream); with any
+// other it fails with ErrNoEventLog.
 func (s *Service) Sync(ctx context.Context, producer string, from runtime.SyncFrom, opts runtime.SyncOptions) (runtime.SyncProgress, error) {
 	syncDefaults(&opts)
 	sy, err := s.newSync(producer, from, opts)
@@ -61,28 +62,27 @@ func (s *Service) Sync(ctx context.Context, producer string, from runtime.SyncFr
 // syncRun is one Sync call.
 type syncRun struct {
 	s        *Service
-	b        *amqpBinding
+	el       transport.EventLog
 	producer string
-	log      string
+	log      string // el's name for producer's log: the stored position's key
 	from     runtime.SyncFrom
 	opts     runtime.SyncOptions
 	handlers map[string]runtime.EventHandler
-	id       string // the marker's sync ID
 	progress *syncTracker
 }
 
 func (s *Service) newSync(producer string, from runtime.SyncFrom, opts runtime.SyncOptions) (*syncRun, error) {
-	b, ok := s.transport.(*amqpBinding)
+	el, ok := s.capabilities().(transport.EventLog)
 	if !ok {
-		return nil, fmt.Errorf("%w: only the AMQP transport keeps one (a RabbitMQ stream), this transport keeps none; use service.AMQP", ErrNoEventLog)
+		return nil, fmt.Errorf("%w: this transport keeps none (it is no transport.EventLog); service.AMQP keeps one in a RabbitMQ stream", ErrNoEventLog)
 	}
 	handlers, err := s.handlersOf(producer)
 	if err != nil {
 		return nil, err
 	}
 	sy := &syncRun{
-		s: s, b: b, producer: producer, log: b.env.names.eventLog(producer),
-		from: from, opts: opts, handlers: handlers, id: uuid.NewString(),
+		s: s, el: el, producer: producer, log: el.LogName(producer),
+		from: from, opts: opts, handlers: handlers,
 	}
 	sy.progress = newSyncTracker(s, sy.producer, opts)
 	return sy, nil
@@ -112,52 +112,26 @@ func (s *Service) handlersOf(producer string) (map[string]runtime.EventHandler, 
 	return hs, errors.Join(missing...)
 }
 
-// run prepares the sync and reads the log to its marker.
+// run opens the log where the sync starts and reads it to its end.
 func (sy *syncRun) run(ctx context.Context) (runtime.SyncProgress, error) {
 	if err := sy.s.cfg.Store.Migrate(ctx); err != nil {
 		return runtime.SyncProgress{}, fmt.Errorf("migrate store: %w", err)
-	}
-	conn, err := sy.b.dial(ctx, "sync")
-	if err != nil {
-		return runtime.SyncProgress{}, err
-	}
-	defer conn.Close()
-	if err := sy.prepare(ctx, conn); err != nil {
-		return runtime.SyncProgress{}, err
 	}
 	start, err := sy.start(ctx)
 	if err != nil {
 		return runtime.SyncProgress{}, err
 	}
-	sentAt := time.Now()
-	if err := sy.sendMarker(ctx); err != nil {
+	r, err := sy.el.OpenLog(ctx, sy.producer, start, sy.opts.Prefetch)
+	if err != nil {
 		return runtime.SyncProgress{}, err
 	}
-	if tail, ok := markerOffset(ctx, conn, sy.log, sy.id, sentAt, 5*time.Second); ok {
+	defer r.Close()
+	if tail, ok := r.Tail(); ok {
 		sy.progress.setTail(tail)
 	}
-	r, err := openLog(conn, sy.log, streamArg(start), sy.opts.Prefetch)
-	if err != nil {
-		return runtime.SyncProgress{}, err
-	}
-	defer r.close()
-	sy.s.log.Info("sync started", "producer", sy.producer, "log", sy.log, "from", start.String(), "sync_id", sy.id)
-	err = sy.read(ctx, r, minOffset(start))
+	sy.s.log.Info("sync started", "producer", sy.producer, "log", sy.log, "from", start.String())
+	err = sy.read(ctx, r)
 	return sy.progress.finish(err), err
-}
-
-// prepare declares the service's topology (so the live queue keeps new
-// events from now on) and checks that the log exists.
-func (sy *syncRun) prepare(ctx context.Context, conn *amqp.Connection) error {
-	ch, err := conn.Channel()
-	if err != nil {
-		return fmt.Errorf("open channel: %w", err)
-	}
-	defer ch.Close()
-	if err := declare(ch, sy.b.env.plan); err != nil {
-		return err
-	}
-	return checkLog(conn, sy.log, sy.producer)
 }
 
 // start is where reading begins: after the stored position, unless there
@@ -182,23 +156,8 @@ func (sy *syncRun) start(ctx context.Context) (runtime.SyncFrom, error) {
 	return runtime.SyncFromOffset(off + 1), nil
 }
 
-// sendMarker publishes this sync's marker into the log alone (the
-// default exchange routes it to the queue of that name), with confirms;
-// an unroutable marker means the log is gone.
-func (sy *syncRun) sendMarker(ctx context.Context) error {
-	out := outgoing{exchange: "", key: sy.log, pub: markerPublishing(sy.id)}
-	err := sy.b.pub.send(ctx, []outgoing{out})
-	if errors.Is(err, ErrUnroutable) {
-		return fmt.Errorf("%w: event log %s does not exist", ErrNoEventLog, sy.log)
-	}
-	if err != nil {
-		return fmt.Errorf("publish sync marker: %w", err)
-	}
-	return nil
-}
-
-// read applies the log's events until this sync's marker.
-func (sy *syncRun) read(ctx context.Context, r *logReader, minOffset int64) error {
+// read applies the log's events until its end.
+func (sy *syncRun) read(ctx context.Context, r transport.LogReader) error {
 	ticker := time.NewTicker(sy.opts.ProgressEvery)
 	defer ticker.Stop()
 	for {
@@ -207,19 +166,11 @@ func (sy *syncRun) read(ctx context.Context, r *logReader, minOffset int64) erro
 			sy.progress.report(false)
 		default:
 		}
-		d, err := r.next(ctx)
+		e, err := r.Next(ctx)
 		if err != nil {
 			return sy.interrupted(err)
 		}
-		off, ok := streamOffset(d)
-		if !ok {
-			return fmt.Errorf("message %s from event log %s has no %s header", d.MessageId, sy.log, headerStreamOffset)
-		}
-		if off < minOffset {
-			_ = d.Ack(false)
-			continue
-		}
-		done, err := sy.take(ctx, r, d, off)
+		done, err := sy.take(ctx, e)
 		if err != nil || done {
 			return err
 		}
@@ -232,31 +183,39 @@ func (sy *syncRun) interrupted(err error) error {
 	return fmt.Errorf("interrupted after offset %d (%d events read); run the sync again to resume: %w", p.Offset, p.Read, err)
 }
 
-// take handles one message of the log; done is true at this sync's marker.
-func (sy *syncRun) take(ctx context.Context, r *logReader, d amqp.Delivery, off int64) (done bool, err error) {
-	sy.progress.read(off)
-	if id, ok := syncMarker(d); ok {
-		if id != sy.id {
-			return false, d.Ack(false)
+// take handles one entry of the log; done is true at its end.
+func (sy *syncRun) take(ctx context.Context, e transport.LogEntry) (done bool, err error) {
+	sy.progress.read(e.Position)
+	if e.Delivery != nil {
+		if err := sy.handle(ctx, e.Delivery, e.Position); err != nil {
+			return false, err
 		}
-		return true, sy.commitPosition(ctx, off)
 	}
-	h, ok := sy.handlers[d.RoutingKey]
-	if !ok {
-		sy.progress.count(outcomeSkipped)
-		return false, d.Ack(false)
+	if e.End {
+		return true, sy.commitPosition(ctx, e.Position)
 	}
-	outcome, err := sy.apply(ctx, sy.wrap(r, d), h, off)
-	if err != nil {
-		return false, err
-	}
-	sy.progress.count(outcome)
 	return false, nil
 }
 
+// handle applies the event d read at off, or skips it when the service
+// has no handler for its type.
+func (sy *syncRun) handle(ctx context.Context, d transport.Delivery, off int64) error {
+	h, ok := sy.handlers[d.RoutingKey()]
+	if !ok {
+		sy.progress.count(outcomeSkipped)
+		return d.Ack()
+	}
+	outcome, err := sy.apply(ctx, newDelivery(d), h, off)
+	if err != nil {
+		return err
+	}
+	sy.progress.count(outcome)
+	return nil
+}
+
 // commitPosition stores off as the position in a transaction of its own:
-// the marker's offset, so a later sync does not read again the events this
-// one skipped, or a dead-lettered event's, so it is not dead-lettered again.
+// the end's, so a later sync does not read again the events this one
+// skipped, or a dead-lettered event's, so it is not dead-lettered again.
 func (sy *syncRun) commitPosition(ctx context.Context, off int64) error {
 	tx, err := sy.s.cfg.Store.Begin(ctx)
 	if err != nil {
@@ -269,22 +228,4 @@ func (sy *syncRun) commitPosition(ctx context.Context, off int64) error {
 		}
 	}
 	return tx.Commit()
-}
-
-// streamArg is the x-stream-offset consume argument for f.
-func streamArg(f runtime.SyncFrom) any {
-	if t, ok := f.Time(); ok {
-		return t
-	}
-	if off, ok := f.Offset(); ok {
-		return off
-	}
-	return "first"
-}
-
-// minOffset is the lowest offset f asks for: RabbitMQ starts a consumer at
-// the chunk holding the offset, so a reader skips what comes before it.
-func minOffset(f runtime.SyncFrom) int64 {
-	off, _ := f.Offset()
-	return off
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
-	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // syncOutcome is what became of one event read from the log.
@@ -19,40 +17,6 @@ const (
 	outcomeSkipped
 	outcomeDeadLettered
 )
-
-// wrap turns a log message into a delivery the service's handlers take.
-// Its original routing is the producer's exchange and the event's key, so
-// a dead-lettered copy is redriven like one from the live queue.
-func (sy *syncRun) wrap(r *logReader, d amqp.Delivery) *delivery {
-	msg, err := Marshaler{}.Unmarshal(d)
-	return newDelivery(&logDelivery{d: d, msg: msg, r: r, sy: sy, readErr: err})
-}
-
-// logDelivery is one message read from a producer's event log. Acking it
-// only grants the stream consumer credit; it cannot be put back.
-type logDelivery struct {
-	d       amqp.Delivery
-	msg     *message.Message
-	r       *logReader
-	sy      *syncRun
-	readErr error // why msg is not a readable event; nil when it is
-}
-
-func (l *logDelivery) Message() *message.Message { return l.msg }
-func (l *logDelivery) Exchange() string          { return l.d.Exchange }
-func (l *logDelivery) RoutingKey() string        { return l.d.RoutingKey }
-func (l *logDelivery) Ack() error                { return l.d.Ack(false) }
-func (l *logDelivery) Nack(bool) error           { return errNoStreamNack }
-func (l *logDelivery) Stale() bool               { return l.r.ch.IsClosed() }
-func (l *logDelivery) ReadError() error          { return l.readErr }
-func (l *logDelivery) UserID() string            { return l.d.UserId }
-
-// DeadLetter sends a copy to the service's dead-letter queue with
-// publisher confirms.
-func (l *logDelivery) DeadLetter(ctx context.Context, headers map[string]string) error {
-	dlq := l.sy.b.env.consumer.deadLetterQueue
-	return l.sy.b.pub.send(ctx, []outgoing{{exchange: "", key: dlq, pub: deadLetterPublishing(l.d, headers)}})
-}
 
 // apply handles one consumed event from the log as the live path does:
 // claim, handler and log position in one inbox transaction, retried with

@@ -78,3 +78,14 @@ func (amqpTransport) Bind(transport.Env) (transport.Binding, error) { return nil
 func (inProcessTransport) Bind(transport.Env) (transport.Binding, error) {
 	return nil, errOwnTransport
 }
+
+// capabilities is the binding whose optional interfaces
+// (transport.EventLog, transport.QueueSender, transport.QueueConsumer)
+// sync and resync look for: a transport.Binding from outside the engine
+// as it was bound, or one of the engine's own.
+func (s *Service) capabilities() any {
+	if e, ok := s.transport.(externalBinding); ok {
+		return e.b
+	}
+	return s.transport
+}

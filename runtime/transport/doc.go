@@ -7,6 +7,13 @@
 // over any Watermill Pub/Sub, and runtime/transport/jetstream over NATS
 // JetStream through it.
 //
+// A Binding may offer more through small optional interfaces, which the
+// engine finds by type assertion: EventLog (a producer's log to read
+// again, for Service.Sync), QueueSender and QueueConsumer (sending to one
+// queue and consuming the service's resync-request queue, for
+// RequestResync). A binding without one gets ErrNoEventLog or a resync
+// error from the engine, not a panic.
+//
 // Transports import this package; applications only pass a Transport to
 // service.Config.
 package transport
