@@ -91,13 +91,14 @@ func (o Options) connect(url, name string, extra ...nats.Option) (*nats.Conn, er
 	return nc, nil
 }
 
-// config builds the Watermill Pub/Sub pair of service on the server at url.
-func (o Options) config(url, service string, log *slog.Logger) (pubsub.Config, error) {
-	o.setDefaults()
+// config builds the Watermill Pub/Sub pair of service on the server at url,
+// and returns it with the JetStream context of the publisher's connection,
+// which the event log reads through too. o must have its defaults set.
+func (o Options) config(url, service string, log *slog.Logger) (pubsub.Config, nats.JetStreamContext, error) {
 	wlog := watermill.NewSlogLogger(log)
 	nc, err := o.connect(url, service+"-publisher")
 	if err != nil {
-		return pubsub.Config{}, err
+		return pubsub.Config{}, nil, err
 	}
 	pub, err := wmnats.NewPublisherWithNatsConn(nc, wmnats.PublisherPublishConfig{
 		Marshaler:         Marshaler{},
@@ -106,19 +107,19 @@ func (o Options) config(url, service string, log *slog.Logger) (pubsub.Config, e
 	}, wlog)
 	if err != nil {
 		nc.Close()
-		return pubsub.Config{}, fmt.Errorf("JetStream publisher: %w", err)
+		return pubsub.Config{}, nil, fmt.Errorf("JetStream publisher: %w", err)
 	}
 	js, err := nc.JetStream()
 	if err != nil {
 		nc.Close()
-		return pubsub.Config{}, fmt.Errorf("JetStream: %w", err)
+		return pubsub.Config{}, nil, fmt.Errorf("JetStream: %w", err)
 	}
 	return pubsub.Config{
 		Publisher:       pub,
 		Subscriber:      func(group string) (message.Subscriber, error) { return o.subscriber(url, group, log) },
 		DeadLetterTopic: o.DeadLetterTopic,
 		Prepare:         func(ctx context.Context, t pubsub.Topics) error { return o.prepare(ctx, js, t) },
-	}, nil
+	}, js, nil
 }
 
 // subscriber returns a subscriber on a connection of its own whose
