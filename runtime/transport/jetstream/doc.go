@@ -44,6 +44,22 @@
 //     acks and nacks before the connection closes: it leaves nothing for
 //     AckWait, and a restarted replica goes on at once.
 //
-// Sync from a producer's log and resync requests are not offered over
-// JetStream yet: see runtime/transport/pubsub.
+// # Sync
+//
+// A producer's stream is its event log (the binding is a
+// transport.EventLog), so Service.Sync and the generated
+// SyncFrom<Producer> work over JetStream: a position is a stream
+// sequence; a sync first creates the service's durable consumer unless it
+// exists (so every event from then on reaches the service's Run), then
+// takes the stream's last sequence as the tail and reads, with a nats.go
+// ordered consumer, from the stream's first event, a time
+// (runtime.SyncFromTime: the first event JetStream stored at or after it)
+// or a sequence (runtime.SyncFromOffset, and the stored position of an
+// interrupted sync plus one) to the tail. The stream keeps what
+// Options.MaxAge keeps, 7 days by default, so a sync reaches back that
+// far. A producer whose stream does not exist yet (neither it nor a
+// consumer of it ever ran) makes Sync fail with service.ErrNoEventLog.
+//
+// Resync requests (svc.RequestResync) are not offered: they fail with
+// service.ErrNoResync, and a producer answers none over JetStream.
 package jetstream

@@ -266,3 +266,13 @@ func TestSyncDeadLettersPoison(t *testing.T) {
 		t.Errorf("dead letter %s with reason %q, want poison with a reason", got.UUID, got.Metadata.Get(service.HeaderDLQError))
 	}
 }
+
+// Resync requests need a queue of the producer's that JetStream has no
+// counterpart for: RequestResync says so.
+func TestRequestResyncRefused(t *testing.T) {
+	b := newBroker(t)
+	svc := b.service(t, tt.BillingContract, memory.New(), opts)
+	if err := svc.RequestResync(syncCtx(t), "users"); !errors.Is(err, service.ErrNoResync) {
+		t.Fatalf("RequestResync: %v, want ErrNoResync", err)
+	}
+}
