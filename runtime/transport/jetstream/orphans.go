@@ -14,11 +14,13 @@ import (
 // one in flight, a replica started after another was killed would apply
 // newer events before the ones the dead one held (the kill test saw it
 // with 32). So a subscription that finds its consumer holding unacked
-// events with no replica bound to it (the holder is gone: a graceful stop
-// nacks what it holds) lowers the consumer's MaxAckPending to 1 until
-// the last of them is acked: JetStream then sends nothing newer, and
-// redelivers the held events, when their AckWait ran out, in stream
-// order. A replica still bound to the consumer (another one of the
+// events with no replica bound to it lowers the consumer's MaxAckPending
+// to 1 until the last of them is acked: JetStream then sends nothing
+// newer, and redelivers the held events in stream order. Those of a
+// killed replica come back when their AckWait ran out; those a stopped
+// replica nacked (JetStream counts them unacked until they are acked)
+// come back at once, so after a graceful stop this ends within a few
+// events. A replica still bound to the consumer (another one of the
 // service) leaves its settings alone.
 
 // reconcile brings the consumer info describes to the AckWait and
@@ -33,7 +35,7 @@ func (s *subscriber) reconcile(ctx context.Context, info *nats.ConsumerInfo) (re
 		cfg.MaxAckPending = info.Config.MaxAckPending // a running replica may be recovering
 	case info.NumAckPending > 0 && s.opts.MaxAckPending > 1:
 		cfg.MaxAckPending, recoverUntil = 1, info.Delivered.Stream
-		s.log.Info("the consumer holds events of a replica that is gone: one event in flight until they are redelivered, after AckWait",
+		s.log.Info("the consumer holds unacked events and no replica is bound to it: one event in flight until they are redelivered and acked",
 			"consumer", s.durable, "stream", info.Stream, "held", info.NumAckPending, "ack_wait", cfg.AckWait)
 	}
 	if cfg.AckWait == info.Config.AckWait && cfg.MaxAckPending == info.Config.MaxAckPending {
@@ -46,7 +48,7 @@ func (s *subscriber) reconcile(ctx context.Context, info *nats.ConsumerInfo) (re
 }
 
 // recovery ends a subscription's recovery once it acked the event at
-// until or a later one.
+// until (the last one delivered before the start) or a later one.
 type recovery struct {
 	s      *subscriber
 	stream string
@@ -79,5 +81,5 @@ func (r *recovery) restore() {
 		r.s.log.Warn("could not give the consumer its MaxAckPending back", "consumer", r.s.durable, "stream", r.stream, "err", err)
 		return
 	}
-	r.s.log.Info("the events of the replica that was gone are applied: back to MaxAckPending", "consumer", r.s.durable, "stream", r.stream, "max_ack_pending", r.s.opts.MaxAckPending)
+	r.s.log.Info("the events held before the start are acked: back to MaxAckPending", "consumer", r.s.durable, "stream", r.stream, "max_ack_pending", r.s.opts.MaxAckPending)
 }

@@ -75,4 +75,8 @@ func gracefulStopUnderLoad(t *testing.T, o jetstream.Options) {
 	if got := billing.Snapshot(); !slices.IsSorted(got) {
 		t.Errorf("billing applied the events out of publish order: %v", got)
 	}
+	testenv.Eventually(t, 10*time.Second, fmt.Sprintf("billing's consumer to be at MaxAckPending %d", o.MaxAckPending), func() bool {
+		info, err := b.js.ConsumerInfo(jetstream.StreamName(b.namespace+".users"), b.namespace+"_billing")
+		return err == nil && info.Config.MaxAckPending == o.MaxAckPending
+	})
 }
