@@ -24,46 +24,59 @@ import (
 // service) leaves its settings alone.
 
 // reconcile brings the consumer info describes to the AckWait and
-// MaxAckPending of s's options, or to MaxAckPending 1 when it holds a
-// dead replica's events. It returns the stream sequence whose ack ends
-// that recovery, 0 for none.
-func (s *subscriber) reconcile(ctx context.Context, info *nats.ConsumerInfo) (recoverUntil uint64, err error) {
+// MaxAckPending of s's options, or to MaxAckPending 1 when it holds
+// events no replica is bound to. It returns the recovery that sets
+// MaxAckPending back once they are acked, nil for none.
+func (s *subscriber) reconcile(ctx context.Context, info *nats.ConsumerInfo) (*recovery, error) {
 	cfg := info.Config
 	cfg.AckWait, cfg.MaxAckPending = s.opts.AckWait, s.opts.MaxAckPending
+	var r *recovery
 	switch {
 	case info.PushBound:
 		cfg.MaxAckPending = info.Config.MaxAckPending // a running replica may be recovering
 	case info.NumAckPending > 0 && s.opts.MaxAckPending > 1:
-		cfg.MaxAckPending, recoverUntil = 1, info.Delivered.Stream
+		cfg.MaxAckPending = 1
+		r = &recovery{s: s, stream: info.Stream, until: info.Delivered.Stream, held: info.NumAckPending, seen: map[uint64]bool{}}
 		s.log.Info("the consumer holds unacked events and no replica is bound to it: one event in flight until they are redelivered and acked",
 			"consumer", s.durable, "stream", info.Stream, "held", info.NumAckPending, "ack_wait", cfg.AckWait)
 	}
 	if cfg.AckWait == info.Config.AckWait && cfg.MaxAckPending == info.Config.MaxAckPending {
-		return recoverUntil, nil
+		return r, nil
 	}
 	if _, err := s.js.UpdateConsumer(info.Stream, &cfg, nats.Context(ctx)); err != nil {
-		return 0, fmt.Errorf("update consumer %s of stream %s to AckWait %s, MaxAckPending %d: %w", s.durable, info.Stream, cfg.AckWait, cfg.MaxAckPending, err)
+		return nil, fmt.Errorf("update consumer %s of stream %s to AckWait %s, MaxAckPending %d: %w", s.durable, info.Stream, cfg.AckWait, cfg.MaxAckPending, err)
 	}
-	return recoverUntil, nil
+	return r, nil
 }
 
-// recovery ends a subscription's recovery once it acked the event at
-// until (the last one delivered before the start) or a later one.
+// recovery sets the consumer's MaxAckPending back once the held events
+// are acked: when the subscription acked as many distinct ones as the
+// consumer held (each of them was delivered by the last sequence
+// delivered before the start, until), or one after until, which
+// JetStream delivers, at MaxAckPending 1, only once none is unacked. The
+// tail of the held events is not enough: those a stopping replica nacked
+// with a delay come back after the ones it nacked at once.
 type recovery struct {
 	s      *subscriber
 	stream string
 	until  uint64
+	held   int
+	seen   map[uint64]bool // the held events acked; used by one goroutine, nats.go's callback
 	once   sync.Once
 }
 
 // acked is called with the stream sequence of every event the
-// subscription acked; at the recovery's end it gives the consumer its
-// MaxAckPending back.
+// subscription acked.
 func (r *recovery) acked(seq uint64) {
-	if r == nil || seq < r.until {
+	if r == nil {
 		return
 	}
-	r.once.Do(func() { go r.restore() })
+	if seq <= r.until {
+		r.seen[seq] = true
+	}
+	if seq > r.until || len(r.seen) >= r.held {
+		r.once.Do(func() { go r.restore() })
+	}
 }
 
 // restore sets the consumer's MaxAckPending back to the options'.

@@ -1,10 +1,12 @@
 package jetstream
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -70,12 +72,8 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err != nil {
 		return nil, fmt.Errorf("look up consumer %s of stream %s: %w", s.durable, stream, err)
 	}
-	until, err := s.reconcile(ctx, info)
-	if err != nil {
+	if sub.recovery, err = s.reconcile(ctx, info); err != nil {
 		return nil, err
-	}
-	if until > 0 {
-		sub.recovery = &recovery{s: s, stream: stream, until: until}
 	}
 	ns, err := s.js.QueueSubscribe(topic, s.durable, sub.handle, nats.Bind(stream, s.durable), nats.ManualAck())
 	if err != nil {
@@ -107,21 +105,33 @@ func (s *subscriber) Close() error {
 }
 
 // subscription is one Subscribe's binding to a consumer.
+//
+// The events it nacks come back in stream order, ahead of newer ones, so
+// that a restarted replica applies them in publish order even with more
+// than one in flight: JetStream redelivers nacked events in the order the
+// naks arrived, and a delayed nak only once its delay ran out, so the
+// subscription nacks without a delay, in stream order. It waits the nak
+// delay itself, before the nak, holding the events after it back; and it
+// nacks what it holds when it stops at the end, sorted.
 type subscription struct {
 	s   *subscriber
 	ctx context.Context
 	out chan *message.Message
 	// recovery, when not nil, gives the consumer its MaxAckPending back
-	// once the events a dead replica held are acked (orphans.go).
+	// once the events held before the start are acked (orphans.go).
 	recovery *recovery
+	// seen is the highest delivery sequence received (quiesce.go).
+	seen delivered
 
 	// stopping closes when the subscription starts to drain: from then
-	// on handle nacks. mu guards stopped and closed (out is closed, or
-	// about to be), and the handling count, so that stop waits for every
-	// handle call that may still send on out or to the server.
+	// on handle keeps what it gets in held, and stop nacks it. mu guards
+	// stopped, closed (out is closed, or about to be), held and the
+	// handling count, so that stop waits for every handle call that may
+	// still send on out or keep an event.
 	mu       sync.Mutex
 	stopped  bool
 	closed   bool
+	held     []*nats.Msg
 	stopping chan struct{}
 	handling sync.WaitGroup
 }
@@ -132,12 +142,13 @@ type subscription struct {
 func (sub *subscription) handle(m *nats.Msg) {
 	stopped, ok := sub.enter()
 	if !ok {
-		sub.nakNow(m) // after the drain: nats.go delivers nothing more, but if it did
+		sub.nak(m) // after the drain: nats.go delivers nothing more, but if it did
 		return
 	}
 	defer sub.handling.Done()
+	sub.seen.saw(m)
 	if stopped {
-		sub.nakNow(m)
+		sub.hold(m)
 		return
 	}
 	msg, _ := Marshaler{}.Unmarshal(m) // never fails
@@ -147,7 +158,7 @@ func (sub *subscription) handle(m *nats.Msg) {
 	select {
 	case sub.out <- msg:
 	case <-sub.stopping:
-		sub.nakNow(m)
+		sub.hold(m)
 		return
 	}
 	sub.settle(m, msg)
@@ -167,7 +178,7 @@ func (sub *subscription) enter() (stopped, ok bool) {
 
 // settle passes msg's ack or nack on to JetStream. An event not settled
 // within AckWait is left to JetStream, which redelivers it; one still
-// unsettled when the subscription stops is nacked.
+// unsettled when the subscription stops is nacked by stop.
 func (sub *subscription) settle(m *nats.Msg, msg *message.Message) {
 	timeout := time.NewTimer(sub.s.opts.AckWait)
 	defer timeout.Stop()
@@ -181,40 +192,52 @@ func (sub *subscription) settle(m *nats.Msg, msg *message.Message) {
 			sub.recovery.acked(meta.Sequence.Stream)
 		}
 	case <-msg.Nacked():
-		sub.nak(m)
+		sub.nakAfterDelay(m)
 	case <-sub.stopping:
-		sub.nakNow(m)
+		sub.hold(m)
 	case <-timeout.C:
 	}
 }
 
-// nak asks JetStream to redeliver m after the nak delay: m was nacked by
-// the engine, or by pubsub while the service stops and the subscription
-// still runs, which would otherwise get it straight back.
-func (sub *subscription) nak(m *nats.Msg) {
-	if err := m.NakWithDelay(sub.s.opts.NakDelay); err != nil {
-		sub.s.warn("nak", m.Header.Get(nats.MsgIdHdr), err) // redelivered after AckWait
+// nakAfterDelay nacks m once the nak delay passed, so that a replica
+// that stops is not handed the same event in a tight loop; the events
+// after m wait meanwhile. When the subscription stops first, stop nacks m
+// with the rest.
+func (sub *subscription) nakAfterDelay(m *nats.Msg) {
+	delay := time.NewTimer(sub.s.opts.NakDelay)
+	defer delay.Stop()
+	select {
+	case <-delay.C:
+		sub.nak(m)
+	case <-sub.stopping:
+		sub.hold(m)
 	}
 }
 
-// nakNow asks JetStream to redeliver m at once: the subscription drains
-// and receives nothing more, and a nacked event goes to the front of what
-// the consumer delivers next, ahead of newer ones, where a delayed one
-// would not while its delay runs.
-func (sub *subscription) nakNow(m *nats.Msg) {
+// hold keeps m for stop to nack.
+func (sub *subscription) hold(m *nats.Msg) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	sub.held = append(sub.held, m)
+}
+
+// nak asks JetStream to redeliver m at once.
+func (sub *subscription) nak(m *nats.Msg) {
 	if err := m.Nak(); err != nil {
 		sub.s.warn("nak", m.Header.Get(nats.MsgIdHdr), err) // redelivered after AckWait
 	}
 }
 
-// stop drains ns: the server stops delivering, and what nats.go still
-// holds or receives until then goes through handle, which nacks it. Once
-// ns is closed and no handle call runs, it closes out.
+// stop waits until the server sends nothing more (quiesce.go), then
+// drains ns: what nats.go still holds goes through handle, which keeps it.
+// Once ns is closed and no handle call runs, it nacks what was kept, in
+// stream order, and closes out.
 func (sub *subscription) stop(ns *nats.Subscription) {
 	sub.mu.Lock()
 	sub.stopped = true
 	close(sub.stopping)
 	sub.mu.Unlock()
+	sub.quiesce(ns)
 	closed := ns.StatusChanged(nats.SubscriptionClosed)
 	if err := ns.Drain(); err == nil {
 		select {
@@ -226,7 +249,20 @@ func (sub *subscription) stop(ns *nats.Subscription) {
 	sub.closed = true
 	sub.mu.Unlock()
 	sub.handling.Wait()
+	slices.SortFunc(sub.held, func(a, b *nats.Msg) int { return cmp.Compare(streamSeq(a), streamSeq(b)) })
+	for _, m := range sub.held {
+		sub.nak(m)
+	}
 	close(sub.out)
+}
+
+// streamSeq is m's stream sequence; 0 when it has none.
+func streamSeq(m *nats.Msg) uint64 {
+	meta, err := m.Metadata()
+	if err != nil {
+		return 0
+	}
+	return meta.Sequence.Stream
 }
 
 // warn reports an ack or nack that did not reach the server: JetStream
