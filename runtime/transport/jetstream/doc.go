@@ -38,11 +38,17 @@
 //     events with no replica bound to it sets the consumer's MaxAckPending
 //     to 1 until they came back, after AckWait, and were acked, so that no
 //     newer event overtakes them.
-//   - A graceful stop acks what the service applied, drains the
-//     subscriptions, nacks what it took and did not hand over (JetStream
-//     redelivers it at once, ahead of newer events), and flushes the
-//     acks and nacks before the connection closes: it leaves nothing for
-//     AckWait, and a restarted replica goes on at once.
+//   - A graceful stop acks what the service applied, waits until the
+//     server has delivered nothing the subscription did not receive and
+//     sends nothing more (it acks nothing meanwhile, so the consumer
+//     fills up to MaxAckPending), drains the subscriptions, nacks what it
+//     took and did not hand over, in stream order (JetStream redelivers
+//     it at once, ahead of newer events), and flushes the acks and nacks
+//     before the connection closes: it leaves nothing for AckWait, and a
+//     restarted replica goes on at once, in order. With other replicas of
+//     the service consuming a backlog, the wait gives up after a second,
+//     and an event the server pushes in the instant before the
+//     unsubscribe comes back after AckWait.
 //
 // # Sync
 //

@@ -33,11 +33,14 @@ type Options struct {
 	// between: raise it for a service that runs one replica, or whose
 	// handlers tolerate reordering.
 	MaxAckPending int
-	// NakDelay is how long JetStream waits before it delivers again an
-	// event the service nacked (one it took while stopping and still
-	// subscribed, or one its dead-letter subject would not take); default
-	// 100ms, so that a stopping replica is not handed the same event in a
-	// tight loop.
+	// NakDelay is how long the subscriber waits before it passes on the
+	// nack of an event (one the service took while stopping and still
+	// subscribed, or one its dead-letter subject would not take), holding
+	// the events after it back meanwhile; default 100ms, so that a
+	// stopping replica is not handed the same event in a tight loop. The
+	// nack itself asks for redelivery at once: JetStream redelivers
+	// nacked events in the order their naks became due, and delayed naks
+	// would let newer events overtake older ones.
 	NakDelay time.Duration
 	// MaxAge is how long the streams keep events; default 7 days, as the
 	// RabbitMQ event log.
