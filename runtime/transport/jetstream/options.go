@@ -27,8 +27,8 @@ type Options struct {
 	// turns and apply a producer's events in publish order. With more, a
 	// replica applies them faster (BenchmarkConsume, over an in-memory
 	// inbox: 2.5 and 3.4 times the events per second with 32, in two
-	// measurements on a loaded machine; a
-	// PostgreSQL inbox's commit bounds both) and in publish order across
+	// measurements on a loaded machine; a PostgreSQL inbox's commit
+	// bounds both) and in publish order across
 	// graceful restarts and SIGKILL, but two replicas work at once and
 	// each applies the events it gets while the other applies the ones
 	// between: raise it for a service that runs one replica, or whose
