@@ -276,3 +276,28 @@ func TestRequestResyncRefused(t *testing.T) {
 		t.Fatalf("RequestResync: %v, want ErrNoResync", err)
 	}
 }
+
+// A sync whose tail event was deleted from the stream (as MaxAge does)
+// still ends, once the server has nothing more for it.
+func TestSyncEndsWhenTailDeleted(t *testing.T) {
+	b := newBroker(t)
+	users := b.service(t, tt.UsersContract, memory.New(), opts)
+	ids := idsFrom("e", 0, 10)
+	publishIDs(t, users, ids)
+	stream := jetstream.StreamName(b.namespace + ".users")
+	for _, seq := range []uint64{9, 10} {
+		if err := b.js.DeleteMsg(stream, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var billing tt.Applied
+	svc := b.service(t, tt.BillingContract, memory.New(), opts)
+	tt.Register(t, svc, billing.RegisteredHandler())
+	p, err := svc.Sync(syncCtx(t), "users", runtime.SyncFromStart(), runtime.SyncOptions{})
+	if err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	if got := billing.Snapshot(); !slices.Equal(got, ids[:8]) || !p.Done {
+		t.Errorf("Sync applied %v (done %v), want the 8 events left, done", got, p.Done)
+	}
+}
