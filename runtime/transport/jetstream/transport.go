@@ -19,10 +19,10 @@ type natsTransport struct {
 	opts Options
 }
 
-// Bind builds the service's watermill-nats publisher and subscriber
-// factory, binds the Watermill transport over them, and adds what
-// JetStream offers beyond it: the producers' streams as event logs
-// (eventlog.go).
+// Bind builds the service's watermill-nats publisher and the factory of
+// its subscribers (subscriber.go), binds the Watermill transport over
+// them, and adds what JetStream offers beyond it: the producers' streams
+// as event logs (eventlog.go).
 func (t natsTransport) Bind(env transport.Env) (transport.Binding, error) {
 	o := t.opts
 	o.setDefaults()
