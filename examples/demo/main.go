@@ -11,7 +11,8 @@
 //
 // With -transport nats://127.0.0.1:4222 it runs both as processes over NATS
 // JetStream instead, and tells the stories that need no RabbitMQ (the
-// catch-up from a stopped billing's durable consumer among them).
+// catch-up from a stopped billing's durable consumer, and a brand-new
+// billing's sync from users' stream, among them).
 //
 //	go run ./examples/demo [-inprocess | -broker | -transport nats://HOST:PORT] [-amqp URL] [-keep]
 package main

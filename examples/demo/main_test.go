@@ -37,8 +37,9 @@ func TestDemoInProcess(t *testing.T) {
 
 // TestDemoOverNATS tells the stories over NATS JetStream, the two services
 // built and run as processes: the catch-up from billing's durable
-// consumer, the choreography, the saga and the late and doubled events;
-// the recovery stories need RabbitMQ.
+// consumer, the choreography, the saga, the late and doubled events, and a
+// brand-new billing's sync from users' stream; the resync story needs
+// RabbitMQ.
 func TestDemoOverNATS(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-transport", testenv.NATSURL(t)}, &out); err != nil {
@@ -50,8 +51,11 @@ func TestDemoOverNATS(t *testing.T) {
 		"billing applied each change once, in order",
 		"Ada is deleted on both sides",
 		"JetStream dropped the copy when it was published",
-		"The 4 stories told did what they claimed",
-		"evgen's sync and resync read RabbitMQ streams and queues only",
+		"the sync reached the end of users' log as of its start",
+		"the new billing's copy of all 150 newcomers matches users",
+		"The 5 stories told did what they claimed",
+		"the other 1 needs RabbitMQ",
+		"evgen's resync goes through RabbitMQ queues only",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

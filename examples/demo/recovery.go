@@ -16,9 +16,10 @@ const newcomers = 150
 
 // newReplica is the first recovery story: a brand-new billing with an empty
 // database catches up on everything that happened before it existed, from
-// users' event log, while its progress is shown.
+// users' event log (a RabbitMQ stream, or users' JetStream stream), while
+// its progress is shown.
 func (d *demo) newReplica(ctx context.Context) ([]string, error) {
-	if !d.brokerStory("Recovery 1: a brand-new billing catches up from users' event log", "the in-process bus keeps no event log") {
+	if !d.logStory("Recovery 1: a brand-new billing catches up from users' event log", "the in-process bus keeps no event log") {
 		return nil, nil
 	}
 	d.step("R1.1", "%d people sign up and a third of them change their email; billing applies it all.", newcomers)

@@ -57,17 +57,30 @@ func (d *demo) reannounce(ctx context.Context, ada, grace string, newcomers []st
 	return d.sameCopies(ctx, newcomers)
 }
 
-// brokerStory starts a story that needs RabbitMQ; false, once it said
-// so, when the demo runs without one.
+// brokerStory starts a story that needs RabbitMQ (a resync goes through
+// its queues); false, once it said so, when the demo runs without one.
 func (d *demo) brokerStory(title, why string) bool {
+	if d.nats {
+		why = "evgen's resync goes through RabbitMQ queues only (docs/transports.md)"
+	}
+	return d.processStory(title, why, !d.nats)
+}
+
+// logStory starts a story that needs a producer's event log, which
+// RabbitMQ (a stream) and NATS JetStream (the producer's stream) both
+// keep; false, once it said so, when the services run in process.
+func (d *demo) logStory(title, why string) bool {
+	return d.processStory(title, why, true)
+}
+
+// processStory starts a story that needs the services as processes, and
+// also supported when false; false, once it said why not, otherwise.
+func (d *demo) processStory(title, why string, supported bool) bool {
 	d.story(title)
-	if d.mode == cluster.Processes && !d.nats {
+	if d.mode == cluster.Processes && supported {
 		return true
 	}
 	d.skipped++
-	if d.nats {
-		why = "evgen's sync and resync read RabbitMQ streams and queues only (docs/transports.md)"
-	}
 	d.say("    (skipped: %s; run the demo with RabbitMQ)", why)
 	return false
 }
@@ -77,5 +90,9 @@ func (d *demo) summary(took time.Duration) string {
 	if d.skipped == 0 {
 		return fmt.Sprintf("All %d stories did what they claimed, in %.1fs.", d.stories, took.Seconds())
 	}
-	return fmt.Sprintf("The %d stories told did what they claimed, in %.1fs; the other %d need RabbitMQ.", d.stories-d.skipped, took.Seconds(), d.skipped)
+	need := "need"
+	if d.skipped == 1 {
+		need = "needs"
+	}
+	return fmt.Sprintf("The %d stories told did what they claimed, in %.1fs; the other %d %s RabbitMQ.", d.stories-d.skipped, took.Seconds(), d.skipped, need)
 }

@@ -15,7 +15,7 @@ import (
 
 // tell tells the four stories in order (Ada goes through the first three,
 // Grace through the fourth), then the two recovery stories, which need
-// RabbitMQ.
+// the services as processes (the second one over RabbitMQ).
 func (d *demo) tell(ctx context.Context) error {
 	ada, err := d.catchUp(ctx)
 	if err != nil {

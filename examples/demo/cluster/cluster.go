@@ -183,7 +183,7 @@ func (c *Cluster) StartBilling(ctx context.Context) error {
 // event log to sync from.
 func (c *Cluster) ReplaceBilling(ctx context.Context, args ...string) (db string, err error) {
 	if c.opts.Mode != Processes {
-		return "", errors.New("replacing billing needs separate processes over RabbitMQ")
+		return "", errors.New("replacing billing needs separate processes (over RabbitMQ or NATS)")
 	}
 	if err := c.billing.stop(syscall.SIGTERM); err != nil {
 		return "", err

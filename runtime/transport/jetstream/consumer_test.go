@@ -21,7 +21,7 @@ import (
 // opts redeliver quickly what a stopped consumer left unacked.
 var opts = jetstream.Options{AckWait: 3 * time.Second}
 
-func (b *broker) service(t *testing.T, c runtime.Contract, st store.Store, o jetstream.Options) *service.Service {
+func (b *broker) service(t testing.TB, c runtime.Contract, st store.Store, o jetstream.Options) *service.Service {
 	t.Helper()
 	return tt.NewService(t, service.Config{Contract: c, Transport: jetstream.New(b.url, o), Store: st, Namespace: b.namespace})
 }
@@ -178,4 +178,33 @@ func TestGracefulRestartKeepsFlowing(t *testing.T) {
 		n, _ := billing.Counts()
 		return n == 2*batch
 	})
+}
+
+// Billing restarted with other AckWait and MaxAckPending runs with them:
+// its durable consumer is updated, and keeps its place in the stream.
+func TestChangedOptionsTakeEffect(t *testing.T) {
+	b := newBroker(t)
+	st := memory.New()
+	var billing tt.Applied
+	first := b.service(t, tt.BillingContract, st, opts)
+	tt.Register(t, first, billing.RegisteredHandler())
+	tt.Run(t, first)()
+	users := b.service(t, tt.UsersContract, memory.New(), opts)
+	tt.Publish(t, users, tt.UserRegistered{UserID: "while-stopped"}, runtime.WithID("while-stopped"))
+
+	changed := jetstream.Options{AckWait: 7 * time.Second, MaxAckPending: 16}
+	again := b.service(t, tt.BillingContract, st, changed)
+	tt.Register(t, again, billing.RegisteredHandler())
+	tt.Run(t, again)
+	testenv.Eventually(t, 10*time.Second, "billing to apply the event published while it was stopped", func() bool {
+		n, _ := billing.Counts()
+		return n == 1
+	})
+	info, err := b.js.ConsumerInfo(jetstream.StreamName(b.namespace+".users"), b.namespace+"_billing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.AckWait != changed.AckWait || info.Config.MaxAckPending != changed.MaxAckPending {
+		t.Errorf("billing's consumer has AckWait %s, MaxAckPending %d; want %s, %d", info.Config.AckWait, info.Config.MaxAckPending, changed.AckWait, changed.MaxAckPending)
+	}
 }

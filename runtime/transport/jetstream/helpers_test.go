@@ -20,7 +20,7 @@ type broker struct {
 	js             nats.JetStreamContext
 }
 
-func newBroker(t *testing.T) *broker {
+func newBroker(t testing.TB) *broker {
 	t.Helper()
 	url := testenv.NATSURL(t)
 	nc, err := nats.Connect(url)
@@ -39,7 +39,7 @@ func newBroker(t *testing.T) *broker {
 
 // deleteStreams deletes the namespace's streams, and with them their
 // consumers.
-func (b *broker) deleteStreams(t *testing.T) {
+func (b *broker) deleteStreams(t testing.TB) {
 	t.Helper()
 	for name := range b.js.StreamNames() {
 		if !strings.HasPrefix(name, b.namespace+"_") {
@@ -53,7 +53,7 @@ func (b *broker) deleteStreams(t *testing.T) {
 
 // drained reports whether service's consumer of producer's stream holds
 // nothing undelivered or unacked.
-func (b *broker) drained(t *testing.T, producer, service string) bool {
+func (b *broker) drained(t testing.TB, producer, service string) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -25,11 +26,12 @@ import (
 // The environment that makes the test binary run billing as a child
 // process instead of the tests (see TestMain).
 const (
-	childEnv     = "EVGEN_JETSTREAM_CHILD"
-	childURL     = "EVGEN_JETSTREAM_CHILD_URL"
-	childNS      = "EVGEN_JETSTREAM_CHILD_NAMESPACE"
-	childDB      = "EVGEN_JETSTREAM_CHILD_DB"
-	childAckWait = 2 * time.Second
+	childEnv      = "EVGEN_JETSTREAM_CHILD"
+	childURL      = "EVGEN_JETSTREAM_CHILD_URL"
+	childNS       = "EVGEN_JETSTREAM_CHILD_NAMESPACE"
+	childDB       = "EVGEN_JETSTREAM_CHILD_DB"
+	childInFlight = "EVGEN_JETSTREAM_CHILD_MAX_ACK_PENDING"
+	childAckWait  = 2 * time.Second
 )
 
 func TestMain(m *testing.M) {
@@ -57,9 +59,13 @@ func runBillingChild() error {
 	if _, err := st.DB().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS applied (id TEXT NOT NULL)`); err != nil {
 		return err
 	}
+	inFlight, err := strconv.Atoi(os.Getenv(childInFlight))
+	if err != nil {
+		return fmt.Errorf("%s: %w", childInFlight, err)
+	}
 	svc, err := service.New(service.Config{
 		Contract: tt.BillingContract, Store: st, Namespace: os.Getenv(childNS),
-		Transport: jetstream.New(os.Getenv(childURL), jetstream.Options{AckWait: childAckWait}),
+		Transport: jetstream.New(os.Getenv(childURL), jetstream.Options{AckWait: childAckWait, MaxAckPending: inFlight}),
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	})
 	if err != nil {
@@ -81,10 +87,10 @@ type child struct {
 	done chan struct{}
 }
 
-func startChild(t *testing.T, b *broker, db string) *child {
+func startChild(t *testing.T, b *broker, db string, inFlight int) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", childURL+"="+b.url, childNS+"="+b.namespace, childDB+"="+db)
+	cmd.Env = append(os.Environ(), childEnv+"=1", childURL+"="+b.url, childNS+"="+b.namespace, childDB+"="+db, childInFlight+"="+strconv.Itoa(inFlight))
 	cmd.Stderr = os.Stderr
 	if os.Getenv("EVGEN_TEST_LOG") == "" {
 		cmd.Stderr = nil
@@ -107,12 +113,18 @@ func (c *child) kill() {
 // Billing is killed with SIGKILL while working through 500 events and
 // started again: every event ends up applied exactly once (one row per
 // event in its database, which has no key that would refuse a second),
-// and in publish order.
+// and in publish order, with one event in flight and with 32.
 func TestKilledMidStream(t *testing.T) {
+	for _, inFlight := range []int{1, 32} {
+		t.Run(fmt.Sprintf("MaxAckPending=%d", inFlight), func(t *testing.T) { killedMidStream(t, inFlight) })
+	}
+}
+
+func killedMidStream(t *testing.T, inFlight int) {
 	const events = 500
 	b := newBroker(t)
 	db := t.TempDir() + "/billing.db"
-	first := startChild(t, b, db)
+	first := startChild(t, b, db, inFlight)
 	testenv.Eventually(t, 30*time.Second, "billing to subscribe", func() bool { return b.subscribed(t, "users", "billing") })
 
 	users := b.service(t, tt.UsersContract, memory.New(), opts)
@@ -128,7 +140,7 @@ func TestKilledMidStream(t *testing.T) {
 		t.Fatalf("billing applied all %d events before it was killed: nothing was left mid-stream", events)
 	}
 
-	startChild(t, b, db)
+	startChild(t, b, db, inFlight)
 	testenv.Eventually(t, 60*time.Second, "billing to apply every event and drain its consumer", func() bool {
 		_, distinct := rows()
 		return distinct == events && b.drained(t, "users", "billing")
@@ -139,6 +151,12 @@ func TestKilledMidStream(t *testing.T) {
 	if ids := appliedIDs(t, db); !slices.IsSorted(ids) {
 		t.Errorf("billing applied the events out of publish order: %v", ids)
 	}
+	// One in flight while the dead replica's events came back; then the
+	// consumer's own setting again.
+	testenv.Eventually(t, 10*time.Second, fmt.Sprintf("billing's consumer to be back at MaxAckPending %d", inFlight), func() bool {
+		info, err := b.js.ConsumerInfo(jetstream.StreamName(b.namespace+".users"), b.namespace+"_billing")
+		return err == nil && info.Config.MaxAckPending == inFlight
+	})
 }
 
 // appliedIDs returns the event IDs in billing's database in the order they

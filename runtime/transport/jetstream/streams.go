@@ -15,7 +15,7 @@ import (
 // rather than by the subscriptions because nats.go deletes a consumer its
 // subscription created when that subscription ends (watermill-nats ends
 // them at Close): the consumer would forget its place whenever the
-// service stopped. A consumer found on subscribing is left alone.
+// service stopped.
 func (o Options) prepare(ctx context.Context, js nats.JetStreamContext, t pubsub.Topics) error {
 	if err := o.ensureStreams(ctx, js, t.All()); err != nil {
 		return err
@@ -28,9 +28,8 @@ func (o Options) prepare(ctx context.Context, js nats.JetStreamContext, t pubsub
 	return nil
 }
 
-// consumerConfig is the durable push consumer of a group on one stream.
-// The subscription options in subscriber ask for the same settings: nats.go
-// refuses to bind to a consumer whose settings differ from them.
+// consumerConfig is the durable push consumer of a group on one stream,
+// to which the group's subscriptions bind.
 func (o Options) consumerConfig(durable string) *nats.ConsumerConfig {
 	return &nats.ConsumerConfig{
 		Durable:        durable,
@@ -43,7 +42,9 @@ func (o Options) consumerConfig(durable string) *nats.ConsumerConfig {
 	}
 }
 
-// ensureConsumer creates durable on topic's stream unless it exists.
+// ensureConsumer creates durable on topic's stream unless it exists. Each
+// subscription brings an existing one to the options' settings
+// (subscriber.reconcile).
 func (o Options) ensureConsumer(ctx context.Context, js nats.JetStreamContext, topic, durable string) error {
 	stream := StreamName(topic)
 	_, err := js.ConsumerInfo(stream, durable, nats.Context(ctx))

@@ -3,6 +3,8 @@ package jetstream
 import (
 	"errors"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/evgenhq/evgen/runtime/transport"
 	"github.com/evgenhq/evgen/runtime/transport/pubsub"
 )
@@ -17,10 +19,14 @@ type natsTransport struct {
 	opts Options
 }
 
-// Bind builds the service's watermill-nats publisher and subscriber
-// factory, and binds the Watermill transport over them.
+// Bind builds the service's watermill-nats publisher and the factory of
+// its subscribers (subscriber.go), binds the Watermill transport over
+// them, and adds what JetStream offers beyond it: the producers' streams
+// as event logs (eventlog.go).
 func (t natsTransport) Bind(env transport.Env) (transport.Binding, error) {
-	cfg, err := t.opts.config(t.url, env.Service, env.Logger)
+	o := t.opts
+	o.setDefaults()
+	cfg, js, err := o.config(t.url, env.Service, env.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -28,5 +34,25 @@ func (t natsTransport) Bind(env transport.Env) (transport.Binding, error) {
 	if err != nil {
 		return nil, errors.Join(err, cfg.Publisher.Close())
 	}
-	return b, nil
+	dlqOf := o.DeadLetterTopic
+	if dlqOf == nil {
+		dlqOf = pubsub.DefaultDeadLetterTopic
+	}
+	return &binding{Binding: b, opts: o, js: js, cfg: cfg, env: env, dlq: dlqOf(env.Namespace, env.Service)}, nil
 }
+
+// binding is the Watermill transport bound to one service, with the
+// JetStream streams as its event logs (a transport.EventLog).
+type binding struct {
+	transport.Binding
+	opts Options
+	js   nats.JetStreamContext
+	cfg  pubsub.Config
+	env  transport.Env
+	dlq  string // the service's dead-letter topic
+}
+
+var (
+	_ transport.EventLog = (*binding)(nil)
+	_ transport.Delivery = (*logDelivery)(nil)
+)

@@ -44,10 +44,11 @@
 //   - A consuming service without Config.Subscriber.
 //
 // Sync from a producer's event log returns service.ErrNoEventLog at once:
-// the engine reads RabbitMQ streams only, even where the Pub/Sub could
-// replay a topic (JetStream can, from a sequence or a time). Asking a
-// producer to resync (svc.RequestResync) fails the same way and a
-// producer answers no resync requests; the operator's dead-letter tool
+// a Watermill Pub/Sub has no way to replay a topic from a position, so
+// this binding is no transport.EventLog (runtime/transport/jetstream adds
+// one over JetStream's streams). Asking a producer to resync
+// (svc.RequestResync) fails with service.ErrNoResync and a producer
+// answers no resync requests; the operator's dead-letter tool
 // (runtime/recovery, evgen dlq) reads RabbitMQ queues only; publishing
 // takes the Pub/Sub's pace (watermill-nats waits for each publish
 // acknowledgement in turn).
