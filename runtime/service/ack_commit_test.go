@@ -25,10 +25,10 @@ func TestConcurrentModeAcksNothingBeforeItsCommit(t *testing.T) {
 	const n = 400
 	b := newBroker(t)
 	st, effects := pgStore(t)
-	users, _ := b.service(t, usersContract, memory.New())
+	users, _ := b.Service(t, usersContract, memory.New())
 	concurrent := func(c *service.Config) { c.Concurrency = 16 }
 
-	first, reg := b.service(t, billingContract, st, concurrent)
+	first, reg := b.Service(t, billingContract, st, concurrent)
 	release, crashed := make(chan struct{}), make(chan struct{})
 	apply := recordEffect(effects)
 	err := first.Register(runtime.On(func(ctx context.Context, e userRegistered, m runtime.Meta) error {
@@ -52,7 +52,7 @@ func TestConcurrentModeAcksNothingBeforeItsCommit(t *testing.T) {
 	ready(t, first)
 	publishMany(t, users, n, 1) // in order: user-0 first
 	testenv.Eventually(t, 30*time.Second, "every batch but user-0's applied", func() bool {
-		return b.messages(t, "billing") == 0 && metric(t, reg, "evgen_events_consumed_total") >= n-16
+		return b.Messages(t, "billing") == 0 && metric(t, reg, "evgen_events_consumed_total") >= n-16
 	})
 	close(release)
 	select {
@@ -60,11 +60,11 @@ func TestConcurrentModeAcksNothingBeforeItsCommit(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the handler of user-0 never crashed")
 	}
-	if err := r.stop(); err != nil { // closes the connection: the broker requeues what is unacked
+	if err := r.Stop(); err != nil { // closes the connection: the broker requeues what is unacked
 		t.Fatal(err)
 	}
 
-	second, _ := b.service(t, billingContract, st, concurrent)
+	second, _ := b.Service(t, billingContract, st, concurrent)
 	if err := second.Register(runtime.On(apply)); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestConcurrentModeAcksNothingBeforeItsCommit(t *testing.T) {
 	testenv.Eventually(t, 15*time.Second, "user-0's batch redelivered and applied", func() bool {
 		return effectCount(t, st.DB(), effects, "") >= n
 	})
-	b.drain(t, []string{"billing"}, takeOver)
+	b.Drain(t, []string{"billing"}, takeOver)
 	var rows, distinct int
 	q := fmt.Sprintf(`SELECT count(*), count(DISTINCT event_id) FROM %q`, effects)
 	if err := st.DB().QueryRow(q).Scan(&rows, &distinct); err != nil {
