@@ -6,9 +6,7 @@ package transporttest
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/evgenhq/evgen/internal/servicetest"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
 )
@@ -59,13 +58,9 @@ var (
 	ShippingContract = runtime.Contract{Service: "shipping", Consumes: []runtime.EventInfo{RegisteredInfo, EmailInfo}}
 )
 
-// Logger keeps test output quiet unless EVGEN_TEST_LOG is set.
-func Logger() *slog.Logger {
-	if os.Getenv("EVGEN_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+// Logger keeps test output quiet unless EVGEN_TEST_LOG is set; see
+// servicetest.Logger.
+func Logger() *slog.Logger { return servicetest.Logger() }
 
 // NewService builds a service with quiet logs, short backoffs and its own
 // metrics registry.
@@ -75,44 +70,14 @@ func NewService(t testing.TB, cfg service.Config) *service.Service {
 	cfg.Retry = service.RetryPolicy{MaxAttempts: 3, Backoff: service.Backoff{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
 	cfg.Connect = service.Backoff{Initial: 20 * time.Millisecond, Max: 500 * time.Millisecond}
 	cfg.Metrics = prometheus.NewRegistry()
-	svc, err := service.New(cfg)
-	if err != nil {
-		t.Fatalf("service.New: %v", err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	return svc
+	return servicetest.New(t, cfg)
 }
 
 // Run starts svc and waits until it is ready; the returned stop ends it
-// and fails t when Run fails. t's cleanup stops it too.
+// and fails t when Run fails. See servicetest.Run.
 func Run(t *testing.T, svc *service.Service) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Errorf("Run did not return within 30s of cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("Run ended before it was ready: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("service not ready within 30s")
-	}
-	return stop
+	return servicetest.Run(t, svc)
 }
 
 // Applied records, per event ID, how often a service's handlers ran and
