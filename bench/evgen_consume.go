@@ -86,7 +86,7 @@ func (e *env) sqliteConsumerStore(ctx context.Context) (*consumerStore, error) {
 	closeAll := func() error { return errors.Join(db.Close(), os.RemoveAll(dir)) }
 	st, err := sqlite.New(db, sqlite.Options{Logger: e.runtimeLog()})
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("sqlitestore: %w", err), closeAll())
+		return nil, errors.Join(fmt.Errorf("sqlite store: %w", err), closeAll())
 	}
 	if err := st.Migrate(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("migrate sqlitestore: %w", err), closeAll())

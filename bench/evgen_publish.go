@@ -130,10 +130,10 @@ func (e *env) pgStore(ctx context.Context) (*postgres.Store, error) {
 	}
 	s, err := postgres.New(db, postgres.Options{TablePrefix: uniqueName("store") + "_", Logger: e.runtimeLog()})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
+		return nil, fmt.Errorf("postgres store: %w", err)
 	}
 	if err := s.Migrate(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("migrate pgstore: %w", err), dropPGStore(s))
+		return nil, errors.Join(fmt.Errorf("migrate the postgres store: %w", err), dropPGStore(s))
 	}
 	return s, nil
 }
