@@ -116,7 +116,7 @@ func allCases() []benchCase {
 		},
 		{
 			Name: "consume-evgen-sqlite-ordered", Group: "consume", Ceiling: consumeCeiling,
-			About: "SQLite inbox (sqlitestore, WAL), a state row per event in the inbox transaction, Concurrency 1",
+			About: "SQLite inbox (the sqlite store, WAL), a state row per event in the inbox transaction, Concurrency 1",
 			Run:   consumeEvgen(sqliteInbox, false),
 		},
 		{
@@ -127,7 +127,7 @@ func allCases() []benchCase {
 		{
 			Name: "consume-evgen-pg-ordered", Group: "consume", Ceiling: consumeCeiling,
 			Targets: []target{atLeast(1, "consume-raw-pg-tx-per-event")},
-			About:   "PostgreSQL inbox (pgstore), a state row per event in the inbox transaction, Concurrency 1",
+			About:   "PostgreSQL inbox (the postgres store), a state row per event in the inbox transaction, Concurrency 1",
 			Run:     consumeEvgen(postgresInbox, false),
 		},
 		{

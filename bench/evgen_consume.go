@@ -89,7 +89,7 @@ func (e *env) sqliteConsumerStore(ctx context.Context) (*consumerStore, error) {
 		return nil, errors.Join(fmt.Errorf("sqlite store: %w", err), closeAll())
 	}
 	if err := st.Migrate(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("migrate sqlitestore: %w", err), closeAll())
+		return nil, errors.Join(fmt.Errorf("migrate the sqlite store: %w", err), closeAll())
 	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE state (event_id TEXT PRIMARY KEY, body_bytes INTEGER NOT NULL)`); err != nil {
 		return nil, errors.Join(fmt.Errorf("create state table: %w", err), closeAll())

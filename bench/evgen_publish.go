@@ -122,7 +122,7 @@ func writeWithEvent(ctx context.Context, st *consumerStore, ev benchpubevents.Em
 	return nil
 }
 
-// pgStore is a fresh pgstore with tables of its own, migrated.
+// pgStore is a fresh postgres store with tables of its own, migrated.
 func (e *env) pgStore(ctx context.Context) (*postgres.Store, error) {
 	db, err := e.sqlDB(ctx)
 	if err != nil {
@@ -142,7 +142,7 @@ func dropPGStore(s *postgres.Store) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Drop(ctx); err != nil {
-		return fmt.Errorf("drop pgstore tables: %w", err)
+		return fmt.Errorf("drop the postgres store's tables: %w", err)
 	}
 	return nil
 }

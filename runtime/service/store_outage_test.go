@@ -17,7 +17,7 @@ import (
 	"github.com/evgenhq/evgen/runtime/store/postgres"
 )
 
-// outageDB is a pgstore whose connections go through a proxy the test can
+// outageDB is a postgres store whose connections go through a proxy the test can
 // cut, and a direct connection to look at the tables.
 type outageDB struct {
 	proxy   *testenv.Proxy

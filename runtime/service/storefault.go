@@ -98,9 +98,9 @@ func dataConflict(err error) bool {
 // server goes away (found by cutting a pgx connection mid-transaction:
 // driver.ErrBadConn from a statement, an *net.OpError wrapped in
 // pgconn.ConnectError from a new connection, pgconn.ErrConnClosed from a
-// commit after that, which only drv, pgstore's, can recognize). SQLite
+// commit after that, which only drv, the postgres store's, can recognize). SQLite
 // has no connection to lose; its SQLITE_BUSY can only come from BEGIN
-// IMMEDIATE (sqlitestore takes the write lock there), a store operation. A context that ended is not one: that is a deadline or a
+// IMMEDIATE (the sqlite store takes the write lock there), a store operation. A context that ended is not one: that is a deadline or a
 // shutdown.
 func connectionLost(err error, drv store.ConnectionErrors) bool {
 	var st sqlState

@@ -107,7 +107,7 @@ func CheckSavepointName(name string) error {
 
 // ConnectionErrors is implemented by stores whose database driver reports
 // a lost connection with errors of its own, so that the runtime recognizes
-// them without importing the driver. pgstore implements it for pgx's
+// them without importing the driver. The postgres store implements it for pgx's
 // "conn closed".
 type ConnectionErrors interface {
 	// ConnectionLost reports whether err says the connection to the

@@ -40,7 +40,7 @@ func (s *Store) Begin(ctx context.Context) (*InboxTx, error) {
 // every statement the unit of work sends (and, with ctx, before SQL hands
 // the transaction to a handler); its error is the method's. It is in
 // this type rather than in a wrapper that overrides each writing method
-// so that a writing method added here cannot skip it: pgstore holds a
+// so that a writing method added here cannot skip it: the postgres store holds a
 // savepoint there to send it with the next claim, and any other statement
 // must send it first to keep the statements in order.
 func (s *Store) Wrap(ctx context.Context, tx *sql.Tx, before func(context.Context) error) *InboxTx {

@@ -26,7 +26,7 @@ type hookCase struct {
 // that a held statement would have to go before.
 var endsTx = map[string]bool{"Commit": true, "Rollback": true}
 
-// TestEveryWritingMethodRunsTheHook: pgstore holds a savepoint in the
+// TestEveryWritingMethodRunsTheHook: the postgres store holds a savepoint in the
 // hook, to send with the next claim, so every statement an InboxTx sends
 // must run the hook first or it lands before a savepoint it follows. Each
 // method of InboxTx is either here or in endsTx: a method added without

@@ -17,7 +17,7 @@ import (
 // event (the savepoint lets one failing handler undo only its own event),
 // and with the batch's claims in one statement (ClaimAll).
 //
-//	go test -run '^$' -bench Claim -benchtime 5000x ./runtime/pgstore/
+//	go test -run '^$' -bench Claim -benchtime 5000x ./runtime/store/postgres/
 func BenchmarkClaim(b *testing.B) {
 	for _, bc := range []struct {
 		name       string

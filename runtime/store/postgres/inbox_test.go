@@ -20,7 +20,7 @@ import (
 // applied twice shows as two rows), dropped when t ends.
 func stateTable(t testing.TB, db *sql.DB) string {
 	t.Helper()
-	name := testenv.UniqueName("pgstore_state")
+	name := testenv.UniqueName("postgres_state")
 	if _, err := db.Exec("CREATE TABLE " + name + " (event_id TEXT NOT NULL)"); err != nil {
 		t.Fatalf("create state table: %v", err)
 	}
