@@ -51,7 +51,11 @@ func (b *amqpBinding) consume(ctx context.Context, out chan<- *delivery, drain f
 			sess.stop()
 			return nil
 		}
-		b.env.log.Warn("lost the consumer connection to RabbitMQ, reconnecting")
+		if sess.migration != nil || sess.restart.Load() {
+			b.env.log.Info("reconnecting the consumer after moving an older version's queue, or to move it")
+		} else {
+			b.env.log.Warn("lost the consumer connection to RabbitMQ, reconnecting")
+		}
 		conn.Close()
 	}
 }
@@ -86,6 +90,12 @@ type consumerSession struct {
 	deliveries <-chan amqp.Delivery // nil for a service that only publishes
 	lost       <-chan *amqp.Error
 	dead       atomic.Bool
+	// migration is the move of an older version's queue this session
+	// consumes instead of the service's queue (queue_migration.go); nil
+	// when it consumes the service's queue. restart is set when the
+	// session is ended on purpose, to move the old queue.
+	migration *queueMigration
+	restart   atomic.Bool
 }
 
 // open declares the topology and starts consuming on a new channel.
@@ -104,10 +114,21 @@ func (b *amqpBinding) open(conn *amqp.Connection) (*consumerSession, error) {
 	if err := ch.Qos(b.env.consumer.prefetch, 0, false); err != nil {
 		return nil, fmt.Errorf("set prefetch: %w", err)
 	}
+	m, watch, err := b.openMigration(conn)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		s.ch, s.tag, s.deliveries, s.migration = m.ch, m.tag, m.out, m
+		return s, nil
+	}
 	s.tag = b.env.service + "-" + uuid.NewString()
 	s.deliveries, err = ch.Consume(b.env.consumer.queue, s.tag, false, false, false, false, nil)
 	if err != nil {
 		return nil, fmt.Errorf("consume queue %q: %w", b.env.consumer.queue, err)
+	}
+	if watch {
+		go b.watchOldQueue(conn, s)
 	}
 	return s, nil
 }
@@ -151,7 +172,11 @@ func (s *consumerSession) stop() {
 // wrap turns an AMQP delivery into the worker's delivery.
 func (s *consumerSession) wrap(d amqp.Delivery) *delivery {
 	msg, err := Marshaler{}.Unmarshal(d)
-	return newDelivery(&amqpDelivery{d: d, msg: msg, s: s, readErr: err})
+	a := &amqpDelivery{d: d, msg: msg, s: s, readErr: err}
+	if s.migration != nil {
+		return newDelivery(movedDelivery{a, s.migration})
+	}
+	return newDelivery(a)
 }
 
 // amqpDelivery is one delivery from the service's queue; its methods

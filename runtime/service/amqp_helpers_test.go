@@ -108,7 +108,7 @@ func ready(t *testing.T, svc *service.Service) {
 
 // messages is the number of messages ready in service's queue; deliveries
 // a consumer holds unacked are not counted.
-func (b *broker) messages(t testing.TB, service string) int {
+func (b *broker) messages(t testing.TB, svc string) int {
 	t.Helper()
 	if b.conn.IsClosed() { // the test restarted the broker
 		conn, err := amqp.Dial(b.url)
@@ -122,9 +122,10 @@ func (b *broker) messages(t testing.TB, service string) int {
 		t.Fatalf("open channel: %v", err)
 	}
 	defer ch.Close()
-	q, err := ch.QueueDeclarePassive(b.ns+"."+service, true, false, false, false, nil)
+	name := service.QueueName(b.ns, svc)
+	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
 	if err != nil {
-		t.Fatalf("inspect queue %s: %v", b.ns+"."+service, err)
+		t.Fatalf("inspect queue %s: %v", name, err)
 	}
 	return q.Messages
 }

@@ -1,6 +1,9 @@
 package service
 
 import (
+	"testing"
+	"time"
+
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
 )
@@ -16,3 +19,15 @@ type CrashHooks struct {
 func SetCrashHooks(s *Service, h CrashHooks) {
 	s.hooks = crashHooks{beforeCommit: h.BeforeCommit, beforeAck: h.BeforeAck}
 }
+
+// SetMigrationRetry makes a consumer look again every d whether an older
+// version's queue it could not move is free, until t ends.
+func SetMigrationRetry(t testing.TB, d time.Duration) {
+	prev := migrationRetry
+	migrationRetry = d
+	t.Cleanup(func() { migrationRetry = prev })
+}
+
+// OldQueueName is the name versions before the ".queue" suffix gave
+// service's queue.
+func OldQueueName(namespace, service string) string { return names{namespace}.oldQueue(service) }

@@ -1,0 +1,188 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/evgenhq/evgen/internal/testenv"
+	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
+	"github.com/evgenhq/evgen/runtime/store/memory"
+)
+
+// oldQueue declares billing's queue as a runtime before the ".queue"
+// suffix did ("<ns>.billing", and its dead-letter queue) and binds it to what billing consumes; the test
+// deletes it at the end if the service did not.
+func (b *broker) oldQueue(t *testing.T) string {
+	t.Helper()
+	old, dlq := service.OldQueueName(b.ns, "billing"), service.DeadLetterQueueName(b.ns, "billing")
+	ch := b.channel(t)
+	if err := ch.ExchangeDeclare(service.ExchangeName(b.ns, "users"), amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The queues as the runtime declares them, the service's under its old
+	// name.
+	for _, q := range service.Topology(service.Config{Contract: billingContract, Namespace: b.ns}).Queues {
+		switch q.Name {
+		case service.QueueName(b.ns, "billing"):
+			q.Name = old
+		case dlq:
+		default:
+			continue
+		}
+		if _, err := ch.QueueDeclare(q.Name, true, false, false, false, service.QueueArguments(q)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ch.QueueBind(old, runtime.RoutingKey(usersInfo.Type, usersInfo.Version), service.ExchangeName(b.ns, "users"), false, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.plans = append(b.plans, service.TopologyPlan{Queues: []service.QueueSpec{{Name: old}, {Name: dlq}}})
+	return old
+}
+
+// publishUsers publishes n UserRegistered events, with user IDs from
+// prefix, as users.
+func publishUsers(t *testing.T, users *service.Service, prefix string, n int) {
+	t.Helper()
+	for i := range n {
+		if err := users.Publish(context.Background(), encode(t, userRegistered{UserID: fmt.Sprintf("%s-%d", prefix, i)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// queueState is the ready messages and consumers of queue; found is false
+// when it does not exist.
+func (b *broker) queueState(t *testing.T, queue string) (q amqp.Queue, found bool) {
+	t.Helper()
+	ch, err := b.conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	q, err = ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+	var e *amqp.Error
+	if errors.As(err, &e) && e.Code == amqp.NotFound {
+		return q, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q, true
+}
+
+// awaitMoved waits until rec saw n events and the old queue is gone, then
+// stops run once the new queue is drained, and checks that each event was
+// applied once.
+func (b *broker) awaitMoved(t *testing.T, rec *recorder, n int, old string, run *running) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("%d events applied", n), func() bool { return rec.len() >= n })
+	testenv.Eventually(t, 30*time.Second, "the old queue "+old+" deleted", func() bool { _, found := b.queueState(t, old); return !found })
+	b.drain(t, []string{"billing"}, run)
+	_, counts := rec.snapshot()
+	if len(counts) != n {
+		t.Errorf("%d distinct events applied, want %d", len(counts), n)
+	}
+	for id, c := range counts {
+		if c != 1 {
+			t.Errorf("event %s applied %d times, want once", id, c)
+		}
+	}
+}
+
+// An older version of billing left events in its queue "<ns>.billing",
+// some of them also in the new queue (as in the moment both are bound).
+// The new version applies each of them once, and the events published
+// after it started, and deletes the old queue.
+func TestOldQueueIsMovedThenDeleted(t *testing.T) {
+	b := newBroker(t)
+	old := b.oldQueue(t)
+	users, _ := b.service(t, usersContract, memory.New())
+	publishUsers(t, users, "old-only", 10)
+
+	var rec recorder
+	billing, _ := b.service(t, billingContract, memory.New())
+	if err := billing.Register(rec.handler()); err != nil {
+		t.Fatal(err)
+	}
+	declarePlan(t, b, billing.Topology())
+	publishUsers(t, users, "both", 5)
+	if q, _ := b.queueState(t, old); q.Messages != 15 {
+		t.Fatalf("%d events in the old queue before the upgrade, want 15", q.Messages)
+	}
+
+	run := start(t, billing)
+	ready(t, billing)
+	publishUsers(t, users, "new", 5)
+	b.awaitMoved(t, &rec, 20, old, run)
+}
+
+// declarePlan declares plan as the service would, before it runs.
+func declarePlan(t *testing.T, b *broker, plan service.TopologyPlan) {
+	t.Helper()
+	ch := b.channel(t)
+	for _, e := range plan.Exchanges {
+		if err := ch.ExchangeDeclare(e.Name, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range plan.Queues {
+		if _, err := ch.QueueDeclare(q.Name, true, false, false, false, service.QueueArguments(q)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bd := range plan.Bindings {
+		if err := ch.QueueBind(bd.Queue, bd.RoutingKey, bd.Exchange, false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A replica of the older version still consumes the old queue: the new
+// version consumes its new queue meanwhile, and moves the old queue once
+// that replica is gone, each event applied once.
+func TestOldQueueInUseIsMovedOnceFree(t *testing.T) {
+	service.SetMigrationRetry(t, 50*time.Millisecond)
+	b := newBroker(t)
+	old := b.oldQueue(t)
+	users, _ := b.service(t, usersContract, memory.New())
+	publishUsers(t, users, "old", 5)
+	// The old replica holds one event unacked and consumes no more.
+	oldReplica, err := b.conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oldReplica.Close()
+	if err := oldReplica.Qos(1, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	held, err := oldReplica.Consume(old, "old-replica", false, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-held
+
+	var rec recorder
+	billing, _ := b.service(t, billingContract, memory.New())
+	if err := billing.Register(rec.handler()); err != nil {
+		t.Fatal(err)
+	}
+	run := start(t, billing)
+	ready(t, billing)
+	publishUsers(t, users, "new", 3)
+	testenv.Eventually(t, 30*time.Second, "the 3 new events applied", func() bool { return rec.len() >= 3 })
+	if q, _ := b.queueState(t, old); q.Messages != 4 || q.Consumers != 1 {
+		t.Fatalf("old queue: %d ready, %d consumers while the old replica runs, want 4 and 1", q.Messages, q.Consumers)
+	}
+
+	if err := oldReplica.Close(); err != nil { // its unacked event goes back
+		t.Fatal(err)
+	}
+	b.awaitMoved(t, &rec, 8, old, run)
+}
