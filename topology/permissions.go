@@ -125,6 +125,16 @@ func addRuntimeUse(ns string, c runtime.Contract, write, read *grants) {
 	}
 }
 
+// withOldQueue adds to p what moving the old queue takes: unbinding it
+// (write), consuming it (read), deleting it (configure).
+func withOldQueue(p Permissions, old string) Permissions {
+	const why = "move the queue of an older version and delete it (-old-queues: for the upgrade only)"
+	(*grants)(&p.Configure).add(old, why)
+	(*grants)(&p.Write).add(old, why)
+	(*grants)(&p.Read).add(old, why)
+	return p
+}
+
 // producers are the services c consumes from, in contract order.
 func producers(c runtime.Contract) []string {
 	var ps []string

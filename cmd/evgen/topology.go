@@ -9,7 +9,7 @@ import (
 	"github.com/evgenhq/evgen/topology"
 )
 
-const topologyUsage = `usage: evgen topology [-namespace ns] [-format text|json|rabbitmq] [-vhost v] [-user-prefix p] [-queue-type quorum|classic] path...
+const topologyUsage = `usage: evgen topology [-namespace ns] [-format text|json|rabbitmq] [-vhost v] [-user-prefix p] [-queue-type quorum|classic] [-old-queues] path...
 
 Topology prints, for each service of a contract set, the exchanges,
 queues (its queue, dead-letter queue and resync queue), bindings and event
@@ -38,6 +38,11 @@ Flags:
   -user-prefix p   put p before each service's name to make its user
   -queue-type t    the services' Config.QueueType: quorum (default) or
                    classic
+  -old-queues      also grant each consuming service what moving the
+                   queue of a version before evgen named it
+                   <namespace>.<service>.queue takes (every right on
+                   <namespace>.<service>); for the upgrade only: see
+                   docs/recovery.md
 
 Exit status: 0 on success, 1 when the contracts are invalid (the problems
 go to stderr), 2 for a usage error such as a bad flag or namespace.
@@ -61,6 +66,7 @@ func runTopology(args []string, stdout, stderr io.Writer) int {
 	vhost := fs.String("vhost", "/", "the vhost of the definitions")
 	fs.StringVar(&opts.UserPrefix, "user-prefix", "", "put before each service's name to make its user")
 	fs.StringVar((*string)(&opts.QueueType), "queue-type", string(service.QuorumQueue), "quorum or classic")
+	fs.BoolVar(&opts.OldQueues, "old-queues", false, "grant what moving an older version's queue takes")
 	if code, ok := parseFlags(fs, args, "topology", topologyUsage, stdout, stderr); !ok {
 		return code
 	}

@@ -232,7 +232,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 	b.publishRaw(t, exchange, key, raw("missing-field", "users.UserRegistered", "1", `{"email":"a@b"}`))
 	// An unknown type reaches the queue only through a binding it does not
 	// match; the default exchange puts it there as a misrouted event would.
-	b.publishRaw(t, "", b.ns+".billing", raw("unknown-type", "users.UserDeleted", "1", `{}`))
+	b.publishRaw(t, "", service.QueueName(b.ns, "billing"), raw("unknown-type", "users.UserDeleted", "1", `{}`))
 	b.publishRaw(t, exchange, key, raw("good", "users.UserRegistered", "1", `{"user_id":"u"}`))
 
 	dead := b.takeDeadLetters(t, "billing", 3)
@@ -250,7 +250,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 		wantAttempts, wantKey := "1", key
 		if d.MessageId == "unknown-type" {
 			wantAttempts, wantExchange := "0", ""
-			checkDeadLetterHeaders(t, d, want, wantAttempts, wantExchange, b.ns+".billing")
+			checkDeadLetterHeaders(t, d, want, wantAttempts, wantExchange, service.QueueName(b.ns, "billing"))
 			continue
 		}
 		checkDeadLetterHeaders(t, d, want, wantAttempts, exchange, wantKey)

@@ -59,7 +59,7 @@ type clusterFixture struct {
 
 func newClusterFixture(t *testing.T, c *testenv.RabbitCluster, queueType service.QueueType) *clusterFixture {
 	f := &clusterFixture{c: c, b: brokerAt(t, c.URLs[0]), queueType: queueType, ledger: newLedger()}
-	f.queue = f.b.ns + ".billing"
+	f.queue = service.QueueName(f.b.ns, "billing")
 	onCluster := func(cfg *service.Config) {
 		cfg.Transport = service.AMQP(c.URLs...)
 		cfg.QueueType = queueType

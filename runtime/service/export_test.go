@@ -27,7 +27,3 @@ func SetMigrationRetry(t testing.TB, d time.Duration) {
 	migrationRetry = d
 	t.Cleanup(func() { migrationRetry = prev })
 }
-
-// OldQueueName is the name versions before the ".queue" suffix gave
-// service's queue.
-func OldQueueName(namespace, service string) string { return names{namespace}.oldQueue(service) }

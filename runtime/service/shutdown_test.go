@@ -94,7 +94,7 @@ func TestShutdownTimeoutLeavesStuckDeliveryForRedelivery(t *testing.T) {
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
-	q, err := b.channel(t).QueueDeclarePassive(b.ns+".billing", true, false, false, false, nil)
+	q, err := b.channel(t).QueueDeclarePassive(service.QueueName(b.ns, "billing"), true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,7 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 				t.Fatal(err)
 			}
 			ch := b.channel(t)
-			for _, q := range []string{b.ns + ".billing", b.ns + ".billing.dlq"} {
+			for _, q := range []string{service.QueueName(b.ns, "billing"), service.DeadLetterQueueName(b.ns, "billing")} {
 				depth, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -287,7 +287,7 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 		}
 		return d.Messages
 	}
-	testenv.Eventually(t, 10*time.Second, "the held event back in "+b.ns+".billing", func() bool { return depth(b.ns+".billing") == 1 })
+	testenv.Eventually(t, 10*time.Second, "the held event back in "+service.QueueName(b.ns, "billing"), func() bool { return depth(service.QueueName(b.ns, "billing")) == 1 })
 	if n := depth(b.ns + ".billing.dlq"); n != 0 {
 		t.Errorf("the dead-letter queue holds %d events after a shutdown during the outage, want 0", n)
 	}
