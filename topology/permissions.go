@@ -12,6 +12,9 @@ import (
 // DefaultExchange is the name RabbitMQ checks permissions on for the
 // default exchange (""), through which the runtime sends straight to a
 // queue: dead letters, resync requests and answers, and sync markers.
+// Write on it reaches every queue; docs/other-languages.md says why the
+// marker cannot go on RabbitMQ 3.10 and why the right would stay if it
+// did.
 const DefaultExchange = "amq.default"
 
 // Permissions are a broker user's rights on one vhost, as RabbitMQ gives
