@@ -98,7 +98,7 @@ func Build(set *schema.Set, opts Options) ([]Service, error) {
 
 // build describes svc from the plan the runtime declares for it.
 func build(svc *schema.Service, opts Options) Service {
-	c := contract(svc)
+	c := Contract(svc)
 	plan := service.Topology(service.Config{Namespace: opts.Namespace, QueueType: opts.QueueType, Contract: c})
 	s := Service{Name: svc.Name, User: opts.UserPrefix + svc.Name, Exchanges: plan.Exchanges, Bindings: plan.Bindings}
 	for _, q := range plan.Queues {
@@ -124,13 +124,19 @@ func role(ns, svc, name string) Role {
 	return RoleQueue
 }
 
-// contract is svc's runtime.Contract, as its generated package declares
-// it (templates/contract.go); only the fields the topology reads.
-func contract(svc *schema.Service) runtime.Contract {
+// Contract is svc's runtime.Contract as its generated package declares it
+// (templates/contract.go), as far as the broker's topology depends on it:
+// the events it publishes and consumes, with their keys. Tools that ask
+// the runtime for a service's names (this package, the AsyncAPI document)
+// build the contract here, so that they cannot disagree.
+func Contract(svc *schema.Service) runtime.Contract {
 	c := runtime.Contract{Service: svc.Name}
 	for _, d := range svc.Package.Events {
 		ev := d.Event
 		info := runtime.EventInfo{Producer: ev.Service.Name, Name: ev.Name, Type: ev.Type, Version: ev.Version}
+		if ev.Key != nil {
+			info.Key = ev.Key.Name
+		}
 		if d.Own {
 			c.Publishes = append(c.Publishes, info)
 		} else {

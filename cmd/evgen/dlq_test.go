@@ -52,7 +52,7 @@ func dlqBroker(t *testing.T) (url, ns string, ch *amqp.Channel) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{ns + ".consumer", ns + ".consumer.dlq"} {
+	for _, q := range []string{service.QueueName(ns, "consumer"), service.DeadLetterQueueName(ns, "consumer")} {
 		if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
 			t.Fatal(err)
 		}
