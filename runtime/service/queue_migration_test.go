@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"testing"
 	"time"
 
@@ -16,20 +17,25 @@ import (
 )
 
 // oldQueue declares billing's queue as a runtime before the ".queue"
-// suffix did ("<ns>.billing", and its dead-letter queue) and binds it to what billing consumes; the test
-// deletes it at the end if the service did not.
-func (b *broker) oldQueue(t *testing.T) string {
+// suffix did ("<ns>.billing", and its dead-letter queue) and binds it to
+// what billing consumes; the test deletes it at the end if the service
+// did not.
+func (b *broker) oldQueue(t *testing.T) string { return b.oldQueueOf(t, billingContract) }
+
+// oldQueueOf is oldQueue for the service of c, which consumes
+// usersInfo.
+func (b *broker) oldQueueOf(t *testing.T, c runtime.Contract) string {
 	t.Helper()
-	old, dlq := service.OldQueueName(b.ns, "billing"), service.DeadLetterQueueName(b.ns, "billing")
+	old, dlq := service.OldQueueName(b.ns, c.Service), service.DeadLetterQueueName(b.ns, c.Service)
 	ch := b.channel(t)
 	if err := ch.ExchangeDeclare(service.ExchangeName(b.ns, "users"), amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The queues as the runtime declares them, the service's under its old
 	// name.
-	for _, q := range service.Topology(service.Config{Contract: billingContract, Namespace: b.ns}).Queues {
+	for _, q := range service.Topology(service.Config{Contract: c, Namespace: b.ns}).Queues {
 		switch q.Name {
-		case service.QueueName(b.ns, "billing"):
+		case service.QueueName(b.ns, c.Service):
 			q.Name = old
 		case dlq:
 		default:
@@ -185,4 +191,33 @@ func TestOldQueueInUseIsMovedOnceFree(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.awaitMoved(t, &rec, 8, old, run)
+}
+
+// A service whose broker user may not touch its old queue's name (a
+// consumer-only service with the permissions evgen topology gives without
+// -old-queues) still runs on its new queue, and leaves the old queue as it
+// is: its events, and its bindings, which go on filling it.
+func TestOldQueueWithoutRightsIsLeft(t *testing.T) {
+	b := newBroker(t)
+	mailer := runtime.Contract{Service: "mailer", Consumes: []runtime.EventInfo{usersInfo}}
+	old := b.oldQueueOf(t, mailer)
+	users, _ := b.service(t, usersContract, memory.New())
+	publishUsers(t, users, "old", 3)
+	q := regexp.QuoteMeta
+	own := "^(" + q(service.ExchangeName(b.ns, "users")) + "|" + q(service.QueueName(b.ns, "mailer")) + "|" +
+		q(service.DeadLetterQueueName(b.ns, "mailer")) + "|" + q("amq.default") + ")$"
+	url := brokerUserWith(t, b, b.ns+"-mailer", own, own, own)
+
+	var rec recorder
+	svc, _ := b.service(t, mailer, memory.New(), func(c *service.Config) { c.Transport = service.AMQP(url) })
+	if err := svc.Register(rec.handler()); err != nil {
+		t.Fatal(err)
+	}
+	start(t, svc)
+	ready(t, svc)
+	publishUsers(t, users, "new", 2)
+	testenv.Eventually(t, 30*time.Second, "the 2 new events applied", func() bool { return rec.len() >= 2 })
+	if q, found := b.queueState(t, old); !found || q.Messages != 5 {
+		t.Errorf("old queue: found %v, %d messages; want it kept with its 3 events and the 2 new", found, q.Messages)
+	}
 }

@@ -135,6 +135,14 @@ func redriveAs(ctx context.Context, t *testing.T, url, ns string) (int, error) {
 // its URL.
 func brokerUserAt(t *testing.T, b *broker, user string, tags ...string) string {
 	t.Helper()
+	dlq := regexp.QuoteMeta(service.DeadLetterQueueName(b.ns, "billing"))
+	return brokerUserWith(t, b, user, "^$", `^amq\.default$`, "^"+dlq+"$", tags...)
+}
+
+// brokerUserWith adds a broker user with the configure, write and read
+// permissions and tags given, deleted when t ends, and returns its URL.
+func brokerUserWith(t *testing.T, b *broker, user, configure, write, read string, tags ...string) string {
+	t.Helper()
 	password := rand.Text()
 	if err := rabbitmqctl("add_user", user, password); err != nil {
 		t.Fatal(err)
@@ -144,8 +152,7 @@ func brokerUserAt(t *testing.T, b *broker, user string, tags ...string) string {
 			t.Error(err)
 		}
 	})
-	dlq := regexp.QuoteMeta(service.DeadLetterQueueName(b.ns, "billing"))
-	if err := rabbitmqctl("set_permissions", "-p", "/", user, "^$", `^amq\.default$`, "^"+dlq+"$"); err != nil {
+	if err := rabbitmqctl("set_permissions", "-p", "/", user, configure, write, read); err != nil {
 		t.Fatal(err)
 	}
 	if err := rabbitmqctl(append([]string{"set_user_tags", user}, tags...)...); err != nil {
