@@ -13,7 +13,7 @@ const limit = Number(process.argv[2] ?? Infinity);
 
 const service = 'mailer';
 const queue = `${namespace}.${service}.queue`;
-const dlq = `${queue}.dlq`;
+const dlq = `${namespace}.${service}.dlq`;
 const exchange = `${namespace}.users`;
 const wanted = { 'users.UserRegistered': 1 }; // type -> version
 
