@@ -179,14 +179,18 @@ func (m *queueMigration) forward(in <-chan amqp.Delivery) {
 // run waits until the old queue has nothing ready and nothing unsettled,
 // stops consuming it, deletes it if it is still empty, and ends the
 // session. Whatever stops it early (the connection lost, a message put
-// back) leaves the old queue to the next session.
+// back) leaves the old queue to the next session. The session's
+// deliveries are closed only once forward stopped sending them.
 func (m *queueMigration) run() {
-	defer close(m.out)
+	defer func() {
+		<-m.forwarded
+		close(m.out)
+	}()
 	lost := m.ch.NotifyClose(make(chan *amqp.Error, 1))
-	if !m.awaitEmpty() {
-		return
-	}
-	if err := m.ch.Cancel(m.tag, false); err != nil {
+	empty := m.awaitEmpty()
+	// Cancelled also when the move stops early, so that forward ends;
+	// an error means the channel is gone, which ends it too.
+	if err := m.ch.Cancel(m.tag, false); err != nil || !empty {
 		return
 	}
 	<-m.forwarded

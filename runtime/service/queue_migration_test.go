@@ -105,15 +105,22 @@ func (b *broker) awaitMoved(t *testing.T, rec *recorder, n int, old string, run 
 // An older version of billing left events in its queue "<ns>.billing",
 // some of them also in the new queue (as in the moment both are bound).
 // The new version applies each of them once, and the events published
-// after it started, and deletes the old queue.
+// after it started, and deletes the old queue, in ordered and in
+// concurrent mode (which acks one by one, not through the last).
 func TestOldQueueIsMovedThenDeleted(t *testing.T) {
+	for _, concurrency := range []int{1, 8} {
+		t.Run(fmt.Sprintf("concurrency %d", concurrency), func(t *testing.T) { testOldQueueMoved(t, concurrency) })
+	}
+}
+
+func testOldQueueMoved(t *testing.T, concurrency int) {
 	b := newBroker(t)
 	old := b.oldQueue(t)
 	users, _ := b.service(t, usersContract, memory.New())
 	publishUsers(t, users, "old-only", 10)
 
 	var rec recorder
-	billing, _ := b.service(t, billingContract, memory.New())
+	billing, _ := b.service(t, billingContract, memory.New(), func(c *service.Config) { c.Concurrency = concurrency })
 	if err := billing.Register(rec.handler()); err != nil {
 		t.Fatal(err)
 	}
