@@ -11,8 +11,10 @@ import (
 // password (the operator sets it: see docs/other-languages.md), its
 // permissions, and the exchanges, queues and bindings the services
 // declare, with the arguments the runtime declares them with, so that a
-// service starting after the import finds them as it would declare them.
-func Definitions(services []Service, vhost string) ([]byte, error) {
+// service starting after the import finds them as it would declare them;
+// then each operator's user, with its tags and permissions, also without a
+// password.
+func Definitions(services []Service, vhost string, operators ...Operator) ([]byte, error) {
 	doc := defsDoc{Vhosts: []defsVhost{{Name: vhost}}}
 	seen := map[string]bool{}
 	once := func(kind, name string) bool {
@@ -42,6 +44,11 @@ func Definitions(services []Service, vhost string) ([]byte, error) {
 					DestinationType: "queue", RoutingKey: b.RoutingKey, Arguments: map[string]any{}})
 			}
 		}
+	}
+	for _, o := range operators {
+		doc.Users = append(doc.Users, defsUser{Name: o.User, PasswordHash: "", HashingAlgorithm: "rabbit_password_hashing_sha256", Tags: o.Tags})
+		doc.Permissions = append(doc.Permissions, defsPerm{User: o.User, Vhost: vhost,
+			Configure: Regex(o.Permissions.Configure), Write: Regex(o.Permissions.Write), Read: Regex(o.Permissions.Read)})
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	return append(out, '\n'), err

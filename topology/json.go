@@ -9,17 +9,30 @@ import (
 // JSON renders services for programs: the same content as Text, with each
 // permission's regular expression next to its grants and each queue's
 // arguments as the runtime declares them.
-func JSON(services []Service) ([]byte, error) {
+func JSON(services []Service, operators ...Operator) ([]byte, error) {
 	doc := jsonDoc{Services: make([]jsonService, len(services))}
 	for i, s := range services {
 		doc.Services[i] = jsonServiceOf(s)
+	}
+	for _, o := range operators {
+		doc.Operators = append(doc.Operators, jsonOperator{User: o.User, Tags: o.Tags, Overreach: o.Overreach, Permissions: jsonPerms{
+			Configure: jsonPermOf(o.Permissions.Configure), Write: jsonPermOf(o.Permissions.Write), Read: jsonPermOf(o.Permissions.Read),
+		}})
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	return append(out, '\n'), err
 }
 
 type jsonDoc struct {
-	Services []jsonService `json:"services"`
+	Services  []jsonService  `json:"services"`
+	Operators []jsonOperator `json:"operators,omitempty"`
+}
+
+type jsonOperator struct {
+	User        string    `json:"user"`
+	Tags        []string  `json:"tags"`
+	Permissions jsonPerms `json:"permissions"`
+	Overreach   []string  `json:"beyond_need"`
 }
 
 type jsonService struct {

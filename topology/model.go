@@ -19,6 +19,12 @@ type Options struct {
 	// UserPrefix is put before each service's name to make its broker
 	// user: "" gives the user the service's name.
 	UserPrefix string
+	// OldQueues grants each consuming service what it needs to move the
+	// queue an older runtime named "<namespace>.<service>"
+	// (service.OldQueueName): for the upgrade only, since a right on that
+	// name is a right on the service's exchange too, and other services'
+	// old queues are the exchanges they read.
+	OldQueues bool
 }
 
 // Service is what one service declares on the broker, in the order the
@@ -33,8 +39,9 @@ type Service struct {
 	// Overreach names the rights this user gets beyond what it needs,
 	// which RabbitMQ's permissions cannot leave out: write on the default
 	// exchange reaches every queue, and permissions match names, not
-	// kinds, so a right on a producer's exchange is the same right on the
-	// producer's queue of the same name.
+	// kinds, so a right on a producer's exchange would be the same right
+	// on a queue of the same name (with Options.OldQueues, the producer's
+	// queue of an older version).
 	Overreach []string
 }
 
@@ -84,20 +91,23 @@ func Build(set *schema.Set, opts Options) ([]Service, error) {
 		out = append(out, build(svc, opts))
 	}
 	for i := range out {
-		out[i].Overreach = overreach(out[i], out)
+		out[i].Overreach = overreach(out[i], out, opts)
 	}
 	return out, nil
 }
 
 // build describes svc from the plan the runtime declares for it.
 func build(svc *schema.Service, opts Options) Service {
-	c := contract(svc)
+	c := Contract(svc)
 	plan := service.Topology(service.Config{Namespace: opts.Namespace, QueueType: opts.QueueType, Contract: c})
 	s := Service{Name: svc.Name, User: opts.UserPrefix + svc.Name, Exchanges: plan.Exchanges, Bindings: plan.Bindings}
 	for _, q := range plan.Queues {
 		s.Queues = append(s.Queues, Queue{QueueSpec: q, Role: role(opts.Namespace, svc.Name, q.Name)})
 	}
 	s.Permissions = permissions(opts.Namespace, c, plan)
+	if opts.OldQueues && len(c.Consumes) > 0 {
+		s.Permissions = withOldQueue(s.Permissions, service.OldQueueName(opts.Namespace, c.Service))
+	}
 	return s
 }
 
@@ -114,13 +124,19 @@ func role(ns, svc, name string) Role {
 	return RoleQueue
 }
 
-// contract is svc's runtime.Contract, as its generated package declares
-// it (templates/contract.go); only the fields the topology reads.
-func contract(svc *schema.Service) runtime.Contract {
+// Contract is svc's runtime.Contract as its generated package declares it
+// (templates/contract.go), as far as the broker's topology depends on it:
+// the events it publishes and consumes, with their keys. Tools that ask
+// the runtime for a service's names (this package, the AsyncAPI document)
+// build the contract here, so that they cannot disagree.
+func Contract(svc *schema.Service) runtime.Contract {
 	c := runtime.Contract{Service: svc.Name}
 	for _, d := range svc.Package.Events {
 		ev := d.Event
 		info := runtime.EventInfo{Producer: ev.Service.Name, Name: ev.Name, Type: ev.Type, Version: ev.Version}
+		if ev.Key != nil {
+			info.Key = ev.Key.Name
+		}
 		if d.Own {
 			c.Publishes = append(c.Publishes, info)
 		} else {
@@ -132,8 +148,8 @@ func contract(svc *schema.Service) runtime.Contract {
 
 // overreach finds the rights of s beyond its need: the default exchange,
 // which reaches every queue, and grants that also cover a queue of
-// another service.
-func overreach(s Service, all []Service) []string {
+// another service, its old queue too with opts.OldQueues.
+func overreach(s Service, all []Service, opts Options) []string {
 	var found []string
 	if slices.ContainsFunc(s.Permissions.Write, func(g Grant) bool { return g.Name == DefaultExchange }) {
 		found = append(found, "write on "+DefaultExchange+": it may also publish straight into any queue of the vhost, past the producers' exchanges, a producer's event log included")
@@ -146,6 +162,10 @@ func overreach(s Service, all []Service) []string {
 			for _, op := range s.Permissions.ops() {
 				if slices.ContainsFunc(op.grants, func(g Grant) bool { return g.exchange && g.Name == q.Name }) {
 					found = append(found, fmt.Sprintf("%s on %s: it is also the %s of %s, named as its exchange", op.name, q.Name, q.Role.noun(), other.Name))
+				}
+				if old := service.OldQueueName(opts.Namespace, other.Name); opts.OldQueues && q.Role == RoleQueue &&
+					slices.ContainsFunc(op.grants, func(g Grant) bool { return g.Name == old }) {
+					found = append(found, fmt.Sprintf("%s on %s: it is also the queue an older version of %s named so, until %s moved it (-old-queues)", op.name, old, other.Name, other.Name))
 				}
 			}
 		}

@@ -12,6 +12,9 @@ import (
 // DefaultExchange is the name RabbitMQ checks permissions on for the
 // default exchange (""), through which the runtime sends straight to a
 // queue: dead letters, resync requests and answers, and sync markers.
+// Write on it reaches every queue; docs/other-languages.md says why the
+// marker cannot go on RabbitMQ 3.10 and why the right would stay if it
+// did.
 const DefaultExchange = "amq.default"
 
 // Permissions are a broker user's rights on one vhost, as RabbitMQ gives
@@ -123,6 +126,16 @@ func addRuntimeUse(ns string, c runtime.Contract, write, read *grants) {
 		write.add(DefaultExchange, "ask "+p+" to resync, and mark where a sync from its log ends")
 		read.add(service.EventLogName(ns, p), "sync from the event log of "+p)
 	}
+}
+
+// withOldQueue adds to p what moving the old queue takes: unbinding it
+// (write), consuming it (read), deleting it (configure).
+func withOldQueue(p Permissions, old string) Permissions {
+	const why = "move the queue of an older version and delete it (-old-queues: for the upgrade only)"
+	(*grants)(&p.Configure).add(old, why)
+	(*grants)(&p.Write).add(old, why)
+	(*grants)(&p.Read).add(old, why)
+	return p
 }
 
 // producers are the services c consumes from, in contract order.

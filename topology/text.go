@@ -18,8 +18,8 @@ func (s Service) Plan() service.TopologyPlan {
 
 // Text renders services for people: per service, what it declares (as
 // service.TopologyPlan.String says it) and its user's permissions, each
-// name with the reasons the runtime needs it.
-func Text(services []Service) string {
+// name with the reasons the runtime needs it; then the operators' users.
+func Text(services []Service, operators ...Operator) string {
 	var b strings.Builder
 	for i, s := range services {
 		if i > 0 {
@@ -37,6 +37,10 @@ func Text(services []Service) string {
 		for _, o := range s.Overreach {
 			fmt.Fprintf(&b, "  beyond need: %s\n", o)
 		}
+	}
+	for _, o := range operators {
+		b.WriteByte('\n')
+		o.text(&b)
 	}
 	return b.String()
 }

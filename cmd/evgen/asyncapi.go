@@ -16,8 +16,8 @@ Asyncapi loads a contract set and writes the AsyncAPI 3.0 document (YAML)
 of one service, for teams that integrate with it without evgen:
 
   channels    its exchange (<ns>.<service>, topic, durable), when it
-              publishes; its queue (<ns>.<service>) and dead-letter queue
-              (<ns>.<service>.dlq), durable, when it consumes; with their
+              publishes; its queue (<ns>.<service>.queue) and dead-letter
+              queue (<ns>.<service>.dlq), durable, when it consumes; with their
               AMQP bindings (0.3.0)
   operations  a send per event it publishes and a receive per event it
               consumes, each with its routing key <producer>.<Event>.v<N>

@@ -52,7 +52,7 @@ func dlqBroker(t *testing.T) (url, ns string, ch *amqp.Channel) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{ns + ".consumer", ns + ".consumer.dlq"} {
+	for _, q := range []string{service.QueueName(ns, "consumer"), service.DeadLetterQueueName(ns, "consumer")} {
 		if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestDLQAgainstBroker(t *testing.T) {
 	if got := dlq1("redrive", "-reason", "bug 7"); got.code != exitOK || !strings.Contains(got.stdout, "redrove 1 ") {
 		t.Fatalf("redrive: exit %d, %q %q", got.code, got.stdout, got.stderr)
 	}
-	d, ok, err := ch.Get(ns+".consumer", true)
+	d, ok, err := ch.Get(service.QueueName(ns, "consumer"), true)
 	if err != nil || !ok || d.MessageId != "id-1" || d.Headers[service.HeaderDLQError] != nil || d.Headers[runtime.HeaderType] != "producer.Ping" {
 		t.Errorf("service queue got %v %v: id %q, headers %v", ok, err, d.MessageId, d.Headers)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/evgenhq/evgen/topology"
 )
 
-const topologyUsage = `usage: evgen topology [-namespace ns] [-format text|json|rabbitmq] [-vhost v] [-user-prefix p] [-queue-type quorum|classic] path...
+const topologyUsage = `usage: evgen topology [-namespace ns] [-format text|json|rabbitmq] [-vhost v] [-user-prefix p] [-queue-type quorum|classic] [-old-queues] [-operator user] path...
 
 Topology prints, for each service of a contract set, the exchanges,
 queues (its queue, dead-letter queue and resync queue), bindings and event
@@ -38,15 +38,28 @@ Flags:
   -user-prefix p   put p before each service's name to make its user
   -queue-type t    the services' Config.QueueType: quorum (default) or
                    classic
+  -old-queues      also grant each consuming service what moving the
+                   queue of a version before evgen named it
+                   <namespace>.<service>.queue takes (every right on
+                   <namespace>.<service>); for the upgrade only: see
+                   docs/recovery.md
+  -operator user   also define the broker user evgen dlq runs as: it
+                   reads every dead-letter queue and, tagged
+                   impersonator, redrives each event with its
+                   publisher's user-id
 
 Exit status: 0 on success, 1 when the contracts are invalid (the problems
 go to stderr), 2 for a usage error such as a bad flag or namespace.
 `
 
 // topologyFormats are the -format values.
-var topologyFormats = map[string]func(services []topology.Service, vhost string) ([]byte, error){
-	"text":     func(s []topology.Service, _ string) ([]byte, error) { return []byte(topology.Text(s)), nil },
-	"json":     func(s []topology.Service, _ string) ([]byte, error) { return topology.JSON(s) },
+var topologyFormats = map[string]func(services []topology.Service, vhost string, ops ...topology.Operator) ([]byte, error){
+	"text": func(s []topology.Service, _ string, ops ...topology.Operator) ([]byte, error) {
+		return []byte(topology.Text(s, ops...)), nil
+	},
+	"json": func(s []topology.Service, _ string, ops ...topology.Operator) ([]byte, error) {
+		return topology.JSON(s, ops...)
+	},
 	"rabbitmq": topology.Definitions,
 }
 
@@ -61,6 +74,8 @@ func runTopology(args []string, stdout, stderr io.Writer) int {
 	vhost := fs.String("vhost", "/", "the vhost of the definitions")
 	fs.StringVar(&opts.UserPrefix, "user-prefix", "", "put before each service's name to make its user")
 	fs.StringVar((*string)(&opts.QueueType), "queue-type", string(service.QuorumQueue), "quorum or classic")
+	fs.BoolVar(&opts.OldQueues, "old-queues", false, "grant what moving an older version's queue takes")
+	operator := fs.String("operator", "", "also define this broker user for evgen dlq")
 	if code, ok := parseFlags(fs, args, "topology", topologyUsage, stdout, stderr); !ok {
 		return code
 	}
@@ -76,7 +91,11 @@ func runTopology(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return commandError(stderr, "topology", err)
 	}
-	out, err := render(services, *vhost)
+	var ops []topology.Operator
+	if *operator != "" {
+		ops = append(ops, topology.NewOperator(services, *operator))
+	}
+	out, err := render(services, *vhost, ops...)
 	if err == nil {
 		_, err = stdout.Write(out)
 	}

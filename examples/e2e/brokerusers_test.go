@@ -20,6 +20,7 @@ import (
 	"github.com/evgenhq/evgen/examples/demo/cluster"
 	usersapp "github.com/evgenhq/evgen/examples/users/app"
 	"github.com/evgenhq/evgen/internal/testenv"
+	"github.com/evgenhq/evgen/runtime/recovery"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/schema"
 	"github.com/evgenhq/evgen/topology"
@@ -28,7 +29,7 @@ import (
 // brokerUsers are the broker URLs of the users evgen topology defines for
 // a namespace, and of a third user that is no service of the set.
 type brokerUsers struct {
-	users, billing, mallory string
+	users, billing, mallory, operator string
 }
 
 // importUsers imports evgen topology's definitions for opts.Namespace,
@@ -47,7 +48,7 @@ func importUsers(t *testing.T, opts *cluster.Options) brokerUsers {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defs, err := topology.Definitions(services, "/")
+	defs, err := topology.Definitions(services, "/", topology.NewOperator(services, opts.Namespace+"-operator"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +67,14 @@ func importUsers(t *testing.T, opts *cluster.Options) brokerUsers {
 		t.Fatalf("rabbitmqctl import_definitions: %v: %s", err, out)
 	}
 	u := brokerUsers{
-		users:   urlAs(t, opts.AMQPURL, opts.Namespace+"-users", passwords),
-		billing: urlAs(t, opts.AMQPURL, opts.Namespace+"-billing", passwords),
-		mallory: urlAs(t, opts.AMQPURL, mallory, passwords),
+		users:    urlAs(t, opts.AMQPURL, opts.Namespace+"-users", passwords),
+		billing:  urlAs(t, opts.AMQPURL, opts.Namespace+"-billing", passwords),
+		mallory:  urlAs(t, opts.AMQPURL, mallory, passwords),
+		operator: urlAs(t, opts.AMQPURL, opts.Namespace+"-operator", passwords),
 	}
 	// The import runs in the background: wait until each user can open
 	// the vhost, which takes its permissions too.
-	for _, target := range []string{u.users, u.billing, u.mallory} {
+	for _, target := range []string{u.users, u.billing, u.mallory, u.operator} {
 		testenv.Eventually(t, 30*time.Second, "the imported user of "+redactURL(target)+" to connect", func() bool {
 			conn, err := amqp.Dial(target)
 			if err == nil {
@@ -203,23 +205,17 @@ func TestPerServiceBrokerUsers(t *testing.T) {
 	// what another user sent as users' event.
 	t.Run("a third user's event forged into billing's queue is dead-lettered", func(t *testing.T) {
 		before := settledCount(t, d, "users.UserRegistered")
-		forged := func(id, userID string) amqp.Publishing {
-			return amqp.Publishing{MessageId: id, UserId: userID, ContentType: "application/json", Headers: amqp.Table{
-				"cloudEvents_specversion": "1.0", "cloudEvents_id": id, "cloudEvents_source": "users",
-				"cloudEvents_type": "users.UserRegistered", "cloudEvents_eventversion": "1",
-			}, Body: []byte(`{"user_id":"7f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b","email":"forged@example.com","plan":"pro","version":1,"registered_at":"2026-01-02T03:04:05Z"}`)}
-		}
 		reasons := map[string]string{
 			"forged-anonymous": "has no user-id",
 			"forged-as-self":   `was published by broker user "` + ns + `-mallory", not "` + ns + `-users": refused as forged`,
 		}
-		if err := onChannel(t, bu.mallory, publishOn("", ns+".billing", forged("forged-anonymous", ""))); err != nil {
+		if err := onChannel(t, bu.mallory, publishOn("", service.QueueName(ns, "billing"), forgedEvent("forged-anonymous", ""))); err != nil {
 			t.Fatalf("mallory publishing into billing's queue: %v", err)
 		}
-		if err := onChannel(t, bu.mallory, publishOn("", ns+".billing", forged("forged-as-self", ns+"-mallory"))); err != nil {
+		if err := onChannel(t, bu.mallory, publishOn("", service.QueueName(ns, "billing"), forgedEvent("forged-as-self", ns+"-mallory"))); err != nil {
 			t.Fatalf("mallory publishing into billing's queue: %v", err)
 		}
-		err := onChannel(t, bu.mallory, publishOn("", ns+".billing", forged("forged-as-users", ns+"-users")))
+		err := onChannel(t, bu.mallory, publishOn("", service.QueueName(ns, "billing"), forgedEvent("forged-as-users", ns+"-users")))
 		var e *amqp.Error
 		if !errors.As(err, &e) || e.Code != amqp.PreconditionFailed {
 			t.Errorf("mallory sending users' user-id: %v, want the broker's PRECONDITION_FAILED (406)", err)
@@ -232,6 +228,33 @@ func TestPerServiceBrokerUsers(t *testing.T) {
 		}
 		if n := settledCount(t, d, "users.UserRegistered"); n != before {
 			t.Errorf("billing applied %v users.UserRegistered events during the forgery, want none", n-before)
+		}
+	})
+
+	// The operator evgen topology -operator defines redrives a dead letter
+	// as its publisher: the forged event is refused again as a third
+	// user's, not for a missing user-id.
+	t.Run("the operator redrives with the publisher's user-id", func(t *testing.T) {
+		id := "forged-redriven"
+		if err := onChannel(t, bu.mallory, publishOn("", service.QueueName(ns, "billing"), forgedEvent(id, ns+"-mallory"))); err != nil {
+			t.Fatalf("mallory publishing into billing's queue: %v", err)
+		}
+		dl, err := recovery.OpenDeadLetters(bu.operator, ns, "billing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dl.Close()
+		only := recovery.DeadLetterFilter{IDs: []string{id}}
+		awaitDeadLetter(t, dl, only, "dead-lettered", func(recovery.DeadLetter) bool { return true })
+		if n, err := dl.Redrive(ctx, only); err != nil || n != 1 {
+			t.Fatalf("redrive as the operator: %d, %v; want 1", n, err)
+		}
+		l := awaitDeadLetter(t, dl, only, "dead-lettered again", func(l recovery.DeadLetter) bool { return l.Redrives == 1 })
+		if want := `was published by broker user "` + ns + `-mallory"`; !strings.Contains(l.Reason, want) {
+			t.Errorf("the redriven event was dead-lettered with %q, want a reason saying %q", l.Reason, want)
+		}
+		if _, err := dl.Drop(ctx, only); err != nil {
+			t.Errorf("drop as the operator: %v", err)
 		}
 	})
 
@@ -262,6 +285,8 @@ func TestPerServiceBrokerUsers(t *testing.T) {
 		{"billing publishes to users' exchange", bu.billing, publishTo(ns+".users", "users.UserRegistered.v1")},
 		{"a third user forges an event into users' exchange", bu.mallory, publishTo(ns+".users", "users.UserRegistered.v1")},
 		{"a third user binds a queue to users' exchange", bu.mallory, bindTo(ns+".mallory", ns+".users")},
+		{"billing reads users' queue", bu.billing, consume(service.QueueName(ns, "users"))},
+		{"billing deletes users' queue", bu.billing, deleteQueue(service.QueueName(ns, "users"))},
 		{"billing reads users' dead-letter queue", bu.billing, consume(ns + ".users.dlq")},
 		{"billing reads users' resync queue", bu.billing, consume(ns + ".users.resync")},
 		{"billing deletes users' event log", bu.billing, deleteQueue(ns + ".users.log")},
@@ -274,16 +299,31 @@ func TestPerServiceBrokerUsers(t *testing.T) {
 			}
 		})
 	}
+}
 
-	// What the permissions cannot leave out (see docs/other-languages.md):
-	// billing must read users' exchange to bind to it, and users' queue
-	// has the same name. When the runtime names them apart, this fails:
-	// then make it a refusal above.
-	t.Run("known overreach: billing may read users' queue", func(t *testing.T) {
-		if err := onChannel(t, bu.billing, consume(ns+".users")); err != nil {
-			t.Fatalf("billing consuming users' queue: %v; if the runtime now names queues apart from exchanges, move this to the refusals", err)
+// forgedEvent is a users event as a third user would put it straight into
+// billing's queue, with userID as its user-id.
+func forgedEvent(id, userID string) amqp.Publishing {
+	return amqp.Publishing{MessageId: id, UserId: userID, ContentType: "application/json", Headers: amqp.Table{
+		"cloudEvents_specversion": "1.0", "cloudEvents_id": id, "cloudEvents_source": "users",
+		"cloudEvents_type": "users.UserRegistered", "cloudEvents_eventversion": "1",
+	}, Body: []byte(`{"user_id":"7f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b","email":"forged@example.com","plan":"pro","version":1,"registered_at":"2026-01-02T03:04:05Z"}`)}
+}
+
+// awaitDeadLetter waits until the one dead letter f selects satisfies ok,
+// and returns it.
+func awaitDeadLetter(t *testing.T, dl *recovery.DeadLetters, f recovery.DeadLetterFilter, what string, ok func(recovery.DeadLetter) bool) recovery.DeadLetter {
+	t.Helper()
+	var got recovery.DeadLetter
+	await(t, "the event "+what, func(ctx context.Context) (int, bool, error) {
+		letters, err := dl.List(ctx, f)
+		if err != nil || len(letters) != 1 {
+			return len(letters), false, err
 		}
+		got = letters[0]
+		return 1, ok(got), nil
 	})
+	return got
 }
 
 // onChannel runs try on a confirm-mode channel of a connection as the

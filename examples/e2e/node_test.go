@@ -75,7 +75,7 @@ func TestNodePublisherToEvgenConsumer(t *testing.T) {
 func TestEvgenPublisherToNodeConsumer(t *testing.T) {
 	node := nodeModules(t)
 	url, ns := testenv.AMQPURL(t), nodeNamespace(t)
-	t.Cleanup(func() { deleteQueues(t, url, ns+".mailer", ns+".mailer.dlq") })
+	t.Cleanup(func() { deleteQueues(t, url, ns+".mailer.queue", ns+".mailer.dlq") })
 	cmd := nodeCommand(node, url, ns, "consume.mjs", "1")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

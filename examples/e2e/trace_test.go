@@ -17,6 +17,7 @@ import (
 	"github.com/evgenhq/evgen/examples/demo/cluster"
 	usersapp "github.com/evgenhq/evgen/examples/users/app"
 	"github.com/evgenhq/evgen/internal/testenv"
+	"github.com/evgenhq/evgen/runtime/service"
 )
 
 // The deletion saga, started by one HTTP request to users, is one trace:
@@ -38,7 +39,7 @@ func testSagaTrace(t *testing.T, db string) {
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })
 	c, ns := startTraced(t, tp, db)
 	u := register(t, c, "trace@example.com")
-	awaitConsumer(t, ns+".users") // else billing's answer can reach only its event log
+	awaitConsumer(t, service.QueueName(ns, "users")) // else billing's answer can reach only its event log
 	if _, err := c.Users.Delete(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}

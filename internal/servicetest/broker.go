@@ -2,7 +2,10 @@ package servicetest
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
+	"net/url"
 	"os/exec"
 	"testing"
 	"time"
@@ -127,7 +130,7 @@ func Ready(t testing.TB, svc *service.Service) {
 
 // Messages is the number of messages ready in service's queue; deliveries
 // a consumer holds unacked are not counted.
-func (b *Broker) Messages(t testing.TB, service string) int {
+func (b *Broker) Messages(t testing.TB, svc string) int {
 	t.Helper()
 	if b.Conn.IsClosed() { // the test restarted the broker
 		conn, err := amqp.Dial(b.URL)
@@ -141,9 +144,10 @@ func (b *Broker) Messages(t testing.TB, service string) int {
 		t.Fatalf("open channel: %v", err)
 	}
 	defer ch.Close()
-	q, err := ch.QueueDeclarePassive(b.NS+"."+service, true, false, false, false, nil)
+	name := service.QueueName(b.NS, svc)
+	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
 	if err != nil {
-		t.Fatalf("inspect queue %s: %v", b.NS+"."+service, err)
+		t.Fatalf("inspect queue %s: %v", name, err)
 	}
 	return q.Messages
 }
@@ -172,12 +176,12 @@ func (b *Broker) Drain(t testing.TB, services []string, runs ...*Running) {
 
 // TakeDeadLetters waits until n events are in service's dead-letter queue
 // and returns them (acked).
-func (b *Broker) TakeDeadLetters(t testing.TB, service string, n int) []amqp.Delivery {
+func (b *Broker) TakeDeadLetters(t testing.TB, svc string, n int) []amqp.Delivery {
 	t.Helper()
 	ch := b.Channel(t)
 	var got []amqp.Delivery
 	testenv.Eventually(t, 10*time.Second, "dead letters", func() bool {
-		d, ok, err := ch.Get(b.NS+"."+service+".dlq", true)
+		d, ok, err := ch.Get(service.DeadLetterQueueName(b.NS, svc), true)
 		if err != nil {
 			t.Fatalf("get from dead-letter queue: %v", err)
 		}
@@ -224,4 +228,52 @@ func (b *Broker) BindSink(t testing.TB, producer, key string) {
 		t.Fatal(err)
 	}
 	b.plans = append(b.plans, service.TopologyPlan{Queues: []service.QueueSpec{{Name: queue}}, Exchanges: []service.ExchangeSpec{{Name: exchange}}})
+}
+
+// QueueState is the ready messages and consumers of queue; found is false
+// when it does not exist.
+func (b *Broker) QueueState(t testing.TB, queue string) (q amqp.Queue, found bool) {
+	t.Helper()
+	ch, err := b.Conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	q, err = ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+	var e *amqp.Error
+	if errors.As(err, &e) && e.Code == amqp.NotFound {
+		return q, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q, true
+}
+
+// AddUser adds a broker user with the configure, write and read
+// permissions (regular expressions of names, on vhost "/") and tags given,
+// deleted when t ends, and returns the broker's URL with that user.
+func (b *Broker) AddUser(t testing.TB, user, configure, write, read string, tags ...string) string {
+	t.Helper()
+	password := rand.Text()
+	if err := Rabbitmqctl("add_user", user, password); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := Rabbitmqctl("delete_user", user); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := Rabbitmqctl("set_permissions", "-p", "/", user, configure, write, read); err != nil {
+		t.Fatal(err)
+	}
+	if err := Rabbitmqctl(append([]string{"set_user_tags", user}, tags...)...); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(b.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(user, password)
+	return u.String()
 }

@@ -127,6 +127,14 @@ func (d *DeadLetters) List(ctx context.Context, f DeadLetterFilter) ([]DeadLette
 // only what the queue held when it started: a redriven event that fails
 // again and comes back meanwhile waits for the next redrive. It returns
 // how many were redriven.
+//
+// Each copy carries the user-id of the event's publisher (kept in the
+// dead letter's HeaderDLQUserID), so that a consumer verifying publishers
+// (Config.PublisherUsers) applies it. RabbitMQ lets a connection set
+// another user's user-id only when its user has the impersonator tag
+// (evgen topology -operator defines such a user): without it the broker
+// refuses the first copy, Redrive says so, and every dead letter stays in
+// the queue.
 func (d *DeadLetters) Redrive(ctx context.Context, f DeadLetterFilter) (int, error) {
 	pub, err := d.conn.Channel()
 	if err != nil {
@@ -137,9 +145,10 @@ func (d *DeadLetters) Redrive(ctx context.Context, f DeadLetterFilter) (int, err
 		return 0, fmt.Errorf("enable publisher confirms: %w", err)
 	}
 	returns := pub.NotifyReturn(make(chan amqp.Return, 1))
+	closed := pub.NotifyClose(make(chan *amqp.Error, 1))
 	n := 0
 	err = d.each(ctx, f, func(l DeadLetter, del amqp.Delivery) (bool, error) {
-		if err := d.republish(ctx, pub, returns, del, l); err != nil {
+		if err := d.republish(ctx, pub, returns, closed, del, l); err != nil {
 			return false, err
 		}
 		n++
@@ -150,7 +159,7 @@ func (d *DeadLetters) Redrive(ctx context.Context, f DeadLetterFilter) (int, err
 
 // republish sends one dead letter to the service's queue and waits for
 // the broker's confirm.
-func (d *DeadLetters) republish(ctx context.Context, ch *amqp.Channel, returns <-chan amqp.Return, del amqp.Delivery, l DeadLetter) error {
+func (d *DeadLetters) republish(ctx context.Context, ch *amqp.Channel, returns <-chan amqp.Return, closed <-chan *amqp.Error, del amqp.Delivery, l DeadLetter) error {
 	p := redrivePublishing(del, l.Redrives+1)
 	dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", d.queue, true, false, p)
 	if err != nil {
@@ -158,6 +167,11 @@ func (d *DeadLetters) republish(ctx context.Context, ch *amqp.Channel, returns <
 	}
 	ok, err := dc.WaitContext(ctx)
 	if err != nil || !ok {
+		select {
+		case e := <-closed:
+			return refusedRedrive(l.ID, p.UserId, e)
+		default:
+		}
 		return fmt.Errorf("redrive %s: broker did not confirm: %v", l.ID, err)
 	}
 	select {
@@ -180,11 +194,25 @@ func redrivePublishing(del amqp.Delivery, redrives int) amqp.Publishing {
 		}
 	}
 	h[headerRedrives] = int64(redrives)
+	userID, _ := del.Headers[service.HeaderDLQUserID].(string)
 	return amqp.Publishing{
+		UserId:  userID,
 		Headers: h, ContentType: del.ContentType, DeliveryMode: amqp.Persistent,
 		CorrelationId: del.CorrelationId, MessageId: del.MessageId, Timestamp: del.Timestamp,
 		Type: del.Type, AppId: del.AppId, Body: del.Body,
 	}
+}
+
+// refusedRedrive explains the broker closing the channel on the redrive
+// of id: when it refused the original user-id, what the operator's user
+// lacks.
+func refusedRedrive(id, userID string, e *amqp.Error) error {
+	if e != nil && e.Code == amqp.PreconditionFailed && strings.Contains(e.Reason, "user_id") {
+		return fmt.Errorf("redrive %s: the broker refused the user-id of its publisher, %q (%s): a redrive keeps it, so that a consumer verifying publishers applies the event, "+
+			"which RabbitMQ allows only a user tagged impersonator: run evgen dlq as such a user (rabbitmqctl set_user_tags <user> impersonator; "+
+			"evgen topology -format rabbitmq -operator <user> defines one); every dead letter is still in the queue", id, userID, e.Reason)
+	}
+	return fmt.Errorf("redrive %s: the broker closed the channel: %v; every dead letter not yet redriven is still in the queue", id, e)
 }
 
 // Drop deletes the dead letters f selects and returns how many.

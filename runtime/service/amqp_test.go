@@ -209,7 +209,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 	b.PublishRaw(t, exchange, key, raw("missing-field", "users.UserRegistered", "1", `{"email":"a@b"}`))
 	// An unknown type reaches the queue only through a binding it does not
 	// match; the default exchange puts it there as a misrouted event would.
-	b.PublishRaw(t, "", b.NS+".billing", raw("unknown-type", "users.UserDeleted", "1", `{}`))
+	b.PublishRaw(t, "", service.QueueName(b.NS, "billing"), raw("unknown-type", "users.UserDeleted", "1", `{}`))
 	b.PublishRaw(t, exchange, key, raw("good", "users.UserRegistered", "1", `{"user_id":"u"}`))
 
 	dead := b.TakeDeadLetters(t, "billing", 3)
@@ -227,7 +227,7 @@ func TestUnhandleableEventsDeadLetteredAtOnce(t *testing.T) {
 		wantAttempts, wantKey := "1", key
 		if d.MessageId == "unknown-type" {
 			wantAttempts, wantExchange := "0", ""
-			checkDeadLetterHeaders(t, d, want, wantAttempts, wantExchange, b.NS+".billing")
+			checkDeadLetterHeaders(t, d, want, wantAttempts, wantExchange, service.QueueName(b.NS, "billing"))
 			continue
 		}
 		checkDeadLetterHeaders(t, d, want, wantAttempts, exchange, wantKey)

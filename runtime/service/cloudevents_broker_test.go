@@ -173,8 +173,8 @@ func TestPublisherUserVerified(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	b.PublishRaw(t, "", b.NS+".billing", amqp.Publishing{Headers: ceHeaders("cloudEvents:", "anonymous"), Body: []byte(`{"user_id":"x"}`)})
-	b.PublishRaw(t, "", b.NS+".billing", amqp.Publishing{UserId: user, Headers: ceHeaders("cloudEvents:", "via-default"), Body: []byte(`{"user_id":"x"}`)})
+	b.PublishRaw(t, "", service.QueueName(b.NS, "billing"), amqp.Publishing{Headers: ceHeaders("cloudEvents:", "anonymous"), Body: []byte(`{"user_id":"x"}`)})
+	b.PublishRaw(t, "", service.QueueName(b.NS, "billing"), amqp.Publishing{UserId: user, Headers: ceHeaders("cloudEvents:", "via-default"), Body: []byte(`{"user_id":"x"}`)})
 	if err := runtime.Publish(ctx, users, userRegistered{UserID: "real"}, runtime.WithID("real")); err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ type clusterFixture struct {
 
 func newClusterFixture(t *testing.T, c *testenv.RabbitCluster, queueType service.QueueType) *clusterFixture {
 	f := &clusterFixture{c: c, b: brokerAt(t, c.URLs[0]), queueType: queueType, ledger: newLedger()}
-	f.queue = f.b.NS + ".billing"
+	f.queue = service.QueueName(f.b.NS, "billing")
 	onCluster := func(cfg *service.Config) {
 		cfg.Transport = service.AMQP(c.URLs...)
 		cfg.QueueType = queueType

@@ -31,12 +31,12 @@ func TestRefusedDeclarationEndsRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBroker(t)
-			queue := b.NS + ".billing"
+			queue := service.QueueName(b.NS, "billing")
 			svc, _ := b.Service(t, billingContract, memory.New(), func(c *service.Config) { c.QueueType = service.ClassicQueue })
 			if err := svc.Register(runtime.On(func(context.Context, userRegistered, runtime.Meta) error { return nil })); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := b.Channel(t).QueueDeclare(queue, true, false, false, false, tt.args(queue+".dlq")); err != nil {
+			if _, err := b.Channel(t).QueueDeclare(queue, true, false, false, false, tt.args(service.DeadLetterQueueName(b.NS, "billing"))); err != nil {
 				t.Fatalf("pre-declare %s: %v", queue, err)
 			}
 

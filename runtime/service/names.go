@@ -15,6 +15,13 @@ func ExchangeName(namespace, producer string) string {
 // QueueName is the queue service consumes its events from.
 func QueueName(namespace, service string) string { return namesOf(namespace).queue(service) }
 
+// OldQueueName is the name runtimes before the ".queue" suffix gave
+// service's queue ("<namespace>.<service>", a producer's exchange name
+// too): a service that finds a queue of that name moves its events into
+// its queue and deletes it (see docs/recovery.md), for which its broker
+// user needs every right on that name.
+func OldQueueName(namespace, service string) string { return namesOf(namespace).oldQueue(service) }
+
 // DeadLetterQueueName is where service's rejected deliveries go.
 func DeadLetterQueueName(namespace, service string) string {
 	return namesOf(namespace).deadLetterQueue(service)

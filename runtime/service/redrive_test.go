@@ -3,12 +3,16 @@ package service_test
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/recovery"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
@@ -63,4 +67,82 @@ func TestRedriveEndsWithWhatWasThere(t *testing.T) {
 	if len(seen) != n {
 		t.Errorf("%d distinct dead letters after the redrive, want %d", len(seen), n)
 	}
+}
+
+// Issue 16: a redrive keeps the user-id of the event's publisher, so that
+// a consumer verifying publishers applies the redriven event. Only an
+// operator tagged impersonator may send it: an operator without the tag
+// is told so, and the dead letter stays.
+func TestRedriveKeepsPublisherUserID(t *testing.T) {
+	b := newBroker(t)
+	operator := brokerUserAt(t, b, b.NS+"-operator", "impersonator")
+	untagged := brokerUserAt(t, b, b.NS+"-untagged")
+	var rec recorder
+	var fixed atomic.Bool
+	billing, _ := b.Service(t, billingContract, memory.New(), func(c *service.Config) {
+		c.PublisherUsers = service.PublisherUsers{Verify: true, Users: map[string]string{"users": brokerUser(t, b.URL)}}
+	})
+	if err := billing.Register(runtime.On(func(_ context.Context, e userRegistered, m runtime.Meta) error {
+		if !fixed.Load() {
+			return runtime.Permanent(errors.New("bug 7"))
+		}
+		rec.Add(e.UserID, m)
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	start(t, billing)
+	ready(t, billing)
+	users, _ := b.Service(t, usersContract, memory.New())
+	if err := users.Publish(context.Background(), encode(t, userRegistered{UserID: "u"})); err != nil {
+		t.Fatal(err)
+	}
+	dlq := service.DeadLetterQueueName(b.NS, "billing")
+	testenv.Eventually(t, 10*time.Second, "the event dead-lettered", func() bool { return queueDepth(t, b, dlq) == 1 })
+	fixed.Store(true)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if n, err := redriveAs(ctx, t, untagged, b.NS); err == nil || !strings.Contains(err.Error(), "impersonator") {
+		t.Fatalf("redrive by an operator without the impersonator tag: %d, %v; want an error saying it needs the tag", n, err)
+	}
+	testenv.Eventually(t, 10*time.Second, "the dead letter back in its queue", func() bool { return queueDepth(t, b, dlq) == 1 })
+	if n, err := redriveAs(ctx, t, operator, b.NS); err != nil || n != 1 {
+		t.Fatalf("redrive by the impersonator: %d, %v; want 1", n, err)
+	}
+	testenv.Eventually(t, 10*time.Second, "the redriven event applied", func() bool { return rec.Len() == 1 })
+	if n := queueDepth(t, b, dlq); n != 0 {
+		t.Errorf("%d dead letters after the redrive, want 0 (dead-lettered again: %v)", n, b.TakeDeadLetters(t, "billing", n)[0].Headers[service.HeaderDLQError])
+	}
+}
+
+// redriveAs redrives billing's dead letters as the broker user of url.
+func redriveAs(ctx context.Context, t *testing.T, url, ns string) (int, error) {
+	t.Helper()
+	dl, err := recovery.OpenDeadLetters(url, ns, "billing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	return dl.Redrive(ctx, recovery.DeadLetterFilter{})
+}
+
+// brokerUserAt adds a broker user with tags and the permissions evgen
+// topology -operator gives an operator of billing (read its dead-letter
+// queue, write to the default exchange), deleted when t ends, and returns
+// its URL.
+func brokerUserAt(t *testing.T, b *broker, user string, tags ...string) string {
+	t.Helper()
+	dlq := regexp.QuoteMeta(service.DeadLetterQueueName(b.NS, "billing"))
+	return b.AddUser(t, user, "^$", `^amq\.default$`, "^"+dlq+"$", tags...)
+}
+
+// queueDepth is the number of messages ready in queue.
+func queueDepth(t *testing.T, b *broker, queue string) int {
+	t.Helper()
+	q, found := b.QueueState(t, queue)
+	if !found {
+		t.Fatalf("queue %s does not exist", queue)
+	}
+	return q.Messages
 }

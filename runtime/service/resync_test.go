@@ -10,6 +10,7 @@ import (
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
+	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/memory"
 )
 
@@ -78,7 +79,7 @@ func TestResyncAnswersOnlyTheRequester(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, 10*time.Second, "the live events", func() bool { n, _ := billing.applied(t); return n == 4 })
-	if n := env.messages(t, env.ns+".audit"); n != 4 {
+	if n := env.messages(t, service.QueueName(env.ns, "audit")); n != 4 {
 		t.Fatalf("audit's queue holds %d events, want the 4 live ones", n)
 	}
 
@@ -104,7 +105,7 @@ func TestResyncAnswersOnlyTheRequester(t *testing.T) {
 	if n, _ := billing.applied(t); n != 8 {
 		t.Errorf("%d events applied, want 8: one snapshot for one key", n)
 	}
-	if n := env.messages(t, env.ns+".audit"); n != 4 {
+	if n := env.messages(t, service.QueueName(env.ns, "audit")); n != 4 {
 		t.Errorf("audit's queue holds %d events, want still 4: snapshots go to the requester only", n)
 	}
 	mu.Lock()

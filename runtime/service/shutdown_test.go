@@ -94,7 +94,7 @@ func TestShutdownTimeoutLeavesStuckDeliveryForRedelivery(t *testing.T) {
 	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	q, err := b.Channel(t).QueueDeclarePassive(b.NS+".billing", true, false, false, false, nil)
+	q, err := b.Channel(t).QueueDeclarePassive(service.QueueName(b.NS, "billing"), true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,7 @@ func TestDatabaseOutagePausesConsumption(t *testing.T) {
 				t.Fatal(err)
 			}
 			ch := b.Channel(t)
-			for _, q := range []string{b.NS + ".billing", b.NS + ".billing.dlq"} {
+			for _, q := range []string{service.QueueName(b.NS, "billing"), service.DeadLetterQueueName(b.NS, "billing")} {
 				depth, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -287,7 +287,7 @@ func TestShutdownDuringDatabaseOutageRequeues(t *testing.T) {
 		}
 		return d.Messages
 	}
-	testenv.Eventually(t, 10*time.Second, "the held event back in "+b.NS+".billing", func() bool { return depth(b.NS+".billing") == 1 })
+	testenv.Eventually(t, 10*time.Second, "the held event back in "+service.QueueName(b.NS, "billing"), func() bool { return depth(service.QueueName(b.NS, "billing")) == 1 })
 	if n := depth(b.NS + ".billing.dlq"); n != 0 {
 		t.Errorf("the dead-letter queue holds %d events after a shutdown during the outage, want 0", n)
 	}

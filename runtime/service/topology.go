@@ -124,11 +124,25 @@ func QueueNames(namespace, service string) (queue, deadLetterQueue string, err e
 	return n.queue(service), n.deadLetterQueue(service), nil
 }
 
-// names derives exchange and queue names from the namespace.
+// names derives exchange and queue names from the namespace. Every name
+// but a producer's exchange ("<namespace>.<producer>") has a suffix, the
+// service's queue too ("<namespace>.<service>.queue"): RabbitMQ matches a
+// user's permissions against names, not kinds, so a consumer, which must
+// read a producer's exchange to bind to it, could otherwise also consume
+// the producer's queue of the same name. Namespaces and service names
+// have no dots, so no suffixed name is another's exchange. Versions before
+// the suffix named the queue "<namespace>.<service>" (oldQueue): the
+// engine passes that name to the transport (transport.Env.OldQueue), and
+// the AMQP transport moves what such a queue still holds
+// (runtime/transport/amqp/queue_migration.go).
 type names struct{ namespace string }
 
 func (n names) exchange(producer string) string { return n.namespace + "." + producer }
-func (n names) queue(service string) string     { return n.namespace + "." + service }
+func (n names) queue(service string) string     { return n.namespace + "." + service + ".queue" }
+
+// oldQueue is the name versions before the ".queue" suffix gave service's
+// queue.
+func (n names) oldQueue(service string) string { return n.namespace + "." + service }
 func (n names) deadLetterQueue(service string) string {
 	return n.namespace + "." + service + ".dlq"
 }

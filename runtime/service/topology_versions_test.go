@@ -18,13 +18,13 @@ func TestTopologyUnbindsLowerVersions(t *testing.T) {
 	}}
 	plan := service.Topology(service.Config{Contract: c, Namespace: "t"})
 	want := []service.BindingSpec{
-		{Queue: "t.mailer", Exchange: "t.users", RoutingKey: "users.UserEmailChanged.v1"},
-		{Queue: "t.mailer", Exchange: "t.users", RoutingKey: "users.UserEmailChanged.v2"},
+		{Queue: "t.mailer.queue", Exchange: "t.users", RoutingKey: "users.UserEmailChanged.v1"},
+		{Queue: "t.mailer.queue", Exchange: "t.users", RoutingKey: "users.UserEmailChanged.v2"},
 	}
 	if !slices.Equal(plan.Unbindings, want) {
 		t.Errorf("unbindings %v, want %v", plan.Unbindings, want)
 	}
-	if !strings.Contains(plan.String(), "unbind   t.mailer <- t.users : users.UserEmailChanged.v2") {
+	if !strings.Contains(plan.String(), "unbind   t.mailer.queue <- t.users : users.UserEmailChanged.v2") {
 		t.Errorf("the plan does not show the unbinding:\n%s", plan)
 	}
 }

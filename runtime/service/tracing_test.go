@@ -159,7 +159,7 @@ func TestTraceFollowsEventsThroughOutboxAndInboxes(t *testing.T) {
 	wantAttrs(t, relay, map[attribute.Key]string{"messaging.operation.type": "send", "messaging.rabbitmq.destination.routing_key": "billing.InvoicePaid.v2"})
 	wantChild(t, sp.await(t, 1, "process "+b.NS+".billing", "messaging.consumer.group.name", "shipping")[0], relay.SpanContext())
 	wantChild(t, sp.await(t, 1, "process "+b.NS+".users", "messaging.consumer.group.name", "shipping")[0], publish.SpanContext())
-	ack := sp.await(t, 1, "ack "+b.NS+".billing", "messaging.message.id", msg.UUID)[0]
+	ack := sp.await(t, 1, "ack "+service.QueueName(b.NS, "billing"), "messaging.message.id", msg.UUID)[0]
 	wantChild(t, ack, inBilling.SpanContext())
 	wantAttrs(t, ack, map[attribute.Key]string{"messaging.operation.type": "settle"})
 }
@@ -273,7 +273,7 @@ func TestTraceKeptThroughRetriesDeadLetterAndRedrive(t *testing.T) {
 		t.Fatalf("Redrive = %d, %v; want 1", n, err)
 	}
 	// Redriven to the queue itself, through the default exchange.
-	redriven := sp.await(t, 1, "process "+b.NS+".billing", "messaging.destination.name", "")[0]
+	redriven := sp.await(t, 1, "process "+service.QueueName(b.NS, "billing"), "messaging.destination.name", "")[0]
 	wantChild(t, redriven, publish.SpanContext())
 	if redriven.Status().Code == codes.Error {
 		t.Errorf("redriven delivery failed: %v", redriven.Status())
@@ -352,7 +352,7 @@ func TestTraceSettlesEachEventOnce(t *testing.T) {
 	settled := map[trace.SpanID]int{}
 	testenv.Eventually(t, 10*time.Second, "every event settled", func() bool {
 		clear(settled)
-		for _, ack := range sp.named("ack evgen.billing", "", "") {
+		for _, ack := range sp.named("ack "+service.QueueName("", "billing"), "", "") {
 			if links := ack.Links(); len(links) > 0 {
 				for _, l := range links {
 					settled[l.SpanContext.SpanID()]++

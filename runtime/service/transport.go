@@ -66,6 +66,7 @@ func (s *Service) transportEnv() transport.Env {
 	}
 	if len(s.cfg.Contract.Consumes) > 0 {
 		env.Queue, env.DeadLetterQueue = n.queue(s.cfg.Contract.Service), n.deadLetterQueue(s.cfg.Contract.Service)
+		env.OldQueue = n.oldQueue(s.cfg.Contract.Service)
 	}
 	byProducer := map[string][]string{}
 	for _, c := range s.cfg.Contract.Consumes {

@@ -49,6 +49,13 @@ type Env struct {
 	// Queue and DeadLetterQueue are the queue the service consumes and
 	// the one its dead letters go to; "" when it consumes nothing.
 	Queue, DeadLetterQueue string
+	// OldQueue is the name runtimes before the ".queue" suffix gave Queue
+	// (service.OldQueueName); "" when the service consumes nothing. A
+	// transport whose broker may still hold a queue of that name moves its
+	// events into Queue and deletes it (the AMQP transport does, see its
+	// queue_migration.go); the engine names it so that naming stays in one
+	// place.
+	OldQueue string
 	// PublisherChannels is how many channels publish at once
 	// (service.Config.PublisherChannels), for a transport that pipelines.
 	PublisherChannels int

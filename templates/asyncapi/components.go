@@ -93,7 +93,8 @@ func summary(doc string) string {
 }
 
 // cloudEventsTrait is the headers runtime.Publish sets on every event,
-// following the CloudEvents AMQP binding.
+// following the CloudEvents AMQP binding, and the AMQP user-id the
+// runtime sets, which AsyncAPI's AMQP message binding has no field for.
 func cloudEventsTrait() *ordered.Map {
 	props := ordered.New()
 	header := func(name, desc string) *ordered.Map {
@@ -110,12 +111,15 @@ func cloudEventsTrait() *ordered.Map {
 	header(runtime.HeaderSubject, "The event's key, for events whose contract names one.")
 	header(runtime.HeaderCorrelationID, "The conversation: the first event's ID.")
 	header(runtime.HeaderCausationID, "The ID of the event whose handler published this one; absent outside a handler.")
+	header(runtime.HeaderDataSchema, "The URL of the event's JSON Schema, the $id evgen jsonschema -base-url gives it: <base URL>/<type>.v<version>.schema.json. Set when the producer's Config.SchemaBaseURL is.").Set("format", "uri")
 	required := []string{runtime.HeaderSpecVersion, runtime.HeaderID, runtime.HeaderSource, runtime.HeaderType,
 		runtime.HeaderEventVersion, runtime.HeaderTime, runtime.HeaderCorrelationID}
-	return ordered.New().Set("headers", ordered.New().
-		Set("type", "object").
-		Set("properties", props).
-		Set("required", required))
+	return ordered.New().
+		Set("description", "Every event also carries the AMQP user-id property: the broker user the producer connects as, which RabbitMQ checks against the connection's user. A consumer told its producers' users (Config.PublisherUsers) dead-letters an event whose user-id is missing or another's.").
+		Set("headers", ordered.New().
+			Set("type", "object").
+			Set("properties", props).
+			Set("required", required))
 }
 
 func sortNamed(ns []*schema.NamedType) {

@@ -40,7 +40,7 @@ func Generate(svc *schema.Service, opts Options) ([]byte, error) {
 
 // Document is the AsyncAPI document of svc.
 func Document(svc *schema.Service, opts Options) *ordered.Map {
-	t := topology(svc, opts)
+	t := namesOf(svc, opts)
 	info := ordered.New().Set("title", svc.Name).Set("version", infoVersion)
 	if svc.Doc != "" {
 		info.Set("description", svc.Doc)

@@ -23,7 +23,7 @@ func TestChannelsFollowWhatTheServiceDoes(t *testing.T) {
 		want, not []string
 	}{
 		{"producer", []string{chExchange}, []string{"address: shop.producer\n", "send.producer.Ping.v1:", "- producer.Ping.v1\n"}, []string{"receive.", ".dlq"}},
-		{"consumer", []string{chQueue, chDeadLetter}, []string{"address: shop.consumer\n", "address: shop.consumer.dlq\n", "receive.producer.Ping.v1:"}, []string{"send.", "is: routingKey"}},
+		{"consumer", []string{chQueue, chDeadLetter}, []string{"address: shop.consumer.queue\n", "address: shop.consumer.dlq\n", "receive.producer.Ping.v1:"}, []string{"send.", "is: routingKey"}},
 	} {
 		t.Run(tc.service, func(t *testing.T) {
 			svc := set.Services[0]

@@ -76,7 +76,7 @@ func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
 	users := newService(t, service.Config{Contract: usersContract, Transport: service.InProcess(bus), Store: memory.New(), Logger: quiet})
 	publishTwice(t, users, events)
 
-	testenv.Eventually(t, 2*time.Minute, "every copy acked", func() bool { return len(bus.Waiting("evgen.billing")) == 0 })
+	testenv.Eventually(t, 2*time.Minute, "every copy acked", func() bool { return len(bus.Waiting(service.QueueName("", "billing"))) == 0 })
 	var rows, distinct int64
 	if err := s.DB().QueryRow("SELECT count(*), count(DISTINCT event_id) FROM "+state).Scan(&rows, &distinct); err != nil {
 		t.Fatal(err)

@@ -181,7 +181,7 @@ func RunBroker(t *testing.T, url string, newStore NewStore) {
 	})
 	waitBacklogEmpty(t, outbox) // every confirm returned to the relay and was counted
 	stopRelay()
-	drain(t, url, ns+".billing", stopBilling)
+	drain(t, url, service.QueueName(ns, "billing"), stopBilling)
 
 	mu.Lock() // the handler may not run any more, but the race detector cannot know
 	defer mu.Unlock()

@@ -58,7 +58,11 @@ func (b *binding) Consume(ctx context.Context, out chan<- transport.Delivery, dr
 			sess.stop()
 			return nil
 		}
-		b.env.Logger.Warn("lost the consumer connection to RabbitMQ, reconnecting")
+		if sess.migration != nil || sess.restart.Load() {
+			b.env.Logger.Info("reconnecting the consumer after moving an older version's queue, or to move it")
+		} else {
+			b.env.Logger.Warn("lost the consumer connection to RabbitMQ, reconnecting")
+		}
 		conn.Close()
 	}
 }
@@ -94,6 +98,12 @@ type consumerSession struct {
 	lost       <-chan *amqp.Error
 	dead       atomic.Bool
 	acks       *channelAcks // every delivery of ch is settled through it
+	// migration is the move of an older version's queue this session
+	// consumes instead of the service's queue (queue_migration.go); nil
+	// when it consumes the service's queue. restart is set when the
+	// session is ended on purpose, to move the old queue.
+	migration *queueMigration
+	restart   atomic.Bool
 }
 
 // open declares the topology and starts consuming on a new channel.
@@ -112,10 +122,21 @@ func (b *binding) open(conn *amqp.Connection) (*consumerSession, error) {
 	if err := ch.Qos(b.env.Prefetch, 0, false); err != nil {
 		return nil, fmt.Errorf("set prefetch: %w", err)
 	}
+	m, watch, err := b.openMigration(conn)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		s.ch, s.tag, s.deliveries, s.acks, s.migration = m.ch, m.tag, m.out, m.acks, m
+		return s, nil
+	}
 	s.tag = b.env.Service + "-" + uuid.NewString()
 	s.deliveries, err = ch.Consume(b.env.Queue, s.tag, false, false, false, false, nil)
 	if err != nil {
 		return nil, fmt.Errorf("consume queue %q: %w", b.env.Queue, err)
+	}
+	if watch {
+		go b.watchOldQueue(conn, s)
 	}
 	return s, nil
 }
@@ -136,7 +157,7 @@ func (s *consumerSession) pump(ctx context.Context, out chan<- transport.Deliver
 				return true
 			}
 			select {
-			case out <- s.delivery(d):
+			case out <- s.wrap(d):
 			case <-ctx.Done():
 				// Not handed over: the broker requeues it when the
 				// channel closes.
@@ -154,6 +175,16 @@ func (s *consumerSession) stop() {
 	if err := s.ch.Cancel(s.tag, false); err != nil {
 		s.b.env.Logger.Warn("cancel consumer", "err", err)
 	}
+}
+
+// wrap is d as the engine takes it: a delivery from an older version's
+// queue counts toward the move (queue_migration.go).
+func (s *consumerSession) wrap(d amqp.Delivery) transport.Delivery {
+	dl := s.delivery(d)
+	if s.migration != nil {
+		return movedDelivery{dl, s.migration}
+	}
+	return dl
 }
 
 // delivery is one delivery from the service's queue; its methods

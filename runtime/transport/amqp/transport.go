@@ -1,8 +1,9 @@
 // Package amqp is the RabbitMQ transport (AMQP 0-9-1): publishing with
 // pipelined confirms, in order for the outbox relay's batches, consuming
 // with reconnection across a cluster's nodes, the CloudEvents mapping of
-// headers, declaring the topology, waiting out a blocked connection, and
-// reading a producer's event log (a RabbitMQ stream) for Sync.
+// headers, declaring the topology, moving a queue an older version named
+// (queue_migration.go), waiting out a blocked connection, and reading a
+// producer's event log (a RabbitMQ stream) for Sync.
 //
 // Applications pass New(urls...) (or service.AMQP, which forwards to it)
 // as service.Config.Transport; only the engine calls Bind. It imports

@@ -66,7 +66,7 @@ func (b *Bus) Published() []*message.Message {
 }
 
 // Waiting returns a copy of the events in the named queue (a service's
-// queue "<namespace>.<service>" or its dead-letter queue
+// queue "<namespace>.<service>.queue" or its dead-letter queue
 // "<namespace>.<service>.dlq") that were not acked yet, oldest first; nil
 // when no service declared that queue.
 func (b *Bus) Waiting(queue string) []*message.Message {

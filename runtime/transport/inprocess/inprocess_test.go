@@ -158,7 +158,7 @@ func TestInProcessKeepsPublishOrderAcrossEventTypes(t *testing.T) {
 	var seq sequence
 	servicetest.StartReady(t, newCRM(t, bus, memory.New(), &seq, nil))
 	want := publishMixed(t, newMixedUsers(t, bus), 0, 1000)
-	drainBus(t, bus, "evgen.crm")
+	drainBus(t, bus, service.QueueName("", "crm"))
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -168,17 +168,17 @@ func TestInProcessRestartedConsumerGetsMissedEventsInOrder(t *testing.T) {
 	var seq sequence
 	first := servicetest.StartReady(t, newCRM(t, bus, st, &seq, nil))
 	want := publishMixed(t, users, 0, 100)
-	drainBus(t, bus, "evgen.crm")
+	drainBus(t, bus, service.QueueName("", "crm"))
 	if err := first.Stop(); err != nil {
 		t.Fatal(err)
 	}
 
 	want = append(want, publishMixed(t, users, 100, 600)...)
-	if n := len(bus.Waiting("evgen.crm")); n != 500 {
+	if n := len(bus.Waiting(service.QueueName("", "crm"))); n != 500 {
 		t.Fatalf("the stopped service's queue holds %d events, want the 500 published meanwhile", n)
 	}
 	servicetest.StartReady(t, newCRM(t, bus, st, &seq, nil))
-	drainBus(t, bus, "evgen.crm")
+	drainBus(t, bus, service.QueueName("", "crm"))
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -205,12 +205,12 @@ func TestInProcessShutdownMidStreamLosesNothing(t *testing.T) {
 	if err := first.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if applied, waiting := seq.len(), len(bus.Waiting("evgen.crm")); applied+waiting != len(want) {
+	if applied, waiting := seq.len(), len(bus.Waiting(service.QueueName("", "crm"))); applied+waiting != len(want) {
 		t.Fatalf("after shutdown: %d applied + %d waiting in the queue, want %d", applied, waiting, len(want))
 	}
 
 	servicetest.StartReady(t, newCRM(t, bus, st, &seq, nil))
-	drainBus(t, bus, "evgen.crm")
+	drainBus(t, bus, service.QueueName("", "crm"))
 	checkOnceInOrder(t, &seq, want)
 }
 
@@ -240,7 +240,7 @@ func TestInProcessFansOutToEachService(t *testing.T) {
 		t.Fatal(err)
 	}
 	servicetest.StartReady(t, shipping)
-	drainBus(t, bus, "evgen.billing", "evgen.shipping")
+	drainBus(t, bus, service.QueueName("", "billing"), service.QueueName("", "shipping"))
 	checkOnceInOrder(t, &billingSeen, want)
 	checkOnceInOrder(t, &shippingSeen, want)
 }
@@ -258,7 +258,7 @@ func TestInProcessReplicasCompeteForTheirQueue(t *testing.T) {
 		servicetest.StartReady(t, replica)
 	}
 	want := publishMixed(t, newMixedUsers(t, bus), 0, 200)
-	drainBus(t, bus, "evgen.crm")
+	drainBus(t, bus, service.QueueName("", "crm"))
 	if consumed := servicetest.Metric(t, regA, "evgen_events_consumed_total") + servicetest.Metric(t, regB, "evgen_events_consumed_total"); consumed != 200 {
 		t.Fatalf("the replicas consumed %v events, want 200", consumed)
 	}
@@ -293,7 +293,7 @@ func TestInProcessDeadLetters(t *testing.T) {
 	}
 	publishMixed(t, users, 3, 5)
 
-	drainBus(t, bus, "evgen.crm")
+	drainBus(t, bus, service.QueueName("", "crm"))
 	checkOnceInOrder(t, &seq, []string{"e0000", "e0001", "e0003", "e0004"})
 	dead := bus.Waiting("evgen.crm.dlq")
 	if len(dead) != 2 {
@@ -342,7 +342,7 @@ func TestInProcessDeliversThroughInbox(t *testing.T) {
 	if err := users.Publish(ctx, first.Copy()); err != nil {
 		t.Fatal(err)
 	}
-	drainBus(t, bus, "evgen.billing")
+	drainBus(t, bus, service.QueueName("", "billing"))
 	if consumed, dups := servicetest.Metric(t, reg, "evgen_events_consumed_total"), servicetest.Metric(t, reg, "evgen_events_duplicates_total"); consumed != 10 || dups != 1 {
 		t.Fatalf("%v events consumed and %v duplicates skipped, want 10 and 1", consumed, dups)
 	}

@@ -12,8 +12,8 @@ const namespace = process.env.EVGEN_NAMESPACE ?? 'evgen';
 const limit = Number(process.argv[2] ?? Infinity);
 
 const service = 'mailer';
-const queue = `${namespace}.${service}`;
-const dlq = `${queue}.dlq`;
+const queue = `${namespace}.${service}.queue`;
+const dlq = `${namespace}.${service}.dlq`;
 const exchange = `${namespace}.users`;
 const wanted = { 'users.UserRegistered': 1 }; // type -> version
 
