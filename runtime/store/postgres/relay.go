@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
@@ -21,9 +22,10 @@ import (
 // subscriber hands the forwarder one message at a time and waits for its
 // ack before the next, so the forwarder publishes and waits for one
 // broker confirm per event (about 700 events/s). This loop reads a batch
-// with the same queries (DefaultPostgreSQLSchema.SelectQuery, which locks
-// the consumer group's offset row and reads only transactions older than
-// every running one; DefaultPostgreSQLOffsetsAdapter.AckMessageQuery,
+// with the same queries (DefaultPostgreSQLSchema.SelectQuery's, which
+// locks the consumer group's offset row and reads only transactions older
+// than every running one, with the offset compared as a row: see
+// selectBatchQuery; DefaultPostgreSQLOffsetsAdapter.AckMessageQuery,
 // which moves the offset), hands the whole batch to the broker publisher
 // (store.BatchPublisher pipelines the confirms), and moves the offset past
 // the events confirmed or set aside, from the first, in the transaction
@@ -208,11 +210,7 @@ func (s *Store) send(ctx context.Context, pub runtime.Publisher, rows []outboxRo
 
 // readBatch reads the next rows after the relay's offset, locking it.
 func (s *Store) readBatch(ctx context.Context, tx *sql.Tx) ([]outboxRow, error) {
-	q, err := s.schema.SelectQuery(wsql.SelectQueryParams{Topic: outboxTopic, ConsumerGroup: relayGroup, OffsetsAdapter: s.offset})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: relay: select query: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, q.Query, q.Args...)
+	rows, err := tx.QueryContext(ctx, s.selectBatchQuery(), relayGroup)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: relay: read outbox: %w", err)
 	}
@@ -229,6 +227,32 @@ func (s *Store) readBatch(ctx context.Context, tx *sql.Tx) ([]outboxRow, error) 
 		return nil, fmt.Errorf("postgres: relay: read outbox: %w", err)
 	}
 	return out, nil
+}
+
+// selectBatchQuery is DefaultPostgreSQLSchema.SelectQuery with the offset
+// compared as a row, (transaction_id, "offset") > (tx, off), where
+// watermill-sql writes (transaction_id = tx AND "offset" > off) OR
+// transaction_id > tx: the same rows, but PostgreSQL walks the primary key
+// in order from the offset and stops after a batch, where the OR form
+// reads and sorts every row not yet sent for each batch. With 20,000 rows
+// waiting that was 9.3 ms a batch against 0.23 ms (EXPLAIN ANALYZE,
+// batches of 500); relay-drain-pg with 20,000 events went from 9,173 and
+// 9,663 to 10,496 and 11,329 events/s (binaries alternated). The offset
+// row is still locked
+// FOR UPDATE, so replicas take turns, and only transactions older than
+// every running one are read, so none that commits late is skipped.
+func (s *Store) selectBatchQuery() string {
+	return `WITH last_processed AS (
+		SELECT offset_acked, last_processed_transaction_id FROM ` + s.offsets + `
+		WHERE consumer_group = $1 FOR UPDATE
+	)
+	SELECT "offset", transaction_id, uuid, payload, metadata FROM ` + s.outbox + `
+	WHERE (transaction_id, "offset") > (
+		(SELECT last_processed_transaction_id FROM last_processed),
+		(SELECT offset_acked FROM last_processed))
+	AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+	ORDER BY transaction_id ASC, "offset" ASC
+	LIMIT ` + strconv.Itoa(s.schema.SubscribeBatchSize)
 }
 
 // unwrap takes the event out of row's envelope; a row whose envelope
