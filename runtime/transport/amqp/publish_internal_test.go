@@ -69,12 +69,16 @@ func TestNackedChannelIsReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer setup.Close()
 	args := amqp.Table{"x-queue-type": "classic", "x-max-length": int64(1), "x-overflow": "reject-publish"}
 	if _, err := setup.QueueDeclare(queue, true, false, false, false, args); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { setup.QueueDelete(queue, false, false, false) })
+	t.Cleanup(func() {
+		defer setup.Close()
+		if _, err := setup.QueueDelete(queue, false, false, false); err != nil {
+			t.Errorf("cleanup: delete queue %s: %v", queue, err)
+		}
+	})
 	fill := outgoing{exchange: "", key: queue, pub: amqp.Publishing{MessageId: "fills", Body: []byte("{}")}}
 	if err := pc.chans[0].Load().publish(ctx, fill); err != nil {
 		t.Fatalf("publish the event that fills the queue: %v", err)
