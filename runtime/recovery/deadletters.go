@@ -194,13 +194,26 @@ func redrivePublishing(del amqp.Delivery, redrives int) amqp.Publishing {
 		}
 	}
 	h[headerRedrives] = int64(redrives)
-	userID, _ := del.Headers[service.HeaderDLQUserID].(string)
 	return amqp.Publishing{
-		UserId:  userID,
+		UserId:  originalUserID(del),
 		Headers: h, ContentType: del.ContentType, DeliveryMode: amqp.Persistent,
 		CorrelationId: del.CorrelationId, MessageId: del.MessageId, Timestamp: del.Timestamp,
 		Type: del.Type, AppId: del.AppId, Body: del.Body,
 	}
+}
+
+// originalUserID is the broker user that published a dead letter's event.
+// The runtime's own dead-letter copy is published by the consuming
+// service, so its user-id is the consumer's and the original one is in
+// HeaderDLQUserID (the copy is marked by HeaderDLQError); a message the
+// broker dead-lettered (a consumer of another language rejecting it)
+// keeps the original user-id as it was.
+func originalUserID(del amqp.Delivery) string {
+	if _, runtimeCopy := del.Headers[service.HeaderDLQError]; !runtimeCopy {
+		return del.UserId
+	}
+	userID, _ := del.Headers[service.HeaderDLQUserID].(string)
+	return userID
 }
 
 // refusedRedrive explains the broker closing the channel on the redrive
@@ -210,7 +223,7 @@ func refusedRedrive(id, userID string, e *amqp.Error) error {
 	if e != nil && e.Code == amqp.PreconditionFailed && strings.Contains(e.Reason, "user_id") {
 		return fmt.Errorf("redrive %s: the broker refused the user-id of its publisher, %q (%s): a redrive keeps it, so that a consumer verifying publishers applies the event, "+
 			"which RabbitMQ allows only a user tagged impersonator: run evgen dlq as such a user (rabbitmqctl set_user_tags <user> impersonator; "+
-			"evgen topology -format rabbitmq -operator <user> defines one); every dead letter is still in the queue", id, userID, e.Reason)
+			"evgen topology -format rabbitmq -operator <user> defines one); every dead letter not yet redriven is still in the queue", id, userID, e.Reason)
 	}
 	return fmt.Errorf("redrive %s: the broker closed the channel: %v; every dead letter not yet redriven is still in the queue", id, e)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/recovery"
@@ -145,4 +147,62 @@ func queueDepth(t *testing.T, b *broker, queue string) int {
 		t.Fatalf("queue %s does not exist", queue)
 	}
 	return q.Messages
+}
+
+// A redrive sends the event with the user-id of its publisher. A message
+// the broker dead-lettered (a consumer in another language rejecting it)
+// still carries that user-id as its own; the runtime's dead-letter copy
+// carries the consumer's, with the publisher's in a header, or none when
+// the publisher set none.
+func TestRedriveUserIDOfBrokerAndRuntimeDeadLetters(t *testing.T) {
+	cases := []struct {
+		name    string
+		letter  amqp.Publishing
+		wantUID string
+	}{
+		{"dead-lettered by the broker", amqp.Publishing{UserId: "guest", Headers: amqp.Table{"x-death": []any{amqp.Table{"reason": "rejected"}}}}, "guest"},
+		// Only a user-id the test's broker user may set can be redriven:
+		// the header names guest, the copy itself none.
+		{"the runtime's copy, publisher's user in the header", amqp.Publishing{Headers: amqp.Table{service.HeaderDLQError: "bug", service.HeaderDLQUserID: "guest"}}, "guest"},
+		{"the runtime's copy, publisher without a user-id", amqp.Publishing{UserId: "guest", Headers: amqp.Table{service.HeaderDLQError: "bug"}}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newBroker(t)
+			q, dlq := service.QueueName(b.NS, "mailer"), service.DeadLetterQueueName(b.NS, "mailer")
+			ch := b.Channel(t)
+			for _, n := range []string{q, dlq} {
+				if _, err := ch.QueueDeclare(n, true, false, false, false, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b.DeleteAtEnd(service.TopologyPlan{Queues: []service.QueueSpec{{Name: q}, {Name: dlq}}})
+			c.letter.MessageId, c.letter.Body = "e1", []byte("{}")
+			b.PublishRaw(t, "", dlq, c.letter)
+			testenv.Eventually(t, 10*time.Second, "the dead letter in its queue", func() bool { return queueDepth(t, b, dlq) == 1 })
+
+			dl, err := recovery.OpenDeadLetters(b.URL, b.NS, "mailer")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dl.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if n, err := dl.Redrive(ctx, recovery.DeadLetterFilter{}); err != nil || n != 1 {
+				t.Fatalf("redrive: %d, %v; want 1", n, err)
+			}
+			var got amqp.Delivery
+			testenv.Eventually(t, 10*time.Second, "the redriven copy in the queue", func() bool {
+				d, ok, err := ch.Get(q, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = d
+				return ok
+			})
+			if got.UserId != c.wantUID {
+				t.Errorf("redriven copy's user-id %q, want %q", got.UserId, c.wantUID)
+			}
+		})
+	}
 }
