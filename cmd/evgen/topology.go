@@ -93,6 +93,14 @@ func runTopology(args []string, stdout, stderr io.Writer) int {
 	}
 	var ops []topology.Operator
 	if *operator != "" {
+		for _, s := range services {
+			// Two users of one name in the definitions: the import keeps
+			// the last, and the service's user would become the operator,
+			// tagged impersonator.
+			if s.User == *operator {
+				return usageError(stderr, "topology", fmt.Sprintf("-operator %q is the broker user of service %s: name the operator apart from every service's user", *operator, s.Name))
+			}
+		}
 		ops = append(ops, topology.NewOperator(services, *operator))
 	}
 	out, err := render(services, *vhost, ops...)
