@@ -68,11 +68,17 @@ func (o Options) newSubscriber(nc *nats.Conn, group string, log *slog.Logger) (*
 func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	sub := &subscription{s: s, ctx: ctx, out: make(chan *message.Message), stopping: make(chan struct{})}
 	stream := StreamName(topic)
-	info, err := s.js.ConsumerInfo(stream, s.durable, nats.Context(ctx))
+	// ctx may have no deadline (the engine's subscribe context ends only
+	// once Subscribe returned), and nats.go adds its own timeout only to a
+	// request without a context: a reply lost to a NATS restart would hold
+	// the service, SIGTERM included, for ever.
+	lookup, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	info, err := s.js.ConsumerInfo(stream, s.durable, nats.Context(lookup))
 	if err != nil {
 		return nil, fmt.Errorf("look up consumer %s of stream %s: %w", s.durable, stream, err)
 	}
-	if sub.recovery, err = s.reconcile(ctx, info); err != nil {
+	if sub.recovery, err = s.reconcile(lookup, info); err != nil {
 		return nil, err
 	}
 	ns, err := s.js.QueueSubscribe(topic, s.durable, sub.handle, nats.Bind(stream, s.durable), nats.ManualAck())
