@@ -7,12 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/evgenhq/evgen/internal/testenv"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/service"
 	"github.com/evgenhq/evgen/runtime/store/memory"
+	"github.com/evgenhq/evgen/runtime/transport/pubsub"
 )
 
 // ceHeaders are the attributes of users.UserRegistered v1 event id under
@@ -302,6 +305,10 @@ func TestEventCheckConfigErrors(t *testing.T) {
 		{"relative schema URL", func(c *service.Config) { c.SchemaBaseURL = "schemas/" }, `Config.SchemaBaseURL: "schemas/": want an absolute URL`},
 		{"verify in process", func(c *service.Config) {
 			c.Transport, c.PublisherUsers.Verify = service.InProcess(service.NewInProcessBus()), true
+		}, "Config.PublisherUsers.Verify needs the AMQP transport"},
+		{"verify over a Watermill Pub/Sub", func(c *service.Config) {
+			gc := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+			c.Transport, c.PublisherUsers.Verify = pubsub.New(pubsub.GoChannel(gc)), true
 		}, "Config.PublisherUsers.Verify needs the AMQP transport"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

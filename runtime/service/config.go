@@ -14,7 +14,7 @@ import (
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
 	"github.com/evgenhq/evgen/runtime/transport"
-	"github.com/evgenhq/evgen/runtime/transport/inprocess"
+	amqptransport "github.com/evgenhq/evgen/runtime/transport/amqp"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
@@ -417,8 +417,10 @@ func (c *Config) Validate() error {
 	if err := checkSchemaBaseURL(c.SchemaBaseURL); err != nil {
 		add("Config.SchemaBaseURL: %w", err)
 	}
-	if _, inProcess := c.Transport.(*inprocess.Transport); inProcess && c.PublisherUsers.Verify {
-		add("Config.PublisherUsers.Verify needs the AMQP transport: the in-process bus has no broker users")
+	// Only AMQP deliveries say which broker user published them; on any
+	// other transport the check would pass every event unchecked.
+	if _, onAMQP := c.Transport.(*amqptransport.Transport); c.PublisherUsers.Verify && !onAMQP {
+		add("Config.PublisherUsers.Verify needs the AMQP transport: %T's deliveries do not say which broker user published them", c.Transport)
 	}
 	errs = append(errs, validateContract(c.Contract)...)
 	return errors.Join(errs...)
