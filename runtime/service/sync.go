@@ -44,8 +44,9 @@ func syncDefaults(o *runtime.SyncOptions) {
 // Run is consuming, in which case live events can be applied before older
 // ones from the log: handlers that compare per-entity versions stay
 // correct either way. It needs a transport that keeps an event log (a
-// transport.EventLog: service.AMQP does, in a RabbitMQ stream); with any
-// other it fails with ErrNoEventLog.
+// transport.EventLog: service.AMQP does, in a RabbitMQ stream, and
+// jetstream.New's in the producer's JetStream stream); with any other
+// it fails with ErrNoEventLog.
 func (s *Service) Sync(ctx context.Context, producer string, from runtime.SyncFrom, opts runtime.SyncOptions) (runtime.SyncProgress, error) {
 	syncDefaults(&opts)
 	sy, err := s.newSync(producer, from, opts)
@@ -74,7 +75,7 @@ type syncRun struct {
 func (s *Service) newSync(producer string, from runtime.SyncFrom, opts runtime.SyncOptions) (*syncRun, error) {
 	el, ok := s.capabilities().(transport.EventLog)
 	if !ok {
-		return nil, fmt.Errorf("%w: this transport keeps none (it is no transport.EventLog); service.AMQP keeps one in a RabbitMQ stream", ErrNoEventLog)
+		return nil, fmt.Errorf("%w: this transport keeps none (it is no transport.EventLog); service.AMQP keeps one in a RabbitMQ stream, jetstream.New's in a JetStream stream", ErrNoEventLog)
 	}
 	handlers, err := s.handlersOf(producer)
 	if err != nil {

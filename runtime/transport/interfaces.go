@@ -51,8 +51,8 @@ type Env struct {
 	Queue, DeadLetterQueue string
 	// OldQueue is the name runtimes before the ".queue" suffix gave Queue
 	// (service.OldQueueName); "" when the service consumes nothing. A
-	// transport whose broker may still hold a queue of that name moves its
-	// events into Queue and deletes it (the AMQP transport does, see its
+	// transport whose broker may still hold a queue of that name consumes
+	// its events as it does Queue's, then deletes it (the AMQP transport does, see its
 	// queue_migration.go); the engine names it so that naming stays in one
 	// place.
 	OldQueue string

@@ -16,8 +16,9 @@ import (
 
 // Upgrading from a runtime that named the service's queue
 // "<namespace>.<service>" (transport.Env.OldQueue; the engine names it,
-// see service.OldQueueName). A consumer that finds such a queue moves what
-// it holds into transport.Env.Queue, losing nothing:
+// see service.OldQueueName). A consumer that finds such a queue applies
+// what it holds through the same worker and inbox as transport.Env.Queue,
+// then deletes it, losing nothing:
 //
 //  1. declare binds the new queue first, so every event published from
 //     then on reaches it;

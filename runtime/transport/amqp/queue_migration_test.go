@@ -89,7 +89,8 @@ func awaitMoved(t *testing.T, b *servicetest.Broker, rec *servicetest.Recorder, 
 // some of them also in the new queue (as in the moment both are bound).
 // The new version applies each of them once, and the events published
 // after it started, and deletes the old queue, in ordered and in
-// concurrent mode (which acks one by one, not through the last).
+// concurrent mode (whose deliveries settle out of order, so the acks
+// through a run of settled ones are what the move must flush).
 func TestOldQueueIsMovedThenDeleted(t *testing.T) {
 	for _, concurrency := range []int{1, 8} {
 		t.Run(fmt.Sprintf("concurrency %d", concurrency), func(t *testing.T) { testOldQueueMoved(t, concurrency) })
