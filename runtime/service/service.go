@@ -85,11 +85,11 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.reactions = newReactions(cfg.Contract, m.undeclaredEmits, s.log)
 	env := s.transportEnv()
-	s.tracer = newTracer(cfg, env.Queue)
 	s.transport, err = cfg.Transport.Bind(env)
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", cfg.Contract.Service, err)
 	}
+	s.tracer = newTracer(cfg, env.Queue, s.transport)
 	return s, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/evgenhq/evgen/internal/version"
 	"github.com/evgenhq/evgen/runtime"
 	"github.com/evgenhq/evgen/runtime/store"
+	"github.com/evgenhq/evgen/runtime/transport"
 )
 
 // The service's spans follow the OpenTelemetry messaging semantic
@@ -52,6 +53,7 @@ const (
 const (
 	attrAttempt   = attribute.Key("evgen.attempt")         // the delivery's attempt, 1 for the first
 	attrDuplicate = attribute.Key("evgen.inbox.duplicate") // the inbox had applied the event before
+	attrStale     = attribute.Key("evgen.inbox.stale")     // an event of its key as new or newer was applied before
 	attrAttempts  = attribute.Key("evgen.dead_letter.attempts")
 )
 
@@ -69,12 +71,35 @@ type tracer struct {
 	service string
 	names   names
 	queue   string // the service's queue, "" when it consumes nothing
+	// system is messaging.system, as the transport names it
+	// (transport.MessagingSystem); "" leaves it out. rabbitmq reports
+	// whether it is RabbitMQ, whose routing key the spans then carry.
+	system   string
+	rabbitmq bool
 }
 
-func newTracer(cfg Config, queue string) tracer {
+func newTracer(cfg Config, queue string, binding transport.Binding) tracer {
 	t := cfg.TracerProvider.Tracer("github.com/evgenhq/evgen/runtime/service",
 		trace.WithInstrumentationVersion(version.Version), trace.WithSchemaURL(semconv.SchemaURL))
-	return tracer{t: t, service: cfg.Contract.Service, names: names{cfg.Namespace}, queue: queue}
+	tr := tracer{t: t, service: cfg.Contract.Service, names: names{cfg.Namespace}, queue: queue}
+	if ms, ok := binding.(transport.MessagingSystem); ok {
+		tr.system = ms.MessagingSystem()
+	}
+	tr.rabbitmq = tr.system == semconv.MessagingSystemRabbitMQ.Value.AsString()
+	return tr
+}
+
+// wire is the attributes that say which system carried an event and how
+// it was routed: messaging.system, and for RabbitMQ the routing key.
+func (tr tracer) wire(routingKey string) []attribute.KeyValue {
+	var kv []attribute.KeyValue
+	if tr.system != "" {
+		kv = append(kv, semconv.MessagingSystemKey.String(tr.system))
+	}
+	if tr.rabbitmq {
+		kv = append(kv, semconv.MessagingRabbitMQDestinationRoutingKey(routingKey))
+	}
+	return kv
 }
 
 // sendSpans are the recording send spans of one Publish call.
@@ -93,12 +118,11 @@ func (tr tracer) startSends(ctx context.Context, op string, msgs []*message.Mess
 		}
 		exchange := tr.names.exchange(md.Get(runtime.HeaderSource))
 		span.SetName(op + " " + exchange)
+		span.SetAttributes(tr.wire(runtime.RoutingKey(md.Get(runtime.HeaderType), atoiOr0(md.Get(runtime.HeaderEventVersion))))...)
 		span.SetAttributes(
-			semconv.MessagingSystemRabbitMQ,
 			semconv.MessagingOperationTypeSend,
 			semconv.MessagingOperationName(op),
 			semconv.MessagingDestinationName(exchange),
-			semconv.MessagingRabbitMQDestinationRoutingKey(runtime.RoutingKey(md.Get(runtime.HeaderType), atoiOr0(md.Get(runtime.HeaderEventVersion)))),
 			semconv.MessagingMessageID(msg.UUID),
 			semconv.MessagingMessageConversationID(md.Get(runtime.HeaderCorrelationID)),
 			semconv.CloudEventsEventType(md.Get(runtime.HeaderType)),
@@ -130,12 +154,11 @@ func (tr tracer) startProcess(ctx context.Context, d *delivery, m runtime.Meta) 
 		where = tr.queue
 	}
 	span.SetName(opProcess + " " + where)
+	span.SetAttributes(tr.wire(d.RoutingKey())...)
 	span.SetAttributes(
-		semconv.MessagingSystemRabbitMQ,
 		semconv.MessagingOperationTypeProcess,
 		semconv.MessagingOperationName(opProcess),
 		semconv.MessagingDestinationName(d.Exchange()),
-		semconv.MessagingRabbitMQDestinationRoutingKey(d.RoutingKey()),
 		semconv.MessagingConsumerGroupName(tr.service),
 		semconv.MessagingMessageID(m.ID),
 		semconv.MessagingMessageConversationID(m.CorrelationID),
@@ -169,6 +192,7 @@ func (s *Service) process(ctx context.Context, tx store.InboxTx, d *delivery, h 
 		if fresh, err = s.newer(ctx, tx, d, m); err == nil && fresh {
 			err = s.call(ctx, tx, d, h, m)
 		} else if err == nil {
+			span.SetAttributes(attrStale.Bool(true))
 			span.AddEvent("stale: an event of its key as new or newer was applied before, skipped")
 		}
 	}
@@ -193,8 +217,10 @@ func (tr tracer) startSettle(items []batchItem) trace.Span {
 		return span
 	}
 	span.SetName(opAck + " " + tr.queue)
+	if tr.system != "" {
+		span.SetAttributes(semconv.MessagingSystemKey.String(tr.system))
+	}
 	span.SetAttributes(
-		semconv.MessagingSystemRabbitMQ,
 		semconv.MessagingOperationTypeSettle,
 		semconv.MessagingOperationName(opAck),
 		semconv.MessagingConsumerGroupName(tr.service),
@@ -227,12 +253,11 @@ func anyTraced(items []batchItem) bool {
 func (tr tracer) startDeadLetter(d *delivery, m runtime.Meta, cause error, attempts int) trace.Span {
 	dlq := tr.names.deadLetterQueue(tr.service)
 	_, span := tr.t.Start(runtime.ExtractTrace(context.Background(), d.msg.Metadata), opDeadLetter+" "+dlq, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(tr.wire(dlq)...),
 		trace.WithAttributes(
-			semconv.MessagingSystemRabbitMQ,
 			semconv.MessagingOperationTypeSend,
 			semconv.MessagingOperationName(opDeadLetter),
 			semconv.MessagingDestinationName(""), // the default exchange
-			semconv.MessagingRabbitMQDestinationRoutingKey(dlq),
 			semconv.MessagingConsumerGroupName(tr.service),
 			semconv.MessagingMessageID(m.ID),
 			semconv.CloudEventsEventType(m.Type),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	goruntime "runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -367,5 +368,48 @@ func TestTraceSettlesEachEventOnce(t *testing.T) {
 		if c := settled[p.SpanContext().SpanID()]; c != 1 {
 			t.Errorf("process span of %s settled %d times, want once", attr(p, "messaging.message.id"), c)
 		}
+	}
+}
+
+// A stale event's process span says so (evgen.inbox.stale and its span
+// event), and its handler did not run; the newer event's span does not.
+func TestTraceMarksStaleEvent(t *testing.T) {
+	b := newBroker(t)
+	sp := newSpans(t)
+	producer, _ := b.Service(t, usersOrdered, memory.New())
+	billing, reg := b.Service(t, billingOrdered, orderedStore(t), sp.traced)
+	var got applied
+	if err := billing.Register(got.handler()); err != nil {
+		t.Fatal(err)
+	}
+	run := start(t, billing)
+	ready(t, billing)
+	ctx, request := sp.tp.Tracer("test").Start(context.Background(), "request")
+	for i, e := range []userChanged{{"a", 2}, {"a", 1}} {
+		if err := runtime.Publish(ctx, producer, e, runtime.WithID(fmt.Sprintf("stale-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 20*time.Second, "billing to settle the event", func() bool { return settled(t, reg) == float64(i+1) })
+	}
+	request.End()
+	b.Drain(t, []string{"billing"}, run)
+	processed := sp.await(t, 2, "process "+b.NS+".users", "", "")
+	if len(processed) != 2 {
+		t.Fatalf("%d process spans, want 2", len(processed))
+	}
+	for _, p := range processed {
+		id := attr(p, "messaging.message.id")
+		want := map[string]string{"stale-0": "", "stale-1": "true"}[id]
+		if attr(p, "evgen.inbox.stale") != want {
+			t.Errorf("process span of %s: evgen.inbox.stale = %q, want %q", id, attr(p, "evgen.inbox.stale"), want)
+		}
+		if id == "stale-1" {
+			if ev := p.Events(); len(ev) != 1 || ev[0].Name != "stale: an event of its key as new or newer was applied before, skipped" {
+				t.Errorf("stale event's span events = %v", ev)
+			}
+		}
+	}
+	if h := got.list(); !slices.Equal(h, []userChanged{{"a", 2}}) {
+		t.Errorf("handlers ran for %v, want only a at version 2", h)
 	}
 }

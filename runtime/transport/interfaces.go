@@ -52,9 +52,9 @@ type Env struct {
 	// OldQueue is the name runtimes before the ".queue" suffix gave Queue
 	// (service.OldQueueName); "" when the service consumes nothing. A
 	// transport whose broker may still hold a queue of that name consumes
-	// its events as it does Queue's, then deletes it (the AMQP transport does, see its
-	// queue_migration.go); the engine names it so that naming stays in one
-	// place.
+	// its events as it does Queue's, then deletes it (the AMQP transport
+	// does, see its queue_migration.go); the engine names it so that
+	// naming stays in one place.
 	OldQueue string
 	// PublisherChannels is how many channels publish at once
 	// (service.Config.PublisherChannels), for a transport that pipelines.
@@ -158,4 +158,14 @@ type AckDeferrer interface {
 	// AckLater settles the delivery as Ack does; the transport sends the
 	// ack with a later one, or on its own within milliseconds.
 	AckLater() error
+}
+
+// MessagingSystem is a Binding that names the messaging system it carries
+// events over, as OpenTelemetry's messaging.system attribute of the
+// service's spans ("rabbitmq", "nats", "kafka", ...). The engine leaves
+// the attribute out for a binding that does not say, or says "", rather
+// than name a broker it does not know; it adds RabbitMQ's routing-key
+// attribute only for "rabbitmq".
+type MessagingSystem interface {
+	MessagingSystem() string
 }

@@ -94,6 +94,9 @@ type binding struct {
 // Close closes the publisher connection.
 func (b *binding) Close() error { return b.pub.close() }
 
+// MessagingSystem is "rabbitmq" (transport.MessagingSystem).
+func (b *binding) MessagingSystem() string { return "rabbitmq" }
+
 // The binding's capabilities, checked by the compiler.
 var (
 	_ transport.EventLog       = (*binding)(nil)

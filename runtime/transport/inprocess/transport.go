@@ -41,6 +41,11 @@ type binding struct {
 	env transport.Env
 }
 
+// MessagingSystem is "rabbitmq" (transport.MessagingSystem): the bus
+// stands in for RabbitMQ's exchanges and queues, so that spans in tests
+// and demos read as they will in production.
+func (b *binding) MessagingSystem() string { return "rabbitmq" }
+
 // Publish puts each event into every queue bound to its route, at once.
 func (b *binding) Publish(_ context.Context, msgs []*message.Message) error {
 	for _, msg := range msgs {

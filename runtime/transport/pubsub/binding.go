@@ -67,6 +67,9 @@ type binding struct {
 	prepared bool
 }
 
+// MessagingSystem is Config.System (transport.MessagingSystem).
+func (b *binding) MessagingSystem() string { return b.cfg.System }
+
 func newBinding(cfg Config, e env) *binding {
 	dlqOf := cfg.DeadLetterTopic
 	if dlqOf == nil {

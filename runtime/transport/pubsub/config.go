@@ -28,6 +28,10 @@ type Config struct {
 	// groups must be created first (JetStream streams and durable
 	// consumers). It must be idempotent.
 	Prepare func(ctx context.Context, t Topics) error
+	// System names the Pub/Sub's broker as OpenTelemetry's messaging.system
+	// attribute of the service's spans ("kafka", "gcp_pubsub", "nats",
+	// ...; transport.MessagingSystem). Empty leaves the attribute out.
+	System string
 }
 
 // Topics are the topics one service uses, for Config.Prepare.
