@@ -99,10 +99,11 @@ func (b *binding) MessagingSystem() string { return "rabbitmq" }
 
 // The binding's capabilities, checked by the compiler.
 var (
-	_ transport.EventLog       = (*binding)(nil)
-	_ transport.QueueSender    = (*binding)(nil)
-	_ transport.QueueConsumer  = (*binding)(nil)
-	_ transport.BatchPublisher = (*binding)(nil)
+	_ transport.EventLog        = (*binding)(nil)
+	_ transport.MessagingSystem = (*binding)(nil)
+	_ transport.QueueSender     = (*binding)(nil)
+	_ transport.QueueConsumer   = (*binding)(nil)
+	_ transport.BatchPublisher  = (*binding)(nil)
 )
 
 // levelForAttempt keeps a broker that is briefly away from flooding logs

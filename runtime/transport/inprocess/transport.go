@@ -46,6 +46,8 @@ type binding struct {
 // and demos read as they will in production.
 func (b *binding) MessagingSystem() string { return "rabbitmq" }
 
+var _ transport.MessagingSystem = (*binding)(nil)
+
 // Publish puts each event into every queue bound to its route, at once.
 func (b *binding) Publish(_ context.Context, msgs []*message.Message) error {
 	for _, msg := range msgs {

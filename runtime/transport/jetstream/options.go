@@ -123,7 +123,6 @@ func (o Options) config(url, service string, log *slog.Logger) (pubsub.Config, n
 		Subscriber:      func(group string) (message.Subscriber, error) { return o.subscriber(url, group, log) },
 		DeadLetterTopic: o.DeadLetterTopic,
 		Prepare:         func(ctx context.Context, t pubsub.Topics) error { return o.prepare(ctx, js, t) },
-		System:          "nats",
 	}, js, nil
 }
 

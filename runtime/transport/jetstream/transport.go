@@ -52,7 +52,13 @@ type binding struct {
 	dlq  string // the service's dead-letter topic
 }
 
+// MessagingSystem is "nats" (transport.MessagingSystem). It is declared
+// here: the embedded transport.Binding does not promote the pubsub
+// binding's.
+func (b *binding) MessagingSystem() string { return "nats" }
+
 var (
-	_ transport.EventLog = (*binding)(nil)
-	_ transport.Delivery = (*logDelivery)(nil)
+	_ transport.EventLog        = (*binding)(nil)
+	_ transport.MessagingSystem = (*binding)(nil)
+	_ transport.Delivery        = (*logDelivery)(nil)
 )
